@@ -1,0 +1,1001 @@
+//! Node tree → raw catalog entries, reporting every problem with its span.
+
+use std::ops::Range;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    Example, FieldViolation, IdScheme, Link, Message, Param, ParamType, StatusRange, Translation,
+    Visibility,
+};
+use crate::node::{Entry, Kind, Node};
+use crate::template;
+
+pub(crate) type Span = Range<usize>;
+
+/// A value with the span it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct At<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawApi {
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) docs_url: Option<String>,
+    pub(crate) domain: Option<String>,
+    pub(crate) envelope: Option<At<String>>,
+    pub(crate) error_id: Option<IdScheme>,
+    pub(crate) locale: Option<String>,
+    pub(crate) standard_public: Option<bool>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RawCategory {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) statuses: Vec<StatusRange>,
+    pub(crate) span: Span,
+}
+
+/// An error entry as written: every field optional, so that an entry can
+/// override a standard one field by field.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawError {
+    pub(crate) code: Option<At<String>>,
+    pub(crate) numeric_code: Option<At<i64>>,
+    pub(crate) status: Option<At<u16>>,
+    pub(crate) category: Option<At<String>>,
+    pub(crate) title: Option<String>,
+    pub(crate) message: Option<At<Message>>,
+    pub(crate) params: Option<At<Vec<Param>>>,
+    pub(crate) description: Option<String>,
+    pub(crate) causes: Option<Vec<String>>,
+    pub(crate) resolution: Option<Vec<String>>,
+    pub(crate) links: Option<Vec<Link>>,
+    pub(crate) retryable: Option<bool>,
+    pub(crate) retry_after: Option<u64>,
+    pub(crate) retry_advice: Option<String>,
+    pub(crate) headers: Option<Vec<(String, Message)>>,
+    pub(crate) since: Option<String>,
+    pub(crate) deprecated: Option<String>,
+    pub(crate) replaced_by: Option<At<String>>,
+    pub(crate) example: Option<Example>,
+    pub(crate) translations: Option<Vec<Translation>>,
+    pub(crate) visibility: Option<Visibility>,
+    pub(crate) standard: Option<At<String>>,
+    pub(crate) span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RawGuide {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) category: Option<At<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RawEnvelope {
+    pub(crate) name: String,
+    pub(crate) media_type: String,
+    pub(crate) body: serde_json::Value,
+    pub(crate) violation: serde_json::Value,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawCatalog {
+    pub(crate) api: RawApi,
+    pub(crate) api_span: Option<Span>,
+    pub(crate) categories: Vec<RawCategory>,
+    pub(crate) errors: Vec<RawError>,
+    pub(crate) guides: Vec<RawGuide>,
+    pub(crate) envelopes: Vec<RawEnvelope>,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "$schema",
+    "api",
+    "categories",
+    "errors",
+    "guides",
+    "envelopes",
+];
+const API_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "docs_url",
+    "domain",
+    "envelope",
+    "error_id",
+    "locale",
+    "standard_errors",
+];
+const CATEGORY_KEYS: &[&str] = &["description", "statuses"];
+pub(crate) const ERROR_KEYS: &[&str] = &[
+    "code",
+    "numeric_code",
+    "status",
+    "category",
+    "title",
+    "message",
+    "params",
+    "description",
+    "causes",
+    "resolution",
+    "links",
+    "retryable",
+    "retry_after",
+    "retry_advice",
+    "headers",
+    "since",
+    "deprecated",
+    "replaced_by",
+    "example",
+    "translations",
+    "visibility",
+    "standard",
+];
+const PARAM_KEYS: &[&str] = &["type", "description", "example"];
+const LINK_KEYS: &[&str] = &["title", "url"];
+const EXAMPLE_KEYS: &[&str] = &["params", "details", "violations"];
+const VIOLATION_KEYS: &[&str] = &["path", "message", "reason"];
+const TRANSLATION_KEYS: &[&str] = &["title", "message"];
+const GUIDE_KEYS: &[&str] = &["id", "title", "body", "category"];
+const ENVELOPE_KEYS: &[&str] = &["media_type", "body", "violation"];
+
+/// The names of the built-in envelopes.
+pub(crate) const BUILTIN_ENVELOPES: &[&str] = &["problem", "google"];
+
+pub(crate) struct Decoder {
+    pub(crate) diags: Vec<Diagnostic>,
+}
+
+/// The closest of `candidates` to `word`, if close enough to suggest.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+impl Decoder {
+    pub(crate) fn new() -> Self {
+        Decoder { diags: Vec::new() }
+    }
+
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+        self.err(
+            Diagnostic::error(
+                "invalid-type",
+                format!(
+                    "`{what}` must be {expected}, found {}",
+                    node.kind.type_name()
+                ),
+            )
+            .at(Some(node.span.clone()))
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    /// Reports keys of `entries` that are not in `allowed`.
+    fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
+        for e in entries {
+            if !allowed.contains(&e.key.as_str()) {
+                let mut d =
+                    Diagnostic::error("unknown-key", format!("unknown key `{}` in {what}", e.key))
+                        .at(Some(e.key_span.clone()))
+                        .label("unknown key");
+                d = match did_you_mean(&e.key, allowed.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "the keys of {what} are: {}",
+                        allowed
+                            .iter()
+                            .filter(|k| !k.starts_with('$'))
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                };
+                self.err(d);
+            }
+        }
+    }
+
+    fn table<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+        match &node.kind {
+            Kind::Table(entries) => Some(entries),
+            _ => {
+                self.type_error(node, what, "a table");
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            Kind::Str(s) => Some(s.clone()),
+            _ => {
+                self.type_error(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn nonempty_string(&mut self, node: &Node, what: &str) -> Option<String> {
+        let s = self.string(node, what)?;
+        if s.trim().is_empty() {
+            self.err(
+                Diagnostic::error("empty-value", format!("`{what}` must not be empty"))
+                    .at(Some(node.span.clone())),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match &node.kind {
+            Kind::Bool(b) => Some(*b),
+            _ => {
+                self.type_error(node, what, "a boolean");
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, node: &Node, what: &str) -> Option<i64> {
+        match &node.kind {
+            Kind::Int(i) => Some(*i),
+            _ => {
+                self.type_error(node, what, "an integer");
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings (`resolution = "one step"` or a list).
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        match &node.kind {
+            Kind::Str(s) => Some(vec![s.clone()]),
+            Kind::Array(items) => Some(items.iter().filter_map(|i| self.string(i, what)).collect()),
+            _ => {
+                self.type_error(node, what, "a string or an array of strings");
+                None
+            }
+        }
+    }
+
+    fn message(&mut self, node: &Node, what: &str) -> Option<At<Message>> {
+        let raw = self.string(node, what)?;
+        match Message::parse(&raw) {
+            Ok(m) => Some(At {
+                value: m,
+                span: node.span.clone(),
+            }),
+            Err((_, msg)) => {
+                self.err(
+                    Diagnostic::error("invalid-placeholder", format!("`{what}`: {msg}"))
+                        .at(Some(node.span.clone())),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn document(&mut self, root: &Node) -> RawCatalog {
+        let mut cat = RawCatalog::default();
+        let Some(entries) = self.table(root, "the catalog") else {
+            return cat;
+        };
+        self.check_keys(entries, TOP_KEYS, "the catalog");
+        for e in entries {
+            match e.key.as_str() {
+                "api" => {
+                    cat.api_span = Some(e.key_span.start..e.value.span.end);
+                    cat.api = self.api(&e.value);
+                }
+                "categories" => cat.categories = self.categories(&e.value),
+                "errors" => match &e.value.kind {
+                    Kind::Array(items) => {
+                        cat.errors = items.iter().filter_map(|i| self.error(i)).collect();
+                    }
+                    _ => self.type_error(&e.value, "errors", "an array of tables (`[[errors]]`)"),
+                },
+                "guides" => match &e.value.kind {
+                    Kind::Array(items) => {
+                        cat.guides = items.iter().filter_map(|i| self.guide(i)).collect();
+                    }
+                    _ => self.type_error(&e.value, "guides", "an array of tables (`[[guides]]`)"),
+                },
+                "envelopes" => cat.envelopes = self.envelopes(&e.value),
+                _ => {}
+            }
+        }
+        cat
+    }
+
+    fn api(&mut self, node: &Node) -> RawApi {
+        let mut api = RawApi::default();
+        let Some(entries) = self.table(node, "api") else {
+            return api;
+        };
+        self.check_keys(entries, API_KEYS, "`[api]`");
+        for e in entries {
+            let v = &e.value;
+            match e.key.as_str() {
+                "name" => api.name = self.nonempty_string(v, "api.name"),
+                "version" => api.version = self.string(v, "api.version"),
+                "docs_url" => api.docs_url = self.string(v, "api.docs_url"),
+                "domain" => api.domain = self.string(v, "api.domain"),
+                "envelope" => {
+                    api.envelope = self.string(v, "api.envelope").map(|s| At {
+                        value: s,
+                        span: v.span.clone(),
+                    });
+                }
+                "locale" => api.locale = self.nonempty_string(v, "api.locale"),
+                "error_id" => {
+                    if let Some(s) = self.string(v, "api.error_id") {
+                        api.error_id = IdScheme::parse(&s);
+                        if api.error_id.is_none() {
+                            self.unknown_name(v, "error id scheme", &s, IdScheme::NAMES);
+                        }
+                    }
+                }
+                "standard_errors" => {
+                    if let Some(s) = self.string(v, "api.standard_errors") {
+                        match s.as_str() {
+                            "public" => api.standard_public = Some(true),
+                            "internal" => api.standard_public = Some(false),
+                            _ => self.unknown_name(
+                                v,
+                                "standard_errors value",
+                                &s,
+                                &["public", "internal"],
+                            ),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        api
+    }
+
+    fn unknown_name(&mut self, node: &Node, what: &str, got: &str, names: &[&str]) {
+        let list = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match did_you_mean(got, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? (one of {list})"),
+            None => format!("use one of {list}"),
+        };
+        self.err(
+            Diagnostic::error("unknown-value", format!("unknown {what} `{got}`"))
+                .at(Some(node.span.clone()))
+                .help(help),
+        );
+    }
+
+    fn categories(&mut self, node: &Node) -> Vec<RawCategory> {
+        let Some(entries) = self.table(node, "categories") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let span = e.key_span.start..e.value.span.end;
+            let mut cat = RawCategory {
+                name: e.key.clone(),
+                description: String::new(),
+                statuses: Vec::new(),
+                span,
+            };
+            match &e.value.kind {
+                Kind::Str(s) => cat.description = s.clone(),
+                Kind::Table(fields) => {
+                    self.check_keys(fields, CATEGORY_KEYS, "a category");
+                    for f in fields {
+                        match f.key.as_str() {
+                            "description" => {
+                                cat.description =
+                                    self.string(&f.value, "description").unwrap_or_default();
+                            }
+                            "statuses" => cat.statuses = self.statuses(&f.value),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {
+                    self.type_error(
+                        &e.value,
+                        &format!("categories.{}", e.key),
+                        "a string or a table",
+                    );
+                    continue;
+                }
+            }
+            out.push(cat);
+        }
+        out
+    }
+
+    fn statuses(&mut self, node: &Node) -> Vec<StatusRange> {
+        let Kind::Array(items) = &node.kind else {
+            self.type_error(node, "statuses", "an array");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let range = match &item.kind {
+                Kind::Int(i) => u16::try_from(*i)
+                    .ok()
+                    .map(|s| StatusRange { from: s, to: s }),
+                Kind::Str(s) => parse_status_range(s),
+                _ => None,
+            };
+            match range {
+                Some(r) if r.from >= 100 && r.to <= 599 && r.from <= r.to => out.push(r),
+                _ => self.err(
+                    Diagnostic::error("invalid-status", "a status range is a status (`404`), a class (`4xx`) or a range (`500-504`)")
+                        .at(Some(item.span.clone())),
+                ),
+            }
+        }
+        out
+    }
+
+    fn error(&mut self, node: &Node) -> Option<RawError> {
+        let entries = self.table(node, "an error entry")?;
+        self.check_keys(entries, ERROR_KEYS, "an error entry");
+        let mut r = RawError {
+            span: Some(node.span.clone()),
+            ..RawError::default()
+        };
+        for e in entries {
+            let v = &e.value;
+            match e.key.as_str() {
+                "code" => r.code = self.nonempty_string(v, "code").map(|x| at(x, v)),
+                "numeric_code" => {
+                    r.numeric_code = self.integer(v, "numeric_code").map(|x| at(x, v))
+                }
+                "status" => {
+                    if let Some(i) = self.integer(v, "status") {
+                        if (400..=599).contains(&i) {
+                            r.status = Some(At {
+                                value: i as u16,
+                                span: v.span.clone(),
+                            });
+                        } else {
+                            self.err(
+                                Diagnostic::error(
+                                    "invalid-status",
+                                    format!("status {i} is not an error status"),
+                                )
+                                .at(Some(v.span.clone()))
+                                .label("outside 400–599")
+                                .help("error statuses are 400–599; leave `status` out for an error the server never sends"),
+                            );
+                        }
+                    }
+                }
+                "category" => r.category = self.nonempty_string(v, "category").map(|x| at(x, v)),
+                "title" => r.title = self.nonempty_string(v, "title"),
+                "message" => r.message = self.message(v, "message"),
+                "params" => r.params = self.params(v).map(|x| at(x, v)),
+                "description" => r.description = self.string(v, "description"),
+                "causes" => r.causes = self.strings(v, "causes"),
+                "resolution" => r.resolution = self.strings(v, "resolution"),
+                "links" => r.links = self.links(v),
+                "retryable" => r.retryable = self.boolean(v, "retryable"),
+                "retry_after" => {
+                    if let Some(i) = self.integer(v, "retry_after") {
+                        match u64::try_from(i) {
+                            Ok(s) => r.retry_after = Some(s),
+                            Err(_) => self.err(
+                                Diagnostic::error(
+                                    "invalid-value",
+                                    "`retry_after` is a number of seconds, 0 or more",
+                                )
+                                .at(Some(v.span.clone())),
+                            ),
+                        }
+                    }
+                }
+                "retry_advice" => r.retry_advice = self.string(v, "retry_advice"),
+                "headers" => r.headers = self.headers(v),
+                "since" => r.since = self.version(v, "since"),
+                "deprecated" => {
+                    r.deprecated = match &v.kind {
+                        Kind::Bool(true) => Some(String::new()),
+                        Kind::Bool(false) => None,
+                        _ => self.version(v, "deprecated"),
+                    };
+                }
+                "replaced_by" => {
+                    r.replaced_by = self.nonempty_string(v, "replaced_by").map(|x| at(x, v))
+                }
+                "example" => r.example = self.example(v),
+                "translations" => r.translations = self.translations(v),
+                "visibility" => {
+                    if let Some(s) = self.string(v, "visibility") {
+                        match s.as_str() {
+                            "public" => r.visibility = Some(Visibility::Public),
+                            "internal" => r.visibility = Some(Visibility::Internal),
+                            _ => self.unknown_name(v, "visibility", &s, &["public", "internal"]),
+                        }
+                    }
+                }
+                "standard" => r.standard = self.nonempty_string(v, "standard").map(|x| at(x, v)),
+                _ => {}
+            }
+        }
+        if r.code.is_none() {
+            if entries.iter().any(|e| e.key == "code") {
+                // Its type error is already reported.
+                return None;
+            }
+            self.err(
+                Diagnostic::error("missing-key", "an error entry needs a `code`")
+                    .at(Some(
+                        node.span.start
+                            ..node.span.start.max(node.span.start + 1).min(node.span.end),
+                    ))
+                    .help("add `code = \"SOME_CODE\"`"),
+            );
+            return None;
+        }
+        Some(r)
+    }
+
+    fn version(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            Kind::Str(s) | Kind::Datetime(s) => Some(s.clone()),
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(f) => Some(f.to_string()),
+            _ => {
+                self.type_error(node, what, "a version string");
+                None
+            }
+        }
+    }
+
+    fn params(&mut self, node: &Node) -> Option<Vec<Param>> {
+        let entries = self.table(node, "params")?;
+        let mut out = Vec::new();
+        for e in entries {
+            let valid_name = !e.key.is_empty()
+                && e.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !e.key.starts_with(|c: char| c.is_ascii_digit());
+            if !valid_name {
+                self.err(
+                    Diagnostic::error(
+                        "invalid-param",
+                        format!("`{}` is not a parameter name", e.key),
+                    )
+                    .at(Some(e.key_span.clone()))
+                    .help("parameter names are letters, digits and `_`, not starting with a digit"),
+                );
+                continue;
+            }
+            let mut param = Param {
+                name: e.key.clone(),
+                ty: ParamType::String,
+                description: None,
+                example: None,
+            };
+            let ty_node = match &e.value.kind {
+                Kind::Str(_) => Some(&e.value),
+                Kind::Table(fields) => {
+                    self.check_keys(fields, PARAM_KEYS, "a parameter");
+                    for f in fields {
+                        match f.key.as_str() {
+                            "description" => {
+                                param.description = self.string(&f.value, "description")
+                            }
+                            "example" => param.example = Some(f.value.to_json()),
+                            _ => {}
+                        }
+                    }
+                    fields.iter().find(|f| f.key == "type").map(|f| &f.value)
+                }
+                _ => {
+                    self.type_error(
+                        &e.value,
+                        &format!("params.{}", e.key),
+                        "a type name or a table",
+                    );
+                    continue;
+                }
+            };
+            if let Some(t) = ty_node
+                && let Some(s) = self.string(t, "type")
+            {
+                match ParamType::parse(&s) {
+                    Some(ty) => param.ty = ty,
+                    None => self.unknown_name(t, "parameter type", &s, ParamType::NAMES),
+                }
+            }
+            out.push(param);
+        }
+        Some(out)
+    }
+
+    fn links(&mut self, node: &Node) -> Option<Vec<Link>> {
+        let Kind::Array(items) = &node.kind else {
+            self.type_error(node, "links", "an array of `{ title, url }` tables");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(fields) = self.table(item, "a link") else {
+                continue;
+            };
+            self.check_keys(fields, LINK_KEYS, "a link");
+            let mut title = None;
+            let mut url = None;
+            for f in fields {
+                match f.key.as_str() {
+                    "title" => title = self.string(&f.value, "title"),
+                    "url" => url = self.nonempty_string(&f.value, "url"),
+                    _ => {}
+                }
+            }
+            match url {
+                Some(url) => out.push(Link {
+                    title: title.unwrap_or_else(|| url.clone()),
+                    url,
+                }),
+                None if !fields.iter().any(|f| f.key == "url") => self.err(
+                    Diagnostic::error("missing-key", "a link needs a `url`")
+                        .at(Some(item.span.clone())),
+                ),
+                None => {}
+            }
+        }
+        Some(out)
+    }
+
+    fn headers(&mut self, node: &Node) -> Option<Vec<(String, Message)>> {
+        let entries = self.table(node, "headers")?;
+        let mut out = Vec::new();
+        for e in entries {
+            let valid = !e.key.is_empty()
+                && e.key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !valid {
+                self.err(
+                    Diagnostic::error(
+                        "invalid-header",
+                        format!("`{}` is not a valid header name", e.key),
+                    )
+                    .at(Some(e.key_span.clone())),
+                );
+                continue;
+            }
+            if let Some(m) = self.message(&e.value, &format!("headers.{}", e.key)) {
+                if m.value.raw.contains(['\r', '\n']) {
+                    self.err(
+                        Diagnostic::error(
+                            "invalid-header",
+                            "header values cannot contain line breaks",
+                        )
+                        .at(Some(e.value.span.clone())),
+                    );
+                    continue;
+                }
+                out.push((e.key.clone(), m.value));
+            }
+        }
+        Some(out)
+    }
+
+    fn example(&mut self, node: &Node) -> Option<Example> {
+        let entries = self.table(node, "example")?;
+        self.check_keys(entries, EXAMPLE_KEYS, "`example`");
+        let mut ex = Example::default();
+        for e in entries {
+            match e.key.as_str() {
+                "params" => {
+                    if let Some(fields) = self.table(&e.value, "example.params") {
+                        ex.params = fields
+                            .iter()
+                            .map(|f| (f.key.clone(), f.value.to_json()))
+                            .collect();
+                    }
+                }
+                "details" => ex.details = Some(e.value.to_json()),
+                "violations" => {
+                    let Kind::Array(items) = &e.value.kind else {
+                        self.type_error(&e.value, "example.violations", "an array");
+                        continue;
+                    };
+                    for item in items {
+                        let Some(fields) = self.table(item, "a violation") else {
+                            continue;
+                        };
+                        self.check_keys(fields, VIOLATION_KEYS, "a violation");
+                        let mut v = FieldViolation::new("", "");
+                        for f in fields {
+                            match f.key.as_str() {
+                                "path" => {
+                                    v.path = self.string(&f.value, "path").unwrap_or_default()
+                                }
+                                "message" => {
+                                    v.message =
+                                        self.string(&f.value, "message").unwrap_or_default();
+                                }
+                                "reason" => v.reason = self.string(&f.value, "reason"),
+                                _ => {}
+                            }
+                        }
+                        ex.violations.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(ex)
+    }
+
+    fn translations(&mut self, node: &Node) -> Option<Vec<Translation>> {
+        let entries = self.table(node, "translations")?;
+        let mut out = Vec::new();
+        for e in entries {
+            let Some(fields) = self.table(&e.value, "a translation") else {
+                continue;
+            };
+            self.check_keys(fields, TRANSLATION_KEYS, "a translation");
+            let mut t = Translation {
+                locale: e.key.clone(),
+                title: None,
+                message: None,
+            };
+            for f in fields {
+                match f.key.as_str() {
+                    "title" => t.title = self.string(&f.value, "title"),
+                    "message" => t.message = self.message(&f.value, "message").map(|m| m.value),
+                    _ => {}
+                }
+            }
+            out.push(t);
+        }
+        Some(out)
+    }
+
+    fn guide(&mut self, node: &Node) -> Option<RawGuide> {
+        let fields = self.table(node, "a guide")?;
+        self.check_keys(fields, GUIDE_KEYS, "a guide");
+        let mut id = None;
+        let mut title = None;
+        let mut body = None;
+        let mut category = None;
+        for f in fields {
+            let v = &f.value;
+            match f.key.as_str() {
+                "id" => id = self.nonempty_string(v, "id"),
+                "title" => title = self.nonempty_string(v, "title"),
+                "body" => body = self.string(v, "body"),
+                "category" => {
+                    category = self.string(v, "category").map(|s| At {
+                        value: s,
+                        span: v.span.clone(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let Some(title) = title else {
+            if !fields.iter().any(|f| f.key == "title") {
+                self.err(
+                    Diagnostic::error("missing-key", "a guide needs a `title`")
+                        .at(Some(node.span.clone())),
+                );
+            }
+            return None;
+        };
+        Some(RawGuide {
+            id: id.unwrap_or_else(|| slug(&title)),
+            title,
+            body: body.unwrap_or_default(),
+            category,
+        })
+    }
+
+    fn envelopes(&mut self, node: &Node) -> Vec<RawEnvelope> {
+        let Some(entries) = self.table(node, "envelopes") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            if BUILTIN_ENVELOPES.contains(&e.key.as_str()) {
+                self.err(
+                    Diagnostic::error(
+                        "reserved-name",
+                        format!("`{}` is a built-in envelope", e.key),
+                    )
+                    .at(Some(e.key_span.clone()))
+                    .help("give the custom envelope another name"),
+                );
+                continue;
+            }
+            let Some(fields) = self.table(&e.value, "an envelope") else {
+                continue;
+            };
+            self.check_keys(fields, ENVELOPE_KEYS, "an envelope");
+            let mut media_type = "application/json".to_owned();
+            let mut body = None;
+            let mut violation = serde_json::json!({"path": "$path", "message": "$message"});
+            for f in fields {
+                let v = &f.value;
+                match f.key.as_str() {
+                    "media_type" => {
+                        if let Some(s) = self.nonempty_string(v, "media_type") {
+                            media_type = s;
+                        }
+                    }
+                    "body" => body = self.template(v, template::BODY_VARS, "body"),
+                    "violation" => {
+                        if let Some(t) = self.template(v, template::VIOLATION_VARS, "violation") {
+                            violation = t;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match body {
+                Some(body) => out.push(RawEnvelope {
+                    name: e.key.clone(),
+                    media_type,
+                    body,
+                    violation,
+                    span: e.key_span.start..e.value.span.end,
+                }),
+                None if !fields.iter().any(|f| f.key == "body") => self.err(
+                    Diagnostic::error(
+                        "missing-key",
+                        format!("envelope `{}` needs a `body` template", e.key),
+                    )
+                    .at(Some(e.key_span.clone())),
+                ),
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// A JSON template, given as JSON text (or, in a JSON catalog, inline).
+    fn template(&mut self, node: &Node, vars: &[&str], what: &str) -> Option<serde_json::Value> {
+        let value = match &node.kind {
+            Kind::Str(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.err(
+                        Diagnostic::error(
+                            "invalid-template",
+                            format!("the `{what}` template is not valid JSON: {e}"),
+                        )
+                        .at(Some(node.span.clone()))
+                        .help("write the template as a JSON document, e.g. '{\"error\": \"$message\"}'"),
+                    );
+                    return None;
+                }
+            },
+            Kind::Table(_) | Kind::Array(_) => node.to_json(),
+            _ => {
+                self.type_error(node, what, "a JSON template string");
+                return None;
+            }
+        };
+        let mut ok = true;
+        template::visit_vars(&value, &mut |var| {
+            if !vars.contains(&var.name) {
+                ok = false;
+                let d = Diagnostic::error(
+                    "unknown-variable",
+                    format!(
+                        "unknown template variable `${}` in the `{what}` template",
+                        var.name
+                    ),
+                )
+                .at(Some(node.span.clone()));
+                let d = match did_you_mean(var.name, vars.iter().copied()) {
+                    Some(s) => d.help(format!(
+                        "did you mean `${s}`? (write `$${}` for a literal `$`)",
+                        var.name
+                    )),
+                    None => d.help(format!(
+                        "variables are {} (write `$$` for a literal `$`)",
+                        vars.iter()
+                            .map(|v| format!("`${v}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                };
+                self.err(d);
+            }
+        });
+        ok.then_some(value)
+    }
+}
+
+fn at<T>(value: T, node: &Node) -> At<T> {
+    At {
+        value,
+        span: node.span.clone(),
+    }
+}
+
+fn parse_status_range(s: &str) -> Option<StatusRange> {
+    let s = s.trim();
+    if let Some(class) = s.strip_suffix("xx").or_else(|| s.strip_suffix("XX")) {
+        let c: u16 = class.parse().ok()?;
+        return Some(StatusRange {
+            from: c * 100,
+            to: c * 100 + 99,
+        });
+    }
+    if let Some((a, b)) = s.split_once('-') {
+        return Some(StatusRange {
+            from: a.trim().parse().ok()?,
+            to: b.trim().parse().ok()?,
+        });
+    }
+    let n = s.parse().ok()?;
+    Some(StatusRange { from: n, to: n })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Webhook Signature Errors"), "webhook-signature-errors");
+        assert_eq!(slug("  What's next? "), "what-s-next");
+    }
+
+    #[test]
+    fn status_ranges() {
+        assert_eq!(
+            parse_status_range("4xx"),
+            Some(StatusRange { from: 400, to: 499 })
+        );
+        assert_eq!(
+            parse_status_range("500-504"),
+            Some(StatusRange { from: 500, to: 504 })
+        );
+        assert_eq!(
+            parse_status_range("404"),
+            Some(StatusRange { from: 404, to: 404 })
+        );
+        assert_eq!(parse_status_range("x"), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! The errcat catalog: every error an HTTP API can return, declared once in
+//! `errors.toml`.
+//!
+//! This crate reads a catalog (TOML, or JSON), merges it with errcat's
+//! [standard catalog](STANDARD_TOML), and checks it, reporting each problem as
+//! a [`Diagnostic`] with its file, line and column. Everything else in errcat
+//! (response rendering, the boundary layer, docs, the client) reads the
+//! resolved [`Catalog`]. It has no HTTP, database or async dependency.
+//!
+//! ```
+//! use errcat_catalog::Catalog;
+//!
+//! let catalog = Catalog::from_str(r#"
+//! [api]
+//! name = "DUAL"
+//!
+//! [[errors]]
+//! code = "TEMPLATE_NOT_FOUND"
+//! numeric_code = 4041
+//! status = 404
+//! message = "Template {template_id} not found"
+//! params = { template_id = "string" }
+//! "#, "errors.toml")?;
+//!
+//! let e = catalog.get("TEMPLATE_NOT_FOUND").unwrap();
+//! assert_eq!(e.status, Some(404));
+//! assert_eq!(e.category, "NOT_FOUND"); // derived from the status
+//! // The standard errors are there too, ready for framework errors.
+//! assert_eq!(catalog.standard("invalid_json").unwrap().code, "INVALID_JSON");
+//! # Ok::<(), errcat_catalog::Report>(())
+//! ```
+//!
+//! The format is described in `docs/catalog.md`.
+
+mod decode;
+mod diagnostic;
+mod lint;
+mod model;
+mod node;
+mod resolve;
+mod style;
+pub mod template;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Located, Report, Severity, Source};
+pub use model::{
+    Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, Example, FieldViolation, Guide,
+    IdScheme, Link, Message, Origin, Param, ParamType, Segment, StatusRange, Translation,
+    Visibility,
+};
+pub use resolve::{STANDARD_TOML, standard_roles};
+
+/// The largest catalog file errcat reads, in bytes.
+pub const MAX_CATALOG_BYTES: usize = 32 * 1024 * 1024;
+
+/// The result of reading a catalog: the catalog if it has no errors, and
+/// every diagnostic.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The resolved catalog, `None` when any diagnostic is an error.
+    pub catalog: Option<Catalog>,
+    /// Errors and warnings.
+    pub report: Report,
+}
+
+/// Why a catalog file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The catalog has errors.
+    #[error("{} has {} error(s)", .0.source.name, .0.counts().0)]
+    Invalid(Report),
+}
+
+impl Catalog {
+    /// Reads, resolves and checks a catalog text. `name` is the file name
+    /// shown in diagnostics; a name ending in `.json` (or a text starting with
+    /// `{`) is read as JSON, anything else as TOML.
+    pub fn analyze(source: Source) -> Analysis {
+        let mut diags = Vec::new();
+        let catalog = analyze_into(&source, &mut diags);
+        diags.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then_with(|| {
+                a.span
+                    .as_ref()
+                    .map(|s| s.start)
+                    .cmp(&b.span.as_ref().map(|s| s.start))
+            })
+        });
+        let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
+        Analysis {
+            catalog: if has_errors { None } else { catalog },
+            report: Report {
+                source,
+                diagnostics: diags,
+            },
+        }
+    }
+
+    /// Reads a catalog text; fails with the report if it has errors.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str, name: &str) -> Result<Catalog, Report> {
+        let analysis = Catalog::analyze(Source::new(name, text));
+        analysis.catalog.ok_or(analysis.report)
+    }
+
+    /// All diagnostics of a catalog text, warnings included.
+    pub fn lint_str(text: &str, name: &str) -> Report {
+        Catalog::analyze(Source::new(name, text)).report
+    }
+
+    /// Reads a catalog file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Catalog, LoadError> {
+        let analysis = Catalog::analyze_path(path)?;
+        analysis.catalog.ok_or(LoadError::Invalid(analysis.report))
+    }
+
+    /// Reads and checks a catalog file. Only I/O problems are `Err`; a file
+    /// that is too large or not UTF-8 gives a report with that diagnostic.
+    pub fn analyze_path(path: impl AsRef<Path>) -> Result<Analysis, LoadError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io = |source| LoadError::Io {
+            path: name.clone(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > MAX_CATALOG_BYTES as u64 {
+            let d = Diagnostic::error(
+                "too-large",
+                format!(
+                    "the catalog is {len} bytes; errcat reads catalogs up to {MAX_CATALOG_BYTES} bytes"
+                ),
+            )
+            .help("split guide text into separate files, or check that this is the right file");
+            return Ok(single(Source::new(name, ""), d));
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Ok(Catalog::analyze_bytes(&bytes, &name))
+    }
+
+    /// Reads and checks catalog bytes, reporting text that is not UTF-8.
+    pub fn analyze_bytes(bytes: &[u8], name: &str) -> Analysis {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Catalog::analyze(Source::new(name, text)),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                // Offsets in the lossy text match up to the first bad byte.
+                let d = Diagnostic::error(
+                    "not-utf8",
+                    format!("the catalog is not valid UTF-8 (byte {valid})"),
+                )
+                .at(Some(valid..valid + 1))
+                .help("save the file as UTF-8");
+                single(Source::new(name, text), d)
+            }
+        }
+    }
+}
+
+fn single(source: Source, d: Diagnostic) -> Analysis {
+    Analysis {
+        catalog: None,
+        report: Report {
+            source,
+            diagnostics: vec![d],
+        },
+    }
+}
+
+fn analyze_into(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Catalog> {
+    let text: &str = &source.text;
+    let is_json = source.name.ends_with(".json") || text.trim_start().starts_with('{');
+    let parsed = if is_json {
+        node::parse_json(text)
+    } else {
+        node::parse_toml(text)
+    };
+    let root = match parsed {
+        Ok(root) => root,
+        Err(e) => {
+            let what = if is_json { "JSON" } else { "TOML" };
+            diags.push(
+                Diagnostic::error("syntax", format!("invalid {what}: {}", e.message))
+                    .at(Some(e.span))
+                    .label("here"),
+            );
+            return None;
+        }
+    };
+    let mut decoder = decode::Decoder::new();
+    let raw = decoder.document(&root);
+    diags.append(&mut decoder.diags);
+    let resolved = resolve::resolve(raw, diags);
+    lint::check(&resolved.catalog, &resolved.guide_categories, source, diags);
+    Some(resolved.catalog)
+}
+
+#[cfg(test)]
+mod tests;

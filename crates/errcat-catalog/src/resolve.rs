@@ -1,0 +1,419 @@
+//! Raw entries + the standard catalog → a resolved [`Catalog`].
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::decode::{At, BUILTIN_ENVELOPES, Decoder, RawCatalog, RawError, did_you_mean};
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, Guide, IdScheme, Message, Origin,
+    Visibility,
+};
+use crate::node;
+use crate::style::CodeStyle;
+
+/// The text of errcat's standard catalog.
+pub const STANDARD_TOML: &str = include_str!("standard.toml");
+
+pub(crate) fn standard_raw() -> &'static RawCatalog {
+    static STANDARD: OnceLock<RawCatalog> = OnceLock::new();
+    STANDARD.get_or_init(|| {
+        let root = node::parse_toml(STANDARD_TOML).expect("the standard catalog is valid TOML");
+        let mut d = Decoder::new();
+        let raw = d.document(&root);
+        assert!(
+            d.diags.is_empty(),
+            "the standard catalog decodes cleanly: {:?}",
+            d.diags
+        );
+        raw
+    })
+}
+
+/// The roles of the standard catalog, such as `not_found`.
+pub fn standard_roles() -> impl Iterator<Item = String> {
+    standard_raw()
+        .errors
+        .iter()
+        .map(|e| role_of(&e.code.as_ref().expect("standard codes are set").value))
+}
+
+fn role_of(standard_code: &str) -> String {
+    standard_code.to_ascii_lowercase()
+}
+
+fn humanize(code: &str) -> String {
+    let words: Vec<String> = code
+        .split(['_', '-', '.', ' '])
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut s = words.join(" ");
+    if let Some(first) = s.get(0..1) {
+        s = first.to_uppercase() + &s[1..];
+    }
+    s
+}
+
+/// The category an error gets when its entry names none.
+fn default_category(status: Option<u16>) -> &'static str {
+    match status {
+        Some(401 | 403 | 407) => "AUTH",
+        Some(404 | 410) => "NOT_FOUND",
+        Some(409 | 412 | 422 | 423) => "CONFLICT",
+        Some(429) => "RATE_LIMIT",
+        Some(502..=504) => "EXTERNAL_SERVICE",
+        Some(500..=599) => "INTERNAL",
+        Some(_) => "VALIDATION",
+        None => "INTERNAL",
+    }
+}
+
+/// Field-by-field: the user's value where set, else the standard one.
+fn merge(user: RawError, base: &RawError) -> RawError {
+    macro_rules! pick {
+        ($($f:ident),*) => {
+            RawError { $($f: user.$f.or_else(|| base.$f.clone()),)* span: user.span, code: user.code, standard: user.standard }
+        };
+    }
+    pick!(
+        numeric_code,
+        status,
+        category,
+        title,
+        message,
+        params,
+        description,
+        causes,
+        resolution,
+        links,
+        retryable,
+        retry_after,
+        retry_advice,
+        headers,
+        since,
+        deprecated,
+        replaced_by,
+        example,
+        translations,
+        visibility
+    )
+}
+
+pub(crate) struct Resolved {
+    pub(crate) catalog: Catalog,
+    /// Spans of guide categories, for the lint.
+    pub(crate) guide_categories: Vec<At<String>>,
+}
+
+pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved {
+    let std_raw = standard_raw();
+    let style = CodeStyle::common(
+        raw.errors
+            .iter()
+            .filter_map(|e| e.code.as_ref())
+            .map(|c| c.value.as_str()),
+    );
+
+    let api = Api {
+        name: raw.api.name.clone().unwrap_or_else(|| "API".to_owned()),
+        version: raw.api.version.clone(),
+        docs_url: raw
+            .api
+            .docs_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('#').to_owned()),
+        domain: raw.api.domain.clone(),
+        envelope: raw
+            .api
+            .envelope
+            .as_ref()
+            .map_or_else(|| "problem".to_owned(), |e| e.value.clone()),
+        error_id: raw.api.error_id.unwrap_or(IdScheme::UuidV7),
+        locale: raw.api.locale.clone().unwrap_or_else(|| "en".to_owned()),
+        standard_public: raw.api.standard_public.unwrap_or(true),
+    };
+    if raw.api_span.is_none() {
+        diags.push(
+            Diagnostic::warning("missing-api", "the catalog has no `[api]` table")
+                .at(Some(0..0))
+                .help("add `[api]` with at least `name = \"…\"`"),
+        );
+    } else if raw.api.name.is_none() {
+        diags.push(
+            Diagnostic::warning("missing-key", "`[api]` has no `name`")
+                .at(raw.api_span.clone().map(|s| s.start..s.start + 5))
+                .help("add `name = \"Your API\"`"),
+        );
+    }
+
+    // Standard entries by role, with codes in the catalog's style.
+    let mut std_by_role: HashMap<String, (usize, String)> = HashMap::new();
+    for (i, e) in std_raw.errors.iter().enumerate() {
+        let code = &e.code.as_ref().expect("standard codes are set").value;
+        std_by_role.insert(role_of(code), (i, style.convert(code)));
+    }
+    let mut std_by_code: HashMap<&str, &str> = HashMap::new();
+    for (role, (i, styled)) in &std_by_role {
+        let _ = i;
+        std_by_code.insert(styled.as_str(), role.as_str());
+    }
+
+    let mut claimed: HashMap<String, usize> = HashMap::new();
+    let mut errors: Vec<ErrorDef> = Vec::new();
+    let user_count = raw.errors.len();
+    for (idx, mut user) in raw.errors.into_iter().enumerate() {
+        let code = user
+            .code
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default();
+        let role = match &user.standard {
+            Some(r) => {
+                if std_by_role.contains_key(&r.value) {
+                    Some(r.value.clone())
+                } else {
+                    let mut d = Diagnostic::error(
+                        "unknown-standard",
+                        format!("`{}` is not a standard error", r.value),
+                    )
+                    .at(Some(r.span.clone()));
+                    let roles: Vec<&str> = std_by_role.keys().map(String::as_str).collect();
+                    d = match did_you_mean(&r.value, roles.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(
+                            "run `errcat explain --standard` for the list of standard errors",
+                        ),
+                    };
+                    diags.push(d);
+                    None
+                }
+            }
+            None => std_by_code
+                .get(code.as_str())
+                .map(|r| (*r).to_owned())
+                .or_else(|| {
+                    let lower = code.to_ascii_lowercase();
+                    std_by_role.contains_key(&lower).then_some(lower)
+                }),
+        };
+        if let Some(role) = &role {
+            if let Some(&first) = claimed.get(role) {
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-standard",
+                        format!("two entries override the standard error `{role}`"),
+                    )
+                    .at(user
+                        .standard
+                        .as_ref()
+                        .map(|s| s.span.clone())
+                        .or_else(|| user.code.as_ref().map(|c| c.span.clone())))
+                    .help(format!("`{}` already overrides it", errors[first].code)),
+                );
+            } else {
+                claimed.insert(role.clone(), idx);
+                let base = &std_raw.errors[std_by_role[role].0];
+                user = merge(user, base);
+            }
+        }
+        errors.push(finish(
+            user,
+            Origin::User,
+            role.filter(|r| claimed.get(r) == Some(&idx)),
+            diags,
+        ));
+    }
+    let mut roles: Vec<(&String, &(usize, String))> = std_by_role.iter().collect();
+    roles.sort_by_key(|(_, (i, _))| *i);
+    for (role, (i, styled)) in roles {
+        if claimed.contains_key(role) {
+            continue;
+        }
+        let mut e = std_raw.errors[*i].clone();
+        if let Some(c) = e.code.as_mut() {
+            c.value.clone_from(styled);
+        }
+        let mut def = finish(e, Origin::Standard, Some(role.clone()), diags);
+        def.spans = ErrorSpans::default();
+        if !api.standard_public {
+            def.visibility = Visibility::Internal;
+        }
+        errors.push(def);
+    }
+    debug_assert!(errors.len() >= user_count);
+
+    let mut categories: Vec<Category> = std_raw
+        .categories
+        .iter()
+        .map(|c| Category {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            statuses: c.statuses.clone(),
+            span: None,
+        })
+        .collect();
+    for c in raw.categories {
+        let cat = Category {
+            name: c.name,
+            description: c.description,
+            statuses: c.statuses,
+            span: Some(c.span),
+        };
+        match categories.iter_mut().find(|x| x.name == cat.name) {
+            Some(existing) => {
+                if cat.statuses.is_empty() {
+                    existing.description = cat.description;
+                    existing.span = cat.span;
+                } else {
+                    *existing = cat;
+                }
+            }
+            None => categories.push(cat),
+        }
+    }
+
+    let guide_categories = raw
+        .guides
+        .iter()
+        .filter_map(|g| g.category.clone())
+        .collect();
+    let guides = raw
+        .guides
+        .into_iter()
+        .map(|g| Guide {
+            id: g.id,
+            title: g.title,
+            body: g.body,
+            category: g.category.map(|c| c.value),
+        })
+        .collect();
+    let envelopes: Vec<EnvelopeDef> = raw
+        .envelopes
+        .into_iter()
+        .map(|e| EnvelopeDef {
+            name: e.name,
+            media_type: e.media_type,
+            body: e.body,
+            violation: e.violation,
+            span: Some(e.span),
+        })
+        .collect();
+    if let Some(env) = &raw.api.envelope
+        && !BUILTIN_ENVELOPES.contains(&env.value.as_str())
+        && !envelopes.iter().any(|e| e.name == env.value)
+    {
+        let mut names: Vec<&str> = BUILTIN_ENVELOPES.to_vec();
+        names.extend(envelopes.iter().map(|e| e.name.as_str()));
+        let d = Diagnostic::error(
+            "unknown-envelope",
+            format!("unknown envelope `{}`", env.value),
+        )
+        .at(Some(env.span.clone()));
+        let d = match did_you_mean(&env.value, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!(
+                "use `problem`, `google`, or declare `[envelopes.{}]` with a `body` template",
+                env.value
+            )),
+        };
+        diags.push(d);
+    }
+
+    let mut by_code = HashMap::with_capacity(errors.len());
+    let mut by_role = HashMap::new();
+    for (i, e) in errors.iter().enumerate() {
+        by_code.entry(e.code.clone()).or_insert(i);
+        if let Some(r) = &e.standard {
+            by_role.entry(r.clone()).or_insert(i);
+        }
+    }
+    Resolved {
+        catalog: Catalog {
+            api,
+            categories,
+            errors,
+            guides,
+            envelopes,
+            by_code,
+            by_role,
+        },
+        guide_categories,
+    }
+}
+
+fn finish(
+    raw: RawError,
+    origin: Origin,
+    role: Option<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> ErrorDef {
+    let code = raw
+        .code
+        .as_ref()
+        .map(|c| c.value.clone())
+        .unwrap_or_default();
+    let title = raw.title.clone().unwrap_or_else(|| humanize(&code));
+    let message = match (&raw.message, &raw.title) {
+        (Some(m), _) => m.value.clone(),
+        (None, Some(t)) => Message::literal(t),
+        (None, None) => {
+            diags.push(
+                Diagnostic::error("missing-key", format!("error `{code}` has no `message`"))
+                    .at(raw.code.as_ref().map(|c| c.span.clone()))
+                    .help("add `message = \"…\"`, the text sent to clients"),
+            );
+            Message::literal(&title)
+        }
+    };
+    let status = raw.status.as_ref().map(|s| s.value);
+    ErrorDef {
+        spans: ErrorSpans {
+            entry: raw.span.clone(),
+            code: raw.code.as_ref().map(|c| c.span.clone()),
+            numeric_code: raw.numeric_code.as_ref().map(|c| c.span.clone()),
+            status: raw.status.as_ref().map(|c| c.span.clone()),
+            category: raw.category.as_ref().map(|c| c.span.clone()),
+            message: raw.message.as_ref().map(|c| c.span.clone()),
+            params: raw.params.as_ref().map(|c| c.span.clone()),
+            replaced_by: raw.replaced_by.as_ref().map(|c| c.span.clone()),
+            standard: raw.standard.as_ref().map(|c| c.span.clone()),
+        },
+        code,
+        numeric_code: raw.numeric_code.map(|n| n.value),
+        status,
+        category: raw
+            .category
+            .map_or_else(|| default_category(status).to_owned(), |c| c.value),
+        title,
+        message,
+        params: raw.params.map(|p| p.value).unwrap_or_default(),
+        description: raw.description,
+        causes: raw.causes.unwrap_or_default(),
+        resolution: raw.resolution.unwrap_or_default(),
+        links: raw.links.unwrap_or_default(),
+        retryable: raw.retryable.unwrap_or(false),
+        retry_after: raw.retry_after,
+        retry_advice: raw.retry_advice,
+        headers: raw.headers.unwrap_or_default(),
+        since: raw.since,
+        deprecated: raw.deprecated,
+        replaced_by: raw.replaced_by.map(|r| r.value),
+        example: raw.example.unwrap_or_default(),
+        translations: raw.translations.unwrap_or_default(),
+        visibility: raw.visibility.unwrap_or_default(),
+        standard: role,
+        origin,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humanizes_codes() {
+        assert_eq!(humanize("AUTH_NO_TOKEN"), "Auth no token");
+        assert_eq!(humanize("auth-401"), "Auth 401");
+    }
+}

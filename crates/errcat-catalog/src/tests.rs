@@ -1,0 +1,298 @@
+//! Loader and lint tests: each compares the whole list of findings.
+
+use crate::{Catalog, Origin, Severity, Visibility};
+
+/// `line:col severity[code] message` for every diagnostic.
+fn findings(text: &str) -> Vec<String> {
+    let report = Catalog::lint_str(text, "errors.toml");
+    report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = d.span.as_ref().map_or_else(
+                || "-".to_owned(),
+                |s| {
+                    let (l, c) = report.source.line_col(s.start);
+                    format!("{l}:{c}")
+                },
+            );
+            format!("{at} {}[{}] {}", d.severity.as_str(), d.code, d.message)
+        })
+        .collect()
+}
+
+const HEAD: &str = "[api]\nname = \"t\"\n";
+
+fn documented(extra: &str) -> String {
+    format!(
+        "{HEAD}[[errors]]\ncode = \"A_B\"\nstatus = 404\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\n{extra}"
+    )
+}
+
+#[test]
+fn standard_catalog_is_clean() {
+    assert_eq!(findings(HEAD), Vec::<String>::new());
+    let c = Catalog::from_str(HEAD, "errors.toml").unwrap();
+    let roles: Vec<String> = crate::standard_roles().collect();
+    assert_eq!(roles.len(), 27);
+    for role in roles {
+        let e = c.standard(&role).unwrap();
+        assert_eq!(e.origin, Origin::Standard);
+        assert!(e.status.is_some(), "{role}");
+    }
+}
+
+#[test]
+fn unknown_keys_suggest_the_right_one() {
+    let text =
+        format!("{HEAD}[[errors]]\ncode = \"X_Y\"\nstauts = 404\nmessage = \"m\"\nfoo = 1\n");
+    let report = Catalog::lint_str(&text, "errors.toml");
+    let unknown: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "unknown-key")
+        .collect();
+    assert_eq!(unknown.len(), 2);
+    assert_eq!(unknown[0].message, "unknown key `stauts` in an error entry");
+    assert_eq!(unknown[0].help.as_deref(), Some("did you mean `status`?"));
+    assert_eq!(
+        report
+            .source
+            .line_col(unknown[0].span.clone().unwrap().start),
+        (5, 1)
+    );
+    assert!(
+        unknown[1]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("the keys of an error entry are: `code`")
+    );
+    assert!(report.has_errors());
+}
+
+#[test]
+fn invalid_status_and_mismatch() {
+    let text = format!(
+        "{HEAD}[[errors]]\ncode = \"A\"\nstatus = 200\nmessage = \"m\"\n\n[[errors]]\ncode = \"B\"\nstatus = 503\ncategory = \"VALIDATION\"\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\n"
+    );
+    assert_eq!(
+        findings(&text),
+        [
+            "5:10 error[invalid-status] status 200 is not an error status",
+            "4:8 warning[undocumented] public error `A` has no description or resolution",
+            "10:10 warning[status-category-mismatch] `B` has status 503, but category VALIDATION expects 4xx",
+        ]
+    );
+}
+
+#[test]
+fn duplicates_and_unknown_category() {
+    let text = documented(
+        "numeric_code = 7\ncategory = \"NOTFOUND\"\n\n[[errors]]\ncode = \"A_B\"\nnumeric_code = 7\nstatus = 404\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\n",
+    );
+    assert_eq!(
+        findings(&text),
+        [
+            "10:12 error[unknown-category] unknown category `NOTFOUND`",
+            "13:8 error[duplicate-code] duplicate code `A_B`",
+            "14:16 error[duplicate-numeric-code] numeric code 7 is used by `A_B` and `A_B`",
+        ]
+    );
+    let report = Catalog::lint_str(&text, "errors.toml");
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some("did you mean `NOT_FOUND`?")
+    );
+    assert_eq!(
+        report.diagnostics[1].help.as_deref(),
+        Some("first defined at errors.toml:4:8")
+    );
+}
+
+#[test]
+fn placeholders_must_be_declared_and_used() {
+    let text = documented("message = \"Template {templat_id} not found\"\nparams = { template_id = \"string\", extra = \"integer\" }\n")
+        .replace("message = \"m\"\n", "");
+    let f = findings(&text);
+    assert_eq!(
+        f,
+        [
+            "8:11 error[undeclared-param] the message of `A_B` uses `{templat_id}`, which is not a declared parameter",
+            "9:10 warning[unused-param] parameter `template_id` of `A_B` is never used",
+            "9:10 warning[unused-param] parameter `extra` of `A_B` is never used",
+        ]
+    );
+    let report = Catalog::lint_str(&text, "errors.toml");
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some("did you mean `{template_id}`?")
+    );
+}
+
+#[test]
+fn docs_style_retry_and_replacement() {
+    let text = format!(
+        "{HEAD}[[errors]]\ncode = \"auth_failed\"\nstatus = 401\nmessage = \"m\"\n\n[[errors]]\ncode = \"SLOW_DOWN\"\nstatus = 429\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\nreplaced_by = \"auth_faled\"\n\n[[errors]]\ncode = \"other_one\"\nstatus = 400\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\n"
+    );
+    assert_eq!(
+        findings(&text),
+        [
+            "14:15 error[unknown-replacement] `SLOW_DOWN` is replaced by `auth_faled`, which is not in the catalog",
+            "4:8 warning[undocumented] public error `auth_failed` has no description or resolution",
+            "9:8 warning[code-style] code `SLOW_DOWN` is upper case with `_`, but most codes are lower case with `_`",
+            "10:10 warning[missing-retry-advice] `SLOW_DOWN` is a 429 without retry advice",
+        ]
+    );
+}
+
+#[test]
+fn templates_are_checked() {
+    let text = format!(
+        "{HEAD}envelope = \"mine\"\n[envelopes.mine]\nbody = '{{\"error\": \"$mesage\"}}'\n[envelopes.broken]\nbody = '{{\"error\": '\n"
+    );
+    let f = findings(&text);
+    assert_eq!(
+        f,
+        [
+            "3:12 error[unknown-envelope] unknown envelope `mine`",
+            "5:8 error[unknown-variable] unknown template variable `$mesage` in the `body` template",
+            "7:8 error[invalid-template] the `body` template is not valid JSON: EOF while parsing a value at line 1 column 10",
+        ]
+    );
+    let report = Catalog::lint_str(&text, "errors.toml");
+    assert_eq!(
+        report.diagnostics[1].help.as_deref(),
+        Some("did you mean `$message`? (write `$$mesage` for a literal `$`)")
+    );
+}
+
+#[test]
+fn syntax_errors_have_a_location() {
+    for (text, name, at) in [
+        ("[api\nname = 1", "errors.toml", (1, 5)),
+        ("{\"api\": {\"name\": \"x\",}}", "errors.json", (1, 22)),
+    ] {
+        let report = Catalog::lint_str(text, name);
+        assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
+        let d = &report.diagnostics[0];
+        assert_eq!((d.code, d.severity), ("syntax", Severity::Error));
+        assert_eq!(
+            report.source.line_col(d.span.clone().unwrap().start),
+            at,
+            "{}",
+            d.message
+        );
+    }
+}
+
+#[test]
+fn non_utf8_is_a_diagnostic() {
+    let a = Catalog::analyze_bytes(b"[api]\nname = \"\xff\"\n", "errors.toml");
+    assert!(a.catalog.is_none());
+    assert_eq!(
+        a.report.diagnostics[0].message,
+        "the catalog is not valid UTF-8 (byte 14)"
+    );
+    assert_eq!(a.report.source.line_col(14), (2, 9));
+}
+
+#[test]
+fn overrides_inherit_from_standard() {
+    let text = r#"
+[api]
+name = "Extole"
+[[errors]]
+code = "missing_access_token"
+standard = "missing_token"
+status = 403
+message = "No access_token was provided with this request."
+[[errors]]
+code = "invalid_json"
+message = "JSON is invalid"
+"#;
+    let c = Catalog::from_str(text, "errors.toml").unwrap();
+    let m = c.standard("missing_token").unwrap();
+    assert_eq!(
+        (m.code.as_str(), m.status, m.category.as_str()),
+        ("missing_access_token", Some(403), "AUTH")
+    );
+    assert_eq!(m.headers.len(), 1, "inherits WWW-Authenticate");
+    let j = c.standard("invalid_json").unwrap();
+    assert_eq!(
+        (j.code.as_str(), j.status, j.message.raw.as_str()),
+        ("invalid_json", Some(400), "JSON is invalid")
+    );
+    // Unclaimed standard errors take the catalog's code style.
+    assert_eq!(c.standard("not_found").unwrap().code, "not_found");
+    assert_eq!(
+        c.standard("rate_limited").unwrap().visibility,
+        Visibility::Public
+    );
+}
+
+#[test]
+fn unknown_standard_role() {
+    let text = documented("standard = \"not_fund\"\n");
+    let report = Catalog::lint_str(&text, "errors.toml");
+    assert_eq!(
+        report.diagnostics[0].message,
+        "`not_fund` is not a standard error"
+    );
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some("did you mean `not_found`?")
+    );
+}
+
+#[test]
+fn json_catalogs_are_equivalent() {
+    let toml = documented("params = { x = \"integer\" }\nmessage = \"n {x}\"\n")
+        .replace("message = \"m\"\n", "");
+    let json = r#"{"api": {"name": "t"}, "errors": [{"code": "A_B", "status": 404, "description": "d", "resolution": "r", "params": {"x": "integer"}, "message": "n {x}"}]}"#;
+    let a = Catalog::from_str(&toml, "errors.toml").unwrap();
+    let b = Catalog::from_str(json, "errors.json").unwrap();
+    let strip = |c: &Catalog| {
+        let mut e = c.errors[0].clone();
+        e.spans = Default::default();
+        e
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+#[test]
+fn wrong_types_are_reported_not_fatal() {
+    let text = format!(
+        "{HEAD}[[errors]]\ncode = 5\nstatus = \"404\"\nretryable = \"yes\"\nmessage = \"m\"\n"
+    );
+    let f = findings(&text);
+    assert_eq!(
+        f,
+        [
+            "4:8 error[invalid-type] `code` must be a string, found an integer",
+            "5:10 error[invalid-type] `status` must be an integer, found a string",
+            "6:13 error[invalid-type] `retryable` must be a boolean, found a string",
+        ]
+    );
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use crate::Catalog;
+
+    proptest! {
+        /// Any text gives a report, never a panic; a catalog only without errors.
+        #[test]
+        fn any_text_is_handled(text in ".{0,300}") {
+            let a = Catalog::analyze(crate::Source::new("errors.toml", text.as_str()));
+            prop_assert_eq!(a.catalog.is_some(), !a.report.has_errors());
+        }
+
+        #[test]
+        fn any_bytes_are_handled(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let a = Catalog::analyze_bytes(&bytes, "errors.json");
+            prop_assert_eq!(a.catalog.is_some(), !a.report.has_errors());
+        }
+    }
+}

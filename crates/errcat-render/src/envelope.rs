@@ -1,0 +1,259 @@
+//! Custom envelopes: a JSON template compiled once into literal byte runs
+//! and variable slots, rendered without building a JSON tree.
+
+use errcat_catalog::template::{self, VarRef};
+use errcat_catalog::FieldViolation;
+
+use crate::json;
+use crate::Ctx;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Var {
+    Code,
+    NumericCode,
+    Status,
+    Title,
+    Message,
+    Category,
+    Details,
+    FieldViolations,
+    ErrorId,
+    RequestId,
+    Type,
+    Instance,
+    RetryAfter,
+    Timestamp,
+    DocUrl,
+    // Violation template only.
+    Path,
+    Reason,
+}
+
+impl Var {
+    fn parse(name: &str, violation: bool) -> Option<Var> {
+        Some(match (name, violation) {
+            ("path", true) => Var::Path,
+            ("message", _) => Var::Message,
+            ("reason", true) => Var::Reason,
+            (_, true) => return None,
+            ("code", _) => Var::Code,
+            ("numeric_code", _) => Var::NumericCode,
+            ("status", _) => Var::Status,
+            ("title", _) => Var::Title,
+            ("category", _) => Var::Category,
+            ("details", _) => Var::Details,
+            ("field_violations", _) => Var::FieldViolations,
+            ("error_id", _) => Var::ErrorId,
+            ("request_id", _) => Var::RequestId,
+            ("type", _) => Var::Type,
+            ("instance", _) => Var::Instance,
+            ("retry_after", _) => Var::RetryAfter,
+            ("timestamp", _) => Var::Timestamp,
+            ("doc_url", _) => Var::DocUrl,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    Lit(Box<[u8]>),
+    Var(Var),
+    Array(Vec<Node>),
+    Object(Vec<Member>),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Member {
+    /// `"key":`, escaped.
+    key: Box<[u8]>,
+    value: Node,
+    /// Drop the member when the value is null (`"$var?"`).
+    optional: bool,
+}
+
+/// A compiled envelope.
+#[derive(Clone, Debug)]
+pub(crate) struct Compiled {
+    pub(crate) body: Node,
+    pub(crate) violation: Node,
+    pub(crate) media_type: String,
+}
+
+fn has_vars(v: &serde_json::Value) -> bool {
+    let mut found = false;
+    template::visit_vars(v, &mut |_| found = true);
+    found
+}
+
+/// Compiles a template. Unknown variables (rejected by the catalog's lint)
+/// render as null.
+pub(crate) fn compile(v: &serde_json::Value, violation: bool) -> Node {
+    use serde_json::Value;
+    if !has_vars(v) {
+        let mut buf = Vec::new();
+        write_literal(&mut buf, v);
+        return Node::Lit(buf.into_boxed_slice());
+    }
+    match v {
+        Value::String(s) => match template::var_ref(s).and_then(|r| Var::parse(r.name, violation)) {
+            Some(var) => Node::Var(var),
+            None => Node::Lit(b"null".to_vec().into_boxed_slice()),
+        },
+        Value::Array(items) => Node::Array(items.iter().map(|i| compile(i, violation)).collect()),
+        Value::Object(map) => Node::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let mut key = json::quoted(k).into_vec();
+                    key.push(b':');
+                    let optional = matches!(v, Value::String(s) if template::var_ref(s).is_some_and(|r: VarRef<'_>| r.optional));
+                    Member {
+                        key: key.into_boxed_slice(),
+                        value: compile(v, violation),
+                        optional,
+                    }
+                })
+                .collect(),
+        ),
+        _ => unreachable!("scalars other than strings hold no variables"),
+    }
+}
+
+/// Writes a template value with `$$` unescaped.
+fn write_literal(buf: &mut Vec<u8>, v: &serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => json::str(buf, &template::literal(s)),
+        Value::Array(items) => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_literal(buf, item);
+            }
+            buf.push(b']');
+        }
+        Value::Object(map) => {
+            buf.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                json::str(buf, k);
+                buf.push(b':');
+                write_literal(buf, v);
+            }
+            buf.push(b'}');
+        }
+        other => json::value(buf, other),
+    }
+}
+
+impl Compiled {
+    pub(crate) fn render(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>) {
+        self.node(buf, &self.body, ctx, None);
+    }
+
+    fn node(&self, buf: &mut Vec<u8>, node: &Node, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
+        match node {
+            Node::Lit(bytes) => buf.extend_from_slice(bytes),
+            Node::Var(var) => self.var(buf, *var, ctx, v),
+            Node::Array(items) => {
+                buf.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    self.node(buf, item, ctx, v);
+                }
+                buf.push(b']');
+            }
+            Node::Object(members) => {
+                buf.push(b'{');
+                let mut first = true;
+                for m in members {
+                    if m.optional
+                        && let Node::Var(var) = m.value
+                        && is_null(var, ctx, v)
+                    {
+                        continue;
+                    }
+                    if !std::mem::take(&mut first) {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(&m.key);
+                    self.node(buf, &m.value, ctx, v);
+                }
+                buf.push(b'}');
+            }
+        }
+    }
+
+    fn violation(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>, v: &FieldViolation) {
+        self.node(buf, &self.violation, ctx, Some(v));
+    }
+
+    fn var(&self, buf: &mut Vec<u8>, var: Var, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
+        match var {
+            Var::Code => buf.extend_from_slice(&ctx.prepared.code),
+            Var::NumericCode => match ctx.def.numeric_code {
+                Some(n) => json::int(buf, n),
+                None => buf.extend_from_slice(b"null"),
+            },
+            Var::Status => json::int(buf, ctx.status),
+            Var::Title => json::str(buf, ctx.title),
+            Var::Message => match v {
+                Some(v) => json::str(buf, &v.message),
+                None => json::str(buf, &ctx.message),
+            },
+            Var::Category => buf.extend_from_slice(&ctx.prepared.category),
+            Var::Details => match (ctx.err.details(), ctx.err.violations().first()) {
+                (Some(d), _) => json::value(buf, d),
+                (None, Some(first)) => self.violation(buf, ctx, first),
+                (None, None) => buf.extend_from_slice(b"{}"),
+            },
+            Var::FieldViolations => {
+                buf.push(b'[');
+                for (i, fv) in ctx.err.violations().iter().enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    self.violation(buf, ctx, fv);
+                }
+                buf.push(b']');
+            }
+            Var::ErrorId => json::str(buf, ctx.error_id),
+            Var::RequestId => opt_str(buf, ctx.request_id),
+            Var::Type => buf.extend_from_slice(&ctx.prepared.type_uri),
+            Var::Instance => opt_str(buf, ctx.instance),
+            Var::RetryAfter => match ctx.retry_after {
+                Some(s) => json::int(buf, s),
+                None => buf.extend_from_slice(b"null"),
+            },
+            Var::Timestamp => json::str(buf, &ctx.timestamp()),
+            Var::DocUrl => opt_str(buf, ctx.prepared.doc_url.as_deref()),
+            Var::Path => json::str(buf, v.map_or("", |v| v.path.as_str())),
+            Var::Reason => opt_str(buf, v.and_then(|v| v.reason.as_deref())),
+        }
+    }
+}
+
+fn opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json::str(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+fn is_null(var: Var, ctx: &Ctx<'_>, v: Option<&FieldViolation>) -> bool {
+    match var {
+        Var::NumericCode => ctx.def.numeric_code.is_none(),
+        Var::RequestId => ctx.request_id.is_none(),
+        Var::Instance => ctx.instance.is_none(),
+        Var::RetryAfter => ctx.retry_after.is_none(),
+        Var::DocUrl => ctx.prepared.doc_url.is_none(),
+        Var::Reason => v.and_then(|v| v.reason.as_ref()).is_none(),
+        _ => false,
+    }
+}

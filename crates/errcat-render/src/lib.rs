@@ -1,0 +1,639 @@
+//! Render errcat errors as HTTP responses: status, headers and body bytes,
+//! in RFC 9457 `problem+json`, Google AIP-193, or any custom envelope the
+//! catalog declares.
+//!
+//! Rendering is a pure function of the catalog, the [`Error`] and the
+//! [`RenderOptions`]; it writes straight into a byte buffer. It has no HTTP,
+//! database or async dependency.
+//!
+//! ```
+//! use errcat_catalog::Catalog;
+//! use errcat_render::{Error, RenderOptions, Renderer};
+//!
+//! let catalog = Catalog::from_str(r#"
+//! [api]
+//! name = "Extole"
+//! envelope = "extole"
+//! error_id = "decimal63"
+//!
+//! [envelopes.extole]
+//! body = '{"unique_id": "$error_id", "http_status_code": "$status", "code": "$code", "message": "$message", "parameters": "$details"}'
+//!
+//! [[errors]]
+//! code = "missing_access_token"
+//! standard = "missing_token"
+//! status = 403
+//! message = "No access_token was provided with this request."
+//! "#, "errors.toml")?;
+//!
+//! let renderer = Renderer::new(catalog);
+//! let out = renderer.render(
+//!     &Error::new("missing_access_token"),
+//!     &RenderOptions { error_id: Some("6941049359794271324"), ..Default::default() },
+//! );
+//! assert_eq!(out.status, 403);
+//! assert_eq!(
+//!     std::str::from_utf8(&out.body).unwrap(),
+//!     r#"{"unique_id":"6941049359794271324","http_status_code":403,"code":"missing_access_token","message":"No access_token was provided with this request.","parameters":{}}"#
+//! );
+//! # Ok::<(), errcat_catalog::Report>(())
+//! ```
+
+mod envelope;
+mod error;
+pub mod id;
+mod json;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use errcat_catalog::{Catalog, ErrorDef, Segment};
+
+pub use error::{Error, ParamValue};
+pub use errcat_catalog::FieldViolation;
+
+/// Which envelope a response uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EnvelopeKind {
+    Problem,
+    Google,
+    Custom(usize),
+}
+
+/// Per-request choices for [`Renderer::render`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions<'a> {
+    /// The envelope's name; `None` uses the catalog's default.
+    pub envelope: Option<&'a str>,
+    /// The client's preferred locale (`de`, `pt-BR`); falls back to the
+    /// catalog's own texts.
+    pub locale: Option<&'a str>,
+    /// The error id; `None` makes a new one in the catalog's scheme.
+    pub error_id: Option<&'a str>,
+    /// The request id, echoed in the body where the envelope has a place for it.
+    pub request_id: Option<&'a str>,
+    /// The RFC 9457 `instance`: usually the request path.
+    pub instance: Option<&'a str>,
+    /// The time of the error; `None` is now.
+    pub timestamp: Option<SystemTime>,
+}
+
+/// A rendered error response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: String,
+    /// Other headers, in order (`Retry-After`, `WWW-Authenticate`, `Allow`, …).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The code that was rendered (an unknown code renders as the catalog's
+    /// internal error).
+    pub code: String,
+    /// The error id in the body.
+    pub error_id: String,
+}
+
+/// Values of one catalog entry computed once, so rendering copies bytes.
+#[derive(Debug)]
+struct Prepared {
+    code: Box<[u8]>,
+    category: Box<[u8]>,
+    title: Box<[u8]>,
+    /// The RFC 9457 `type`: the error's doc URL, or `about:blank`.
+    type_uri: Box<[u8]>,
+    doc_url: Option<String>,
+    google_status: &'static str,
+}
+
+/// Renders errors of one catalog. Build it once and share it.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    catalog: Catalog,
+    prepared: Vec<Prepared>,
+    envelopes: Vec<envelope::Compiled>,
+    default_envelope: EnvelopeKind,
+    fallback: usize,
+}
+
+/// Everything one render needs, borrowed.
+pub(crate) struct Ctx<'a> {
+    def: &'a ErrorDef,
+    prepared: &'a Prepared,
+    err: &'a Error,
+    status: u16,
+    title: &'a str,
+    message: String,
+    error_id: &'a str,
+    request_id: Option<&'a str>,
+    instance: Option<&'a str>,
+    retry_after: Option<u64>,
+    timestamp: Option<SystemTime>,
+    locale: &'a str,
+}
+
+impl Ctx<'_> {
+    fn timestamp(&self) -> String {
+        humantime::format_rfc3339_millis(self.timestamp.unwrap_or_else(SystemTime::now)).to_string()
+    }
+}
+
+impl Renderer {
+    /// Prepares a catalog for rendering.
+    pub fn new(catalog: Catalog) -> Self {
+        let prepared = catalog
+            .errors
+            .iter()
+            .map(|e| {
+                let doc_url = catalog.doc_url(&e.code);
+                Prepared {
+                    code: json::quoted(&e.code),
+                    category: json::quoted(&e.category),
+                    title: json::quoted(&e.title),
+                    type_uri: json::quoted(doc_url.as_deref().unwrap_or("about:blank")),
+                    doc_url,
+                    google_status: google_status(e.status.unwrap_or(500)),
+                }
+            })
+            .collect();
+        let envelopes = catalog
+            .envelopes
+            .iter()
+            .map(|e| envelope::Compiled {
+                body: envelope::compile(&e.body, false),
+                violation: envelope::compile(&e.violation, true),
+                media_type: e.media_type.clone(),
+            })
+            .collect();
+        let fallback = catalog
+            .standard("internal_error")
+            .and_then(|e| catalog.index_of(&e.code))
+            .unwrap_or(0);
+        let mut r = Inner {
+            default_envelope: EnvelopeKind::Problem,
+            catalog,
+            prepared,
+            envelopes,
+            fallback,
+        };
+        r.default_envelope = r.envelope_kind(&r.catalog.api.envelope).unwrap_or(EnvelopeKind::Problem);
+        Renderer { inner: Arc::new(r) }
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Whether `name` is an envelope of this catalog (`problem`, `google`, or custom).
+    pub fn has_envelope(&self, name: &str) -> bool {
+        self.inner.envelope_kind(name).is_some()
+    }
+
+    /// The media type of an envelope (the default one when `None`).
+    pub fn media_type(&self, envelope: Option<&str>) -> &str {
+        let kind = envelope
+            .and_then(|n| self.inner.envelope_kind(n))
+            .unwrap_or(self.inner.default_envelope);
+        match kind {
+            EnvelopeKind::Problem => "application/problem+json",
+            EnvelopeKind::Google => "application/json",
+            EnvelopeKind::Custom(i) => &self.inner.envelopes[i].media_type,
+        }
+    }
+
+    /// An [`Error`] for a standard role (`not_found`, `invalid_json`, …) with
+    /// the code this catalog gives it.
+    pub fn standard(&self, role: &str) -> Error {
+        match self.inner.catalog.standard(role) {
+            Some(def) => Error::new(def.code.clone()),
+            None => Error::new(self.inner.catalog.errors[self.inner.fallback].code.clone()),
+        }
+    }
+
+    /// Renders an error: status, headers and body.
+    ///
+    /// An error whose code is not in the catalog, or that has no HTTP status,
+    /// renders as the catalog's internal error: a response never reveals
+    /// what went wrong inside.
+    pub fn render(&self, err: &Error, opts: &RenderOptions<'_>) -> Rendered {
+        let mut body = Vec::with_capacity(256);
+        let r = self.render_into(err, opts, &mut body);
+        Rendered { body, ..r }
+    }
+
+    /// Like [`Renderer::render`], appending the body to `body` (the returned
+    /// `Rendered::body` is empty).
+    pub fn render_into(&self, err: &Error, opts: &RenderOptions<'_>, body: &mut Vec<u8>) -> Rendered {
+        let inner = &*self.inner;
+        let catalog = &inner.catalog;
+        let idx = catalog
+            .index_of(err.code())
+            .filter(|&i| catalog.errors[i].status.is_some())
+            .unwrap_or(inner.fallback);
+        let def = &catalog.errors[idx];
+        let fallback_err;
+        let err = if def.code == err.code() {
+            err
+        } else {
+            fallback_err = Error::new(def.code.clone());
+            &fallback_err
+        };
+        let prepared = &inner.prepared[idx];
+        let kind = opts
+            .envelope
+            .and_then(|n| inner.envelope_kind(n))
+            .unwrap_or(inner.default_envelope);
+
+        let translation = opts
+            .locale
+            .filter(|l| !l.eq_ignore_ascii_case(&catalog.api.locale))
+            .and_then(|l| def.translation(l));
+        let title = translation.and_then(|t| t.title.as_deref()).unwrap_or(&def.title);
+        let template = translation.and_then(|t| t.message.as_ref()).unwrap_or(&def.message);
+        let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
+        let message = format_message(&template.segments, err, template.raw.len());
+
+        let generated;
+        let error_id = match opts.error_id {
+            Some(id) => id,
+            None => {
+                generated = id::new_id(catalog.api.error_id);
+                &generated
+            }
+        };
+        let retry_after = err.retry_after().or(def.retry_after);
+        let status = def.status.unwrap_or(500);
+        let ctx = Ctx {
+            def,
+            prepared,
+            err,
+            status,
+            title,
+            message,
+            error_id,
+            request_id: opts.request_id,
+            instance: opts.instance,
+            retry_after,
+            timestamp: opts.timestamp,
+            locale,
+        };
+        let content_type = match kind {
+            EnvelopeKind::Problem => {
+                write_problem(body, &ctx, translation.is_some());
+                "application/problem+json"
+            }
+            EnvelopeKind::Google => {
+                write_google(body, &ctx, catalog);
+                "application/json"
+            }
+            EnvelopeKind::Custom(i) => {
+                let env = &inner.envelopes[i];
+                env.render(body, &ctx);
+                env.media_type.as_str()
+            }
+        };
+
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(def.headers.len() + 1);
+        for (name, value) in &def.headers {
+            let v = value.format(|p| {
+                if p == "retry_after" && err.param(p).is_none() {
+                    return retry_after.map(|s| s.to_string());
+                }
+                err.param(p).map(ParamValue::to_text)
+            });
+            headers.push((name.clone(), error::sanitize_header(v)));
+        }
+        if let Some(s) = retry_after
+            && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+        {
+            headers.push(("Retry-After".to_owned(), s.to_string()));
+        }
+        for (name, value) in err.headers() {
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1.clone_from(value),
+                None => headers.push((name.to_string(), value.clone())),
+            }
+        }
+        if translation.is_some() {
+            headers.push(("Content-Language".to_owned(), locale.to_owned()));
+        }
+        Rendered {
+            status,
+            content_type: content_type.to_owned(),
+            headers,
+            body: Vec::new(),
+            code: def.code.clone(),
+            error_id: error_id.to_owned(),
+        }
+    }
+}
+
+impl Inner {
+    fn envelope_kind(&self, name: &str) -> Option<EnvelopeKind> {
+        match name {
+            "problem" => Some(EnvelopeKind::Problem),
+            "google" => Some(EnvelopeKind::Google),
+            other => self
+                .catalog
+                .envelopes
+                .iter()
+                .position(|e| e.name == other)
+                .map(EnvelopeKind::Custom),
+        }
+    }
+}
+
+/// Fills a message's placeholders with the error's parameters; a missing
+/// parameter stays `{name}`.
+fn format_message(segments: &[Segment], err: &Error, hint: usize) -> String {
+    let mut out = String::with_capacity(hint + 16);
+    for s in segments {
+        match s {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Param(p) => match err.param(p) {
+                Some(v) => v.write_text(&mut out),
+                None => {
+                    out.push('{');
+                    out.push_str(p);
+                    out.push('}');
+                }
+            },
+        }
+    }
+    out
+}
+
+/// RFC 9457: `type`, `title`, `status`, `detail`, `instance`, then the
+/// extension members `code`, `numeric_code`, `category`, `error_id`,
+/// `request_id`, `errors`, `details`, `retry_after`.
+fn write_problem(buf: &mut Vec<u8>, ctx: &Ctx<'_>, translated: bool) {
+    let p = ctx.prepared;
+    buf.extend_from_slice(b"{\"type\":");
+    buf.extend_from_slice(&p.type_uri);
+    buf.extend_from_slice(b",\"title\":");
+    if translated {
+        json::str(buf, ctx.title);
+    } else {
+        buf.extend_from_slice(&p.title);
+    }
+    buf.extend_from_slice(b",\"status\":");
+    json::int(buf, ctx.status);
+    buf.extend_from_slice(b",\"detail\":");
+    json::str(buf, &ctx.message);
+    if let Some(instance) = ctx.instance {
+        buf.extend_from_slice(b",\"instance\":");
+        json::str(buf, instance);
+    }
+    buf.extend_from_slice(b",\"code\":");
+    buf.extend_from_slice(&p.code);
+    if let Some(n) = ctx.def.numeric_code {
+        buf.extend_from_slice(b",\"numeric_code\":");
+        json::int(buf, n);
+    }
+    buf.extend_from_slice(b",\"category\":");
+    buf.extend_from_slice(&p.category);
+    buf.extend_from_slice(b",\"error_id\":");
+    json::str(buf, ctx.error_id);
+    if let Some(rid) = ctx.request_id {
+        buf.extend_from_slice(b",\"request_id\":");
+        json::str(buf, rid);
+    }
+    let violations = ctx.err.violations();
+    if !violations.is_empty() {
+        buf.extend_from_slice(b",\"errors\":[");
+        for (i, v) in violations.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"path\":");
+            json::str(buf, &v.path);
+            buf.extend_from_slice(b",\"message\":");
+            json::str(buf, &v.message);
+            if let Some(r) = &v.reason {
+                buf.extend_from_slice(b",\"reason\":");
+                json::str(buf, r);
+            }
+            buf.push(b'}');
+        }
+        buf.push(b']');
+    }
+    if let Some(d) = ctx.err.details() {
+        buf.extend_from_slice(b",\"details\":");
+        json::value(buf, d);
+    }
+    if let Some(s) = ctx.retry_after {
+        buf.extend_from_slice(b",\"retry_after\":");
+        json::int(buf, s);
+    }
+    buf.push(b'}');
+}
+
+/// The `google.rpc.Code` name for an HTTP status (AIP-193).
+fn google_status(status: u16) -> &'static str {
+    match status {
+        400 | 413 | 415 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 | 410 => "NOT_FOUND",
+        409 => "ABORTED",
+        412 | 422 | 423 => "FAILED_PRECONDITION",
+        416 => "OUT_OF_RANGE",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 | 405 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 | 408 => "DEADLINE_EXCEEDED",
+        500..=599 => "INTERNAL",
+        _ => "UNKNOWN",
+    }
+}
+
+/// AIP-193: `google.rpc.Status` with `ErrorInfo`, `BadRequest`, `RetryInfo`,
+/// `RequestInfo`, `Help` and `LocalizedMessage` details.
+fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
+    const T: &str = "type.googleapis.com/google.rpc.";
+    let p = ctx.prepared;
+    buf.extend_from_slice(b"{\"error\":{\"code\":");
+    json::int(buf, ctx.status);
+    buf.extend_from_slice(b",\"message\":");
+    json::str(buf, &ctx.message);
+    buf.extend_from_slice(b",\"status\":\"");
+    buf.extend_from_slice(p.google_status.as_bytes());
+    buf.extend_from_slice(b"\",\"details\":[{\"@type\":\"");
+    buf.extend_from_slice(T.as_bytes());
+    buf.extend_from_slice(b"ErrorInfo\",\"reason\":");
+    buf.extend_from_slice(&p.code);
+    buf.extend_from_slice(b",\"domain\":");
+    json::str(buf, catalog.api.domain.as_deref().unwrap_or(&catalog.api.name));
+    buf.extend_from_slice(b",\"metadata\":{");
+    let mut first = true;
+    for (name, value) in ctx.err.params() {
+        if !std::mem::take(&mut first) {
+            buf.push(b',');
+        }
+        json::str(buf, name);
+        buf.push(b':');
+        json::str(buf, &value.to_text());
+    }
+    json::key(buf, &mut first, b"category");
+    buf.extend_from_slice(&p.category);
+    json::key(buf, &mut first, b"error_id");
+    json::str(buf, ctx.error_id);
+    if let Some(n) = ctx.def.numeric_code {
+        json::key(buf, &mut first, b"numeric_code");
+        json::str(buf, itoa::Buffer::new().format(n));
+    }
+    buf.extend_from_slice(b"}}");
+    let violations = ctx.err.violations();
+    if !violations.is_empty() {
+        buf.extend_from_slice(b",{\"@type\":\"");
+        buf.extend_from_slice(T.as_bytes());
+        buf.extend_from_slice(b"BadRequest\",\"fieldViolations\":[");
+        for (i, v) in violations.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"field\":");
+            json::str(buf, &v.path);
+            buf.extend_from_slice(b",\"description\":");
+            json::str(buf, &v.message);
+            if let Some(r) = &v.reason {
+                buf.extend_from_slice(b",\"reason\":");
+                json::str(buf, r);
+            }
+            buf.push(b'}');
+        }
+        buf.extend_from_slice(b"]}");
+    }
+    if let Some(s) = ctx.retry_after {
+        buf.extend_from_slice(b",{\"@type\":\"");
+        buf.extend_from_slice(T.as_bytes());
+        buf.extend_from_slice(b"RetryInfo\",\"retryDelay\":\"");
+        json::int(buf, s);
+        buf.extend_from_slice(b"s\"}");
+    }
+    if let Some(rid) = ctx.request_id {
+        buf.extend_from_slice(b",{\"@type\":\"");
+        buf.extend_from_slice(T.as_bytes());
+        buf.extend_from_slice(b"RequestInfo\",\"requestId\":");
+        json::str(buf, rid);
+        buf.extend_from_slice(b",\"servingData\":");
+        json::str(buf, &format!("error_id={}", ctx.error_id));
+        buf.push(b'}');
+    }
+    if p.doc_url.is_some() || !ctx.def.links.is_empty() {
+        buf.extend_from_slice(b",{\"@type\":\"");
+        buf.extend_from_slice(T.as_bytes());
+        buf.extend_from_slice(b"Help\",\"links\":[");
+        let mut first = true;
+        if let Some(url) = &p.doc_url {
+            first = false;
+            buf.extend_from_slice(b"{\"description\":");
+            json::str(buf, &format!("{} reference", ctx.def.code));
+            buf.extend_from_slice(b",\"url\":");
+            json::str(buf, url);
+            buf.push(b'}');
+        }
+        for l in &ctx.def.links {
+            if !std::mem::take(&mut first) {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"description\":");
+            json::str(buf, &l.title);
+            buf.extend_from_slice(b",\"url\":");
+            json::str(buf, &l.url);
+            buf.push(b'}');
+        }
+        buf.extend_from_slice(b"]}");
+    }
+    buf.extend_from_slice(b",{\"@type\":\"");
+    buf.extend_from_slice(T.as_bytes());
+    buf.extend_from_slice(b"LocalizedMessage\",\"locale\":");
+    json::str(buf, ctx.locale);
+    buf.extend_from_slice(b",\"message\":");
+    json::str(buf, &ctx.message);
+    buf.extend_from_slice(b"}]}}");
+}
+
+/// The reason phrase of an HTTP status, for status lines.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        511 => "Network Authentication Required",
+        _ => "",
+    }
+}
+
+/// An [`Error`] with an error definition's example values, for docs and
+/// `errcat explain`.
+pub fn example_error(def: &ErrorDef) -> Error {
+    let mut e = Error::new(def.code.clone());
+    for p in &def.params {
+        let value = def
+            .example
+            .params
+            .iter()
+            .find(|(n, _)| *n == p.name)
+            .map(|(_, v)| ParamValue::from_json(v))
+            .or_else(|| p.example.as_ref().map(ParamValue::from_json))
+            .unwrap_or_else(|| match p.ty {
+                errcat_catalog::ParamType::String => ParamValue::Str(Cow::Owned(format!("<{}>", p.name))),
+                errcat_catalog::ParamType::Integer => ParamValue::Int(1),
+                errcat_catalog::ParamType::Number => ParamValue::Float(1.5),
+                errcat_catalog::ParamType::Boolean => ParamValue::Bool(true),
+            });
+        e = e.with_param(p.name.clone(), value);
+    }
+    e = e.with_violations(def.example.violations.iter().cloned());
+    if let Some(d) = &def.example.details {
+        e = e.with_details(d.clone());
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests;
