@@ -64,7 +64,7 @@ pub(crate) struct RawError {
     pub(crate) example: Option<Example>,
     pub(crate) translations: Option<Vec<Translation>>,
     pub(crate) visibility: Option<Visibility>,
-    pub(crate) standard: Option<At<String>>,
+    pub(crate) standard: Option<At<Vec<String>>>,
     pub(crate) span: Option<Span>,
 }
 
@@ -552,7 +552,7 @@ impl Decoder {
                         }
                     }
                 }
-                "standard" => r.standard = self.nonempty_string(v, "standard").map(|x| at(x, v)),
+                "standard" => r.standard = self.strings(v, "standard").map(|x| at(x, v)),
                 _ => {}
             }
         }

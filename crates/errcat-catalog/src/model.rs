@@ -414,8 +414,9 @@ pub struct ErrorDef {
     pub translations: Vec<Translation>,
     /// Whether it is documented.
     pub visibility: Visibility,
-    /// The standard error this entry is (its role), such as `not_found`.
-    pub standard: Option<String>,
+    /// The standard errors this entry plays (their roles), such as
+    /// `not_found`: framework errors of those roles are raised with its code.
+    pub standard: Vec<String>,
     /// Where it came from.
     pub origin: Origin,
     /// Where its fields are in the user catalog.

@@ -70,7 +70,20 @@ fn default_category(status: Option<u16>) -> &'static str {
 }
 
 /// Field-by-field: the user's value where set, else the standard one.
+/// An inherited example keeps only the parameters the entry still declares.
 fn merge(user: RawError, base: &RawError) -> RawError {
+    let inherits_example = user.example.is_none();
+    let mut merged = merge_fields(user, base);
+    if inherits_example && let (Some(params), Some(example)) = (&merged.params, &mut merged.example)
+    {
+        example
+            .params
+            .retain(|(name, _)| params.value.iter().any(|p| &p.name == name));
+    }
+    merged
+}
+
+fn merge_fields(user: RawError, base: &RawError) -> RawError {
     macro_rules! pick {
         ($($f:ident),*) => {
             RawError { $($f: user.$f.or_else(|| base.$f.clone()),)* span: user.span, code: user.code, standard: user.standard }
@@ -168,37 +181,43 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             .as_ref()
             .map(|c| c.value.clone())
             .unwrap_or_default();
-        let role = match &user.standard {
+        let mut roles: Vec<String> = Vec::new();
+        match &user.standard {
             Some(r) => {
-                if std_by_role.contains_key(&r.value) {
-                    Some(r.value.clone())
-                } else {
+                for name in &r.value {
+                    if std_by_role.contains_key(name) {
+                        roles.push(name.clone());
+                        continue;
+                    }
                     let mut d = Diagnostic::error(
                         "unknown-standard",
-                        format!("`{}` is not a standard error", r.value),
+                        format!("`{name}` is not a standard error"),
                     )
                     .at(Some(r.span.clone()));
-                    let roles: Vec<&str> = std_by_role.keys().map(String::as_str).collect();
-                    d = match did_you_mean(&r.value, roles.iter().copied()) {
+                    let known: Vec<&str> = std_by_role.keys().map(String::as_str).collect();
+                    d = match did_you_mean(name, known.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(
                             "run `errcat explain --standard` for the list of standard errors",
                         ),
                     };
                     diags.push(d);
-                    None
                 }
             }
-            None => std_by_code
-                .get(code.as_str())
-                .map(|r| (*r).to_owned())
-                .or_else(|| {
-                    let lower = code.to_ascii_lowercase();
-                    std_by_role.contains_key(&lower).then_some(lower)
-                }),
-        };
-        if let Some(role) = &role {
-            if let Some(&first) = claimed.get(role) {
+            None => {
+                let implied = std_by_code
+                    .get(code.as_str())
+                    .map(|r| (*r).to_owned())
+                    .or_else(|| {
+                        let lower = code.to_ascii_lowercase();
+                        std_by_role.contains_key(&lower).then_some(lower)
+                    });
+                roles.extend(implied);
+            }
+        }
+        let mut mine = Vec::new();
+        for role in roles {
+            if let Some(&first) = claimed.get(&role) {
                 diags.push(
                     Diagnostic::error(
                         "duplicate-standard",
@@ -213,16 +232,14 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
                 );
             } else {
                 claimed.insert(role.clone(), idx);
-                let base = &std_raw.errors[std_by_role[role].0];
-                user = merge(user, base);
+                mine.push(role);
             }
         }
-        errors.push(finish(
-            user,
-            Origin::User,
-            role.filter(|r| claimed.get(r) == Some(&idx)),
-            diags,
-        ));
+        if let Some(first) = mine.first() {
+            let base = &std_raw.errors[std_by_role[first].0];
+            user = merge(user, base);
+        }
+        errors.push(finish(user, Origin::User, mine, diags));
     }
     let mut roles: Vec<(&String, &(usize, String))> = std_by_role.iter().collect();
     roles.sort_by_key(|(_, (i, _))| *i);
@@ -234,7 +251,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
         if let Some(c) = e.code.as_mut() {
             c.value.clone_from(styled);
         }
-        let mut def = finish(e, Origin::Standard, Some(role.clone()), diags);
+        let mut def = finish(e, Origin::Standard, vec![role.clone()], diags);
         def.spans = ErrorSpans::default();
         if !api.standard_public {
             def.visibility = Visibility::Internal;
@@ -324,7 +341,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
     let mut by_role = HashMap::new();
     for (i, e) in errors.iter().enumerate() {
         by_code.entry(e.code.clone()).or_insert(i);
-        if let Some(r) = &e.standard {
+        for r in &e.standard {
             by_role.entry(r.clone()).or_insert(i);
         }
     }
@@ -345,7 +362,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
 fn finish(
     raw: RawError,
     origin: Origin,
-    role: Option<String>,
+    roles: Vec<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> ErrorDef {
     let code = raw
@@ -402,7 +419,7 @@ fn finish(
         example: raw.example.unwrap_or_default(),
         translations: raw.translations.unwrap_or_default(),
         visibility: raw.visibility.unwrap_or_default(),
-        standard: role,
+        standard: roles,
         origin,
     }
 }

@@ -1,11 +1,11 @@
 //! Custom envelopes: a JSON template compiled once into literal byte runs
 //! and variable slots, rendered without building a JSON tree.
 
-use errcat_catalog::template::{self, VarRef};
 use errcat_catalog::FieldViolation;
+use errcat_catalog::template::{self, VarRef};
 
-use crate::json;
 use crate::Ctx;
+use crate::json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Var {

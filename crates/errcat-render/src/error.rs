@@ -148,7 +148,11 @@ impl Error {
 
     /// Sets a message parameter.
     #[must_use]
-    pub fn with_param(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<ParamValue>) -> Self {
+    pub fn with_param(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<ParamValue>,
+    ) -> Self {
         let name = name.into();
         let value = value.into();
         match self.0.params.iter_mut().find(|(n, _)| *n == name) {
@@ -188,8 +192,14 @@ impl Error {
 
     /// Adds a response header. Line breaks in the value are replaced by spaces.
     #[must_use]
-    pub fn with_header(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
-        self.0.headers.push((name.into(), sanitize_header(value.into())));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.0
+            .headers
+            .push((name.into(), sanitize_header(value.into())));
         self
     }
 
@@ -212,7 +222,11 @@ impl Error {
 
     /// The parameter named `name`.
     pub fn param(&self, name: &str) -> Option<&ParamValue> {
-        self.0.params.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0
+            .params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// The field violations.

@@ -23,7 +23,9 @@ pub fn new_id(scheme: IdScheme) -> String {
         IdScheme::UuidV7 => uuid::Uuid::now_v7().to_string(),
         IdScheme::Ulid => {
             static GEN: Mutex<Option<ulid::Generator>> = Mutex::new(None);
-            let mut guard = GEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = GEN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let generator = guard.get_or_insert_with(ulid::Generator::new);
             match generator.generate() {
                 Ok(u) => u.to_string(),
@@ -47,7 +49,9 @@ const SEQ_STEP: u64 = 1 << NODE_BITS;
 fn decimal63() -> u64 {
     static LAST: AtomicU64 = AtomicU64::new(0);
     static NODE: OnceLock<u64> = OnceLock::new();
-    let node = *NODE.get_or_init(|| u64::from(uuid::Uuid::new_v4().as_bytes()[0]) << 2 | u64::from(std::process::id() & 3));
+    let node = *NODE.get_or_init(|| {
+        u64::from(uuid::Uuid::new_v4().as_bytes()[0]) << 2 | u64::from(std::process::id() & 3)
+    });
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -55,7 +59,11 @@ fn decimal63() -> u64 {
     let candidate = ((now & ((1 << 41) - 1)) << 22) | node;
     let mut last = LAST.load(Ordering::Relaxed);
     loop {
-        let next = if candidate > last { candidate } else { last + SEQ_STEP };
+        let next = if candidate > last {
+            candidate
+        } else {
+            last + SEQ_STEP
+        };
         match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => return next & (u64::MAX >> 1),
             Err(actual) => last = actual,
@@ -73,7 +81,11 @@ mod tests {
     fn ids_are_unique_under_concurrency() {
         for scheme in [IdScheme::UuidV7, IdScheme::Ulid, IdScheme::Decimal63] {
             let handles: Vec<_> = (0..8)
-                .map(|_| std::thread::spawn(move || (0..20_000).map(|_| new_id(scheme)).collect::<Vec<_>>()))
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        (0..20_000).map(|_| new_id(scheme)).collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             let mut all = HashSet::new();
             for h in handles {

@@ -50,8 +50,8 @@ use std::time::SystemTime;
 
 use errcat_catalog::{Catalog, ErrorDef, Segment};
 
-pub use error::{Error, ParamValue};
 pub use errcat_catalog::FieldViolation;
+pub use error::{Error, ParamValue};
 
 /// Which envelope a response uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,7 +184,9 @@ impl Renderer {
             envelopes,
             fallback,
         };
-        r.default_envelope = r.envelope_kind(&r.catalog.api.envelope).unwrap_or(EnvelopeKind::Problem);
+        r.default_envelope = r
+            .envelope_kind(&r.catalog.api.envelope)
+            .unwrap_or(EnvelopeKind::Problem);
         Renderer { inner: Arc::new(r) }
     }
 
@@ -232,7 +234,12 @@ impl Renderer {
 
     /// Like [`Renderer::render`], appending the body to `body` (the returned
     /// `Rendered::body` is empty).
-    pub fn render_into(&self, err: &Error, opts: &RenderOptions<'_>, body: &mut Vec<u8>) -> Rendered {
+    pub fn render_into(
+        &self,
+        err: &Error,
+        opts: &RenderOptions<'_>,
+        body: &mut Vec<u8>,
+    ) -> Rendered {
         let inner = &*self.inner;
         let catalog = &inner.catalog;
         let idx = catalog
@@ -257,8 +264,12 @@ impl Renderer {
             .locale
             .filter(|l| !l.eq_ignore_ascii_case(&catalog.api.locale))
             .and_then(|l| def.translation(l));
-        let title = translation.and_then(|t| t.title.as_deref()).unwrap_or(&def.title);
-        let template = translation.and_then(|t| t.message.as_ref()).unwrap_or(&def.message);
+        let title = translation
+            .and_then(|t| t.title.as_deref())
+            .unwrap_or(&def.title);
+        let template = translation
+            .and_then(|t| t.message.as_ref())
+            .unwrap_or(&def.message);
         let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
         let message = format_message(&template.segments, err, template.raw.len());
 
@@ -313,12 +324,17 @@ impl Renderer {
             headers.push((name.clone(), error::sanitize_header(v)));
         }
         if let Some(s) = retry_after
-            && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
         {
             headers.push(("Retry-After".to_owned(), s.to_string()));
         }
         for (name, value) in err.headers() {
-            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            match headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
                 Some(slot) => slot.1.clone_from(value),
                 None => headers.push((name.to_string(), value.clone())),
             }
@@ -473,7 +489,10 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
     buf.extend_from_slice(b"ErrorInfo\",\"reason\":");
     buf.extend_from_slice(&p.code);
     buf.extend_from_slice(b",\"domain\":");
-    json::str(buf, catalog.api.domain.as_deref().unwrap_or(&catalog.api.name));
+    json::str(
+        buf,
+        catalog.api.domain.as_deref().unwrap_or(&catalog.api.name),
+    );
     buf.extend_from_slice(b",\"metadata\":{");
     let mut first = true;
     for (name, value) in ctx.err.params() {
@@ -621,7 +640,9 @@ pub fn example_error(def: &ErrorDef) -> Error {
             .map(|(_, v)| ParamValue::from_json(v))
             .or_else(|| p.example.as_ref().map(ParamValue::from_json))
             .unwrap_or_else(|| match p.ty {
-                errcat_catalog::ParamType::String => ParamValue::Str(Cow::Owned(format!("<{}>", p.name))),
+                errcat_catalog::ParamType::String => {
+                    ParamValue::Str(Cow::Owned(format!("<{}>", p.name)))
+                }
                 errcat_catalog::ParamType::Integer => ParamValue::Int(1),
                 errcat_catalog::ParamType::Number => ParamValue::Float(1.5),
                 errcat_catalog::ParamType::Boolean => ParamValue::Bool(true),
