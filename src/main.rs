@@ -1,1 +1,87 @@
-fn main() {}
+//! `errcat`: lint, explain and render an API's error catalog.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod catalog_arg;
+mod explain;
+mod lint;
+mod render;
+
+/// The error system of an HTTP API, defined once in `errors.toml`.
+#[derive(Debug, Parser)]
+#[command(name = "errcat", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a catalog and report every problem with its file:line:column.
+    Lint(lint::Args),
+    /// Explain an error: what it means, its causes, how to fix it, an example response.
+    Explain(explain::Args),
+    /// Print the response an error renders to, exactly as a server sends it.
+    Render(render::Args),
+}
+
+/// How a command ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: the check the command ran failed.
+    Failed,
+}
+
+/// A failure that ends the command with exit code 2 (usage or I/O).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let outcome = match cli.command {
+        Command::Lint(args) => lint::run(&args, &mut out)?,
+        Command::Explain(args) => explain::run(&args, &mut out)?,
+        Command::Render(args) => render::run(&args, &mut out)?,
+    };
+    out.flush()?;
+    Ok(outcome)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("errcat: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        let io = e.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        let json = e
+            .downcast_ref::<serde_json::Error>()
+            .and_then(serde_json::Error::io_error_kind);
+        io.or(json) == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -95,7 +95,7 @@ pub(crate) struct RawCatalog {
     pub(crate) envelopes: Vec<RawEnvelope>,
 }
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "$schema",
     "api",
     "categories",
@@ -103,7 +103,7 @@ const TOP_KEYS: &[&str] = &[
     "guides",
     "envelopes",
 ];
-const API_KEYS: &[&str] = &[
+pub(crate) const API_KEYS: &[&str] = &[
     "name",
     "version",
     "docs_url",
@@ -113,7 +113,7 @@ const API_KEYS: &[&str] = &[
     "locale",
     "standard_errors",
 ];
-const CATEGORY_KEYS: &[&str] = &["description", "statuses"];
+pub(crate) const CATEGORY_KEYS: &[&str] = &["description", "statuses"];
 pub(crate) const ERROR_KEYS: &[&str] = &[
     "code",
     "numeric_code",
@@ -138,13 +138,13 @@ pub(crate) const ERROR_KEYS: &[&str] = &[
     "visibility",
     "standard",
 ];
-const PARAM_KEYS: &[&str] = &["type", "description", "example"];
-const LINK_KEYS: &[&str] = &["title", "url"];
-const EXAMPLE_KEYS: &[&str] = &["params", "details", "violations"];
-const VIOLATION_KEYS: &[&str] = &["path", "message", "reason"];
-const TRANSLATION_KEYS: &[&str] = &["title", "message"];
-const GUIDE_KEYS: &[&str] = &["id", "title", "body", "category"];
-const ENVELOPE_KEYS: &[&str] = &["media_type", "body", "violation"];
+pub(crate) const PARAM_KEYS: &[&str] = &["type", "description", "example"];
+pub(crate) const LINK_KEYS: &[&str] = &["title", "url"];
+pub(crate) const EXAMPLE_KEYS: &[&str] = &["params", "details", "violations"];
+pub(crate) const VIOLATION_KEYS: &[&str] = &["path", "message", "reason"];
+pub(crate) const TRANSLATION_KEYS: &[&str] = &["title", "message"];
+pub(crate) const GUIDE_KEYS: &[&str] = &["id", "title", "body", "category"];
+pub(crate) const ENVELOPE_KEYS: &[&str] = &["media_type", "body", "violation"];
 
 /// The names of the built-in envelopes.
 pub(crate) const BUILTIN_ENVELOPES: &[&str] = &["problem", "google"];

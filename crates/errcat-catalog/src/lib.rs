@@ -38,6 +38,8 @@ mod lint;
 mod model;
 mod node;
 mod resolve;
+#[cfg(test)]
+mod schema_sync;
 mod style;
 pub mod template;
 
@@ -60,6 +62,10 @@ pub const MAX_CATALOG_BYTES: usize = 32 * 1024 * 1024;
 pub struct Analysis {
     /// The resolved catalog, `None` when any diagnostic is an error.
     pub catalog: Option<Catalog>,
+    /// The catalog as far as it could be read even with errors, for tools
+    /// that keep going (the `catalog!` macro emits stubs from it so that one
+    /// catalog error does not cascade into many compile errors).
+    pub best_effort: Option<Catalog>,
     /// Errors and warnings.
     pub report: Report,
 }
@@ -99,7 +105,8 @@ impl Catalog {
         });
         let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
         Analysis {
-            catalog: if has_errors { None } else { catalog },
+            catalog: if has_errors { None } else { catalog.clone() },
+            best_effort: catalog,
             report: Report {
                 source,
                 diagnostics: diags,
@@ -172,6 +179,7 @@ impl Catalog {
 fn single(source: Source, d: Diagnostic) -> Analysis {
     Analysis {
         catalog: None,
+        best_effort: None,
         report: Report {
             source,
             diagnostics: vec![d],

@@ -65,6 +65,22 @@ fn duplicates(catalog: &Catalog, source: &Source, diags: &mut Vec<Diagnostic>) {
             }
         };
         if let Some(first) = codes.get(e.code.as_str()) {
+            if e.spans.code.is_none() && first.spans.code.is_some() {
+                // The user's entry took a standard error's code while
+                // overriding another standard error.
+                let role = e.standard.first().map_or("", String::as_str);
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-code",
+                        format!("code `{}` is also the code of the standard error `{role}`", e.code),
+                    )
+                    .at(first.spans.code.clone())
+                    .help(format!(
+                        "rename this code, or make this entry the `{role}` error with `standard = \"{role}\"`"
+                    )),
+                );
+                continue;
+            }
             diags.push(
                 Diagnostic::error("duplicate-code", format!("duplicate code `{}`", e.code))
                     .at(e.spans.code.clone())

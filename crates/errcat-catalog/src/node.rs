@@ -23,6 +23,8 @@ pub(crate) enum Kind {
     Float(f64),
     Bool(bool),
     Datetime(String),
+    /// JSON `null` (JSON catalogs only; valid in templates and examples).
+    Null,
     Array(Vec<Node>),
     Table(Vec<Entry>),
 }
@@ -44,6 +46,7 @@ impl Kind {
             Kind::Float(_) => "a float",
             Kind::Bool(_) => "a boolean",
             Kind::Datetime(_) => "a datetime",
+            Kind::Null => "null",
             Kind::Array(_) => "an array",
             Kind::Table(_) => "a table",
         }
@@ -59,6 +62,7 @@ impl Node {
             Kind::Int(i) => Value::from(*i),
             Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Kind::Bool(b) => Value::Bool(*b),
+            Kind::Null => Value::Null,
             Kind::Array(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Table(entries) => Value::Object(
                 entries
@@ -189,9 +193,7 @@ impl JsonParser<'_> {
             Some(b'"') => Kind::Str(self.string()?),
             Some(b't') => self.literal("true", Kind::Bool(true))?,
             Some(b'f') => self.literal("false", Kind::Bool(false))?,
-            Some(b'n') => {
-                return Err(self.error("`null` has no meaning in a catalog; leave the key out"));
-            }
+            Some(b'n') => self.literal("null", Kind::Null)?,
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(_) => return Err(self.error("expected a JSON value")),
         };
@@ -326,7 +328,11 @@ impl JsonParser<'_> {
         }
         let raw = self.text.get(start..self.pos).unwrap_or("\"\"");
         serde_json::from_str::<String>(raw).map_err(|e| SyntaxError {
-            message: format!("invalid string: {e}"),
+            // serde_json's position is within the string alone; the span says where it is.
+            message: format!(
+                "invalid string: {}",
+                e.to_string().split(" at line ").next().unwrap_or_default()
+            ),
             span: start..self.pos.min(self.src.len()),
         })
     }
@@ -356,7 +362,6 @@ mod tests {
             ("[1, 2", 5),
             ("{\"a\": \"x", 6),
             ("{\"a\": 1} x", 9),
-            ("{\"a\": null}", 6),
         ] {
             let err = parse_json(text).unwrap_err();
             assert_eq!(err.span.start, at, "{text}: {}", err.message);

@@ -62,7 +62,7 @@ fn default_category(status: Option<u16>) -> &'static str {
         Some(404 | 410) => "NOT_FOUND",
         Some(409 | 412 | 422 | 423) => "CONFLICT",
         Some(429) => "RATE_LIMIT",
-        Some(502..=504) => "EXTERNAL_SERVICE",
+        Some(502 | 504) => "EXTERNAL_SERVICE",
         Some(500..=599) => "INTERNAL",
         Some(_) => "VALIDATION",
         None => "INTERNAL",
@@ -73,7 +73,21 @@ fn default_category(status: Option<u16>) -> &'static str {
 /// An inherited example keeps only the parameters the entry still declares.
 fn merge(user: RawError, base: &RawError) -> RawError {
     let inherits_example = user.example.is_none();
-    let mut merged = merge_fields(user, base);
+    // Inherited fields point at the overriding entry's code, not into the
+    // standard catalog's text.
+    let here = user
+        .code
+        .as_ref()
+        .map(|c| c.span.clone())
+        .unwrap_or_default();
+    let mut base = base.clone();
+    rebase(&mut base.numeric_code, &here);
+    rebase(&mut base.status, &here);
+    rebase(&mut base.category, &here);
+    rebase(&mut base.message, &here);
+    rebase(&mut base.params, &here);
+    rebase(&mut base.replaced_by, &here);
+    let mut merged = merge_fields(user, &base);
     if inherits_example && let (Some(params), Some(example)) = (&merged.params, &mut merged.example)
     {
         example
@@ -81,6 +95,12 @@ fn merge(user: RawError, base: &RawError) -> RawError {
             .retain(|(name, _)| params.value.iter().any(|p| &p.name == name));
     }
     merged
+}
+
+fn rebase<T>(field: &mut Option<At<T>>, span: &std::ops::Range<usize>) {
+    if let Some(at) = field {
+        at.span = span.clone();
+    }
 }
 
 fn merge_fields(user: RawError, base: &RawError) -> RawError {

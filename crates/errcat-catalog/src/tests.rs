@@ -296,3 +296,88 @@ mod props {
         }
     }
 }
+
+#[test]
+fn inherited_fields_point_at_the_overriding_entry() {
+    // The standard `invalid_json` declares `{reason}`; this override drops it from the message.
+    let text = format!(
+        "{HEAD}[[errors]]\ncode = \"invalid_json\"\nmessage = \"JSON is invalid\"\ndescription = \"d\"\nresolution = \"r\"\n"
+    );
+    assert_eq!(
+        findings(&text),
+        ["4:8 warning[unused-param] parameter `reason` of `invalid_json` is never used"]
+    );
+}
+
+#[test]
+fn a_code_taken_from_another_standard_error_is_located() {
+    let text = documented("").replace(
+        "code = \"A_B\"",
+        "code = \"NOT_FOUND\"\nstandard = \"forbidden\"",
+    );
+    let report = Catalog::lint_str(&text, "errors.toml");
+    assert_eq!(
+        findings(&text),
+        [
+            "4:8 error[duplicate-code] code `NOT_FOUND` is also the code of the standard error `not_found`",
+            "6:10 warning[status-category-mismatch] `NOT_FOUND` has status 404, but category AUTH expects 401, 403, 407",
+        ]
+    );
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some(
+            "rename this code, or make this entry the `not_found` error with `standard = \"not_found\"`"
+        )
+    );
+}
+
+#[test]
+fn json_templates_may_hold_null() {
+    let json = r#"{"api": {"name": "Dxtra", "envelope": "dxtra"},
+        "envelopes": {"dxtra": {"body": {"status": "error", "message": "$message", "data": null}}}}"#;
+    let c = Catalog::from_str(json, "errors.json").unwrap();
+    assert_eq!(
+        c.envelope("dxtra").unwrap().body,
+        serde_json::json!({"status": "error", "message": "$message", "data": null})
+    );
+    let report = Catalog::lint_str(r#"{"api": {"name": null}}"#, "errors.json");
+    assert_eq!(
+        report.diagnostics[0].message,
+        "`api.name` must be a string, found null"
+    );
+}
+
+#[test]
+fn lone_surrogates_in_json_are_a_diagnostic() {
+    let report = Catalog::lint_str(r#"{"api": {"name": "\ud800"}}"#, "errors.json");
+    assert_eq!(report.diagnostics.len(), 1);
+    let d = &report.diagnostics[0];
+    assert_eq!(
+        (
+            d.code,
+            report.source.line_col(d.span.clone().unwrap().start)
+        ),
+        ("syntax", (1, 18))
+    );
+    assert_eq!(
+        d.message,
+        "invalid JSON: invalid string: unexpected end of hex escape"
+    );
+}
+
+#[test]
+fn oversized_files_are_refused_before_reading() {
+    let dir = std::env::temp_dir().join(format!("errcat-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("errors.toml");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(50 * 1024 * 1024).unwrap();
+    let a = Catalog::analyze_path(&path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(a.catalog.is_none());
+    assert_eq!(a.report.diagnostics[0].code, "too-large");
+    assert_eq!(
+        a.report.diagnostics[0].message,
+        "the catalog is 52428800 bytes; errcat reads catalogs up to 33554432 bytes"
+    );
+}

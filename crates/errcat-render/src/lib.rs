@@ -271,7 +271,6 @@ impl Renderer {
             .and_then(|t| t.message.as_ref())
             .unwrap_or(&def.message);
         let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
-        let message = format_message(&template.segments, err, template.raw.len());
 
         let generated;
         let error_id = match opts.error_id {
@@ -281,7 +280,15 @@ impl Renderer {
                 &generated
             }
         };
-        let retry_after = err.retry_after().or(def.retry_after);
+        // An explicit delay, else a `retry_after` parameter, else the catalog's default.
+        let retry_after = err
+            .retry_after()
+            .or_else(|| match err.param("retry_after") {
+                Some(ParamValue::Int(i)) => u64::try_from(*i).ok(),
+                _ => None,
+            })
+            .or(def.retry_after);
+        let message = format_message(&template.segments, err, retry_after, template.raw.len());
         let status = def.status.unwrap_or(500);
         let ctx = Ctx {
             def,
@@ -369,14 +376,23 @@ impl Inner {
 }
 
 /// Fills a message's placeholders with the error's parameters; a missing
+/// `{retry_after}` takes the effective retry delay, any other missing
 /// parameter stays `{name}`.
-fn format_message(segments: &[Segment], err: &Error, hint: usize) -> String {
+fn format_message(
+    segments: &[Segment],
+    err: &Error,
+    retry_after: Option<u64>,
+    hint: usize,
+) -> String {
     let mut out = String::with_capacity(hint + 16);
     for s in segments {
         match s {
             Segment::Text(t) => out.push_str(t),
             Segment::Param(p) => match err.param(p) {
                 Some(v) => v.write_text(&mut out),
+                None if p == "retry_after" && retry_after.is_some() => {
+                    out.push_str(itoa::Buffer::new().format(retry_after.unwrap_or_default()));
+                }
                 None => {
                     out.push('{');
                     out.push_str(p);

@@ -218,6 +218,18 @@ fn headers_from_the_catalog() {
 }
 
 #[test]
+fn retry_after_fills_the_message_when_no_parameter_is_given() {
+    let out = renderer().render(&Error::new("RATE_LIMITED"), &opts());
+    let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+    assert_eq!(v["detail"], "Too many requests, retry after 60 seconds");
+    assert_eq!(v["retry_after"], 60);
+    assert_eq!(
+        out.headers,
+        vec![("Retry-After".to_owned(), "60".to_owned())]
+    );
+}
+
+#[test]
 fn unknown_codes_render_as_internal_error_without_leaking() {
     let err = Error::new("NO_SUCH_CODE")
         .with_param("sql", "SELECT * FROM users")

@@ -1,0 +1,384 @@
+//! parse → validate → expand, on `proc_macro2` tokens.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use errcat_catalog::{Catalog, ErrorDef, ParamType, Severity};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Expands `catalog!("path")`. A relative path is looked up under each of
+/// `bases` in turn (the crate's manifest directory, then the invoking file's).
+pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
+    let lit: syn::LitStr = match syn::parse2(input) {
+        Ok(l) => l,
+        Err(_) => {
+            return quote! {
+                ::core::compile_error!("errcat::catalog! takes the catalog's path, e.g. `errcat::catalog!(\"errors.toml\")`");
+            };
+        }
+    };
+    let rel = Path::new(&lit.value()).to_path_buf();
+    let path = bases
+        .iter()
+        .map(|b| b.join(&rel))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| bases.first().map_or_else(|| rel.clone(), |b| b.join(&rel)));
+    let span = lit.span();
+    let analysis = match Catalog::analyze_path(&path) {
+        Ok(a) => a,
+        Err(e) => {
+            let msg = format!("errcat: {e}");
+            return quote::quote_spanned! {span=> ::core::compile_error!(#msg); };
+        }
+    };
+    let path_str = path.display().to_string();
+    let name = lit.value();
+    let mut errors: Vec<String> = analysis
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = d.span.as_ref().map_or_else(
+                || name.clone(),
+                |s| {
+                    let (l, c) = analysis.report.source.line_col(s.start);
+                    format!("{name}:{l}:{c}")
+                },
+            );
+            let help = d
+                .help
+                .as_ref()
+                .map(|h| format!("\n  help: {h}"))
+                .unwrap_or_default();
+            format!("errcat: {at}: {}{help}", d.message)
+        })
+        .collect();
+    let Some(catalog) = analysis.best_effort else {
+        let errs = errors
+            .iter()
+            .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); });
+        return quote! {
+            const _: &str = ::core::include_str!(#path_str);
+            #(#errs)*
+        };
+    };
+
+    let mut fn_names: HashMap<String, &ErrorDef> = HashMap::new();
+    let mut variants: HashMap<String, &ErrorDef> = HashMap::new();
+    let mut ctors = Vec::new();
+    let mut variant_idents = Vec::new();
+    let mut variant_codes = Vec::new();
+    let mut numeric_arms = Vec::new();
+    let locate = |e: &ErrorDef| {
+        e.spans.code.as_ref().map_or_else(
+            || format!("{name} (standard catalog)"),
+            |s| {
+                let (l, c) = analysis.report.source.line_col(s.start);
+                format!("{name}:{l}:{c}")
+            },
+        )
+    };
+    for e in &catalog.errors {
+        let words = words(&e.code);
+        let variant = pascal(&words);
+        if variant == "Unknown" {
+            errors.push(format!("errcat: {}: code `{}` would make the variant `Code::Unknown`, which is reserved for codes a newer server sends", locate(e), e.code));
+            continue;
+        }
+        if let Some(first) = variants.insert(variant.clone(), e) {
+            errors.push(format!(
+                "errcat: {}: codes `{}` and `{}` both make `Code::{variant}`; rename one",
+                locate(e),
+                first.code,
+                e.code
+            ));
+            continue;
+        }
+        let vident = format_ident!("{}", variant);
+        let code = &e.code;
+        variant_idents.push(vident.clone());
+        variant_codes.push(code.clone());
+        if let Some(n) = e.numeric_code {
+            numeric_arms.push(quote! { #n => ::core::option::Option::Some(Code::#vident), });
+        }
+        if e.status.is_none() {
+            continue;
+        }
+        let fname = snake(&words);
+        if let Some(first) = fn_names.insert(fname.clone(), e) {
+            errors.push(format!(
+                "errcat: {}: codes `{}` and `{}` both make the constructor `{fname}`; rename one",
+                locate(e),
+                first.code,
+                e.code
+            ));
+            continue;
+        }
+        ctors.push(constructor(e, &fname));
+    }
+    let errs = errors
+        .iter()
+        .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); });
+    quote! {
+        const _: &str = ::core::include_str!(#path_str);
+
+        #(#errs)*
+
+        /// The catalog, read once from the text embedded at compile time.
+        pub static CATALOG: ::std::sync::LazyLock<::errcat::Catalog> =
+            ::std::sync::LazyLock::new(|| ::errcat::__private::load_embedded(::core::include_str!(#path_str), #name));
+
+        /// A renderer for the catalog.
+        pub static RENDERER: ::std::sync::LazyLock<::errcat::Renderer> =
+            ::std::sync::LazyLock::new(|| ::errcat::Renderer::new(::core::clone::Clone::clone(&*CATALOG)));
+
+        #(#ctors)*
+
+        /// Every code of the catalog; `Unknown` keeps codes this build does not know.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            #(
+                #[doc = #variant_codes]
+                #variant_idents,
+            )*
+            /// A code this build of the catalog does not know.
+            Unknown(::std::string::String),
+        }
+
+        impl Code {
+            /// The code as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Code::#variant_idents => #variant_codes,)*
+                    Code::Unknown(s) => s.as_str(),
+                }
+            }
+
+            /// The code for a wire string; unknown strings are kept in `Unknown`.
+            pub fn parse(code: &str) -> Self {
+                match code {
+                    #(#variant_codes => Code::#variant_idents,)*
+                    other => Code::Unknown(::std::string::ToString::to_string(other)),
+                }
+            }
+
+            /// The code with a numeric code, if the catalog has one.
+            #[allow(clippy::match_single_binding)]
+            pub fn from_numeric(numeric: i64) -> ::core::option::Option<Self> {
+                match numeric {
+                    #(#numeric_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for Code {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::core::str::FromStr for Code {
+            type Err = ::core::convert::Infallible;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::core::result::Result::Ok(Code::parse(s))
+            }
+        }
+    }
+}
+
+fn constructor(e: &ErrorDef, fname: &str) -> TokenStream {
+    let fn_ident = ident(fname);
+    let code = &e.code;
+    let status = e.status.unwrap_or(500);
+    let mut doc = vec![
+        format!(" `{code}` ({status}): {}", e.title),
+        String::new(),
+        format!(" Message: {}", e.message.raw),
+    ];
+    if let Some(d) = &e.description {
+        doc.push(String::new());
+        doc.extend(d.trim().lines().map(|l| format!(" {l}")));
+    }
+    let mut args = Vec::new();
+    let mut sets = Vec::new();
+    for p in &e.params {
+        let pid = ident(&p.name);
+        let pname = &p.name;
+        let ty = match p.ty {
+            ParamType::String => {
+                quote! { impl ::core::convert::Into<::std::borrow::Cow<'static, str>> }
+            }
+            ParamType::Integer => quote! { i64 },
+            ParamType::Number => quote! { f64 },
+            ParamType::Boolean => quote! { bool },
+        };
+        args.push(quote! { #pid: #ty });
+        sets.push(match p.ty {
+            ParamType::String => {
+                quote! { .with_param(#pname, ::errcat::ParamValue::Str(#pid.into())) }
+            }
+            _ => quote! { .with_param(#pname, #pid) },
+        });
+    }
+    let deprecated = e.deprecated.as_ref().map(|_| {
+        let note = e.replaced_by.as_ref().map_or_else(
+            || format!("`{code}` is deprecated"),
+            |r| format!("`{code}` is deprecated; use `{r}`"),
+        );
+        quote! { #[deprecated(note = #note)] }
+    });
+    quote! {
+        #(#[doc = #doc])*
+        #deprecated
+        #[must_use]
+        pub fn #fn_ident(#(#args),*) -> ::errcat::Error {
+            ::errcat::Error::new(#code)#(#sets)*
+        }
+    }
+}
+
+/// Words of a code: `AUTH-401` → `auth`, `401`; `templateNotFound` → `template`, `not`, `found`.
+fn words(code: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in code.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    if words.is_empty() {
+        words.push("error".to_owned());
+    }
+    words
+}
+
+fn snake(words: &[String]) -> String {
+    let s = words.join("_");
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("e_{s}")
+    } else {
+        s
+    }
+}
+
+fn pascal(words: &[String]) -> String {
+    let s: String = words
+        .iter()
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_ascii_uppercase().to_string() + c.as_str()
+            })
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("E{s}")
+    } else {
+        s
+    }
+}
+
+/// An identifier, raw when it is a keyword.
+fn ident(name: &str) -> syn::Ident {
+    const KEYWORDS: &[&str] = &[
+        "as", "break", "const", "continue", "else", "enum", "extern", "false", "fn", "for", "if",
+        "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+        "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
+        "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+        "typeof", "unsized", "virtual", "yield", "try", "gen",
+    ];
+    match name {
+        "self" | "super" | "crate" | "Self" | "_" => {
+            syn::Ident::new(&format!("{name}_"), Span::call_site())
+        }
+        n if KEYWORDS.contains(&n) => syn::Ident::new_raw(n, Span::call_site()),
+        n => syn::Ident::new(n, Span::call_site()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_codes() {
+        let cases = [
+            (
+                "TEMPLATE_NOT_FOUND",
+                "template_not_found",
+                "TemplateNotFound",
+            ),
+            ("invalid_json", "invalid_json", "InvalidJson"),
+            ("AUTH-401", "auth_401", "Auth401"),
+            ("templateNotFound", "template_not_found", "TemplateNotFound"),
+            ("404", "e_404", "E404"),
+            ("a..b", "a_b", "AB"),
+        ];
+        for (code, f, v) in cases {
+            let w = words(code);
+            assert_eq!((snake(&w).as_str(), pascal(&w).as_str()), (f, v), "{code}");
+        }
+    }
+
+    #[test]
+    fn keywords_become_raw_identifiers() {
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("self").to_string(), "self_");
+        assert_eq!(ident("template_id").to_string(), "template_id");
+    }
+
+    #[test]
+    fn invalid_catalogs_become_compile_errors_with_locations() {
+        let dir = std::env::temp_dir().join(format!("errcat-macro-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("errors.toml"),
+            "[api]\nname = \"x\"\n[[errors]]\ncode = \"A\"\nstauts = 404\nmessage = \"m\"\n",
+        )
+        .unwrap();
+        let out = catalog(quote! { "errors.toml" }, std::slice::from_ref(&dir)).to_string();
+        assert!(out.contains("errcat: errors.toml:5:1: unknown key `stauts` in an error entry\\n  help: did you mean `status`?"), "{out}");
+        let missing = catalog(quote! { "nope.toml" }, std::slice::from_ref(&dir)).to_string();
+        assert!(missing.contains("compile_error"), "{missing}");
+        assert!(missing.contains("cannot read"), "{missing}");
+        let not_a_string = catalog(quote! { errors }, std::slice::from_ref(&dir)).to_string();
+        assert!(
+            not_a_string.contains("takes the catalog's path"),
+            "{not_a_string}"
+        );
+    }
+
+    #[test]
+    fn colliding_names_are_reported() {
+        let dir = std::env::temp_dir().join(format!("errcat-macro-collide-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("errors.toml"),
+            "[api]\nname = \"x\"\n[[errors]]\ncode = \"A-B\"\nstatus = 400\nmessage = \"m\"\n[[errors]]\ncode = \"A_B\"\nstatus = 400\nmessage = \"m\"\n",
+        )
+        .unwrap();
+        let out = catalog(quote! { "errors.toml" }, std::slice::from_ref(&dir)).to_string();
+        assert!(
+            out.contains(
+                "errcat: errors.toml:8:8: codes `A-B` and `A_B` both make `Code::AB`; rename one"
+            ),
+            "{out}"
+        );
+    }
+}

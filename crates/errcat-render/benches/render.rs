@@ -1,0 +1,339 @@
+//! Rendering a typical error (one parameter, two field violations) in the
+//! `problem` envelope and in a custom template envelope, against a baseline
+//! measured in the same run: `serde_json` serializing a hand-written
+//! `#[derive(Serialize)]` struct that produces exactly the same bytes.
+//!
+//! The baseline does the per-request work errcat cannot precompute: it formats
+//! the message with the parameter (`format!`) and serializes the dynamic
+//! values; the code, title, category and type URI are string literals, as a
+//! hand-written error type would have them.
+//!
+//! `render_into` (reused buffer) is compared with `serde_json::to_writer` into
+//! a reused buffer; `render` (allocating) with `serde_json::to_vec`. After
+//! criterion's runs, `main` reads criterion's estimates and prints one ratio
+//! line per pair.
+//!
+//! Run with `cargo bench -p errcat-render --bench render`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use criterion::{Criterion, criterion_group};
+use errcat_catalog::{Catalog, FieldViolation};
+use errcat_render::{Error, RenderOptions, Renderer};
+use serde::Serialize;
+
+const CATALOG: &str = r#"
+[api]
+name = "SaaS API"
+docs_url = "https://docs.example.com/api/error-codes"
+
+[envelopes.saas]
+body = '{"error": {"message": "$message", "statusCode": "$status", "code": "$code", "category": "$category", "details": "$field_violations"}}'
+violation = '{"path": "$path", "message": "$message"}'
+
+[[errors]]
+code = "EVENT_VALIDATION_FAILED"
+status = 400
+category = "VALIDATION"
+title = "Event validation failed"
+message = "The events sent to {endpoint} failed validation"
+params = { endpoint = "string" }
+description = "One or more events in the batch do not match the event schema."
+resolution = ["Check the `details` array for the field paths and messages."]
+"#;
+
+const CODE: &str = "EVENT_VALIDATION_FAILED";
+const PARAM: &str = "POST /api/sdk/events";
+const VIOLATIONS: [(&str, &str); 2] = [
+    ("events.0.type", "Invalid enum value"),
+    ("events.1.timestamp", "Expected an ISO 8601 date-time"),
+];
+const ERROR_ID: &str = "01JQ4ZK6N7V3M0X8T2R5Y9C1DW";
+const REQUEST_ID: &str = "req_8f14e45fceea167a";
+
+/// The groups and the pairs (errcat bench, baseline bench) compared in each.
+const GROUPS: [&str; 2] = ["render_problem", "render_custom"];
+const PAIRS: [(&str, &str, &str); 2] = [
+    ("render_into", "errcat_render_into", "serde_to_writer"),
+    ("render", "errcat_render", "serde_to_vec"),
+];
+
+fn typical_error() -> Error {
+    Error::new(CODE)
+        .with_param("endpoint", PARAM)
+        .with_violations(
+            VIOLATIONS
+                .iter()
+                .map(|(path, message)| FieldViolation::new(*path, *message)),
+        )
+}
+
+fn options(envelope: &str) -> RenderOptions<'_> {
+    RenderOptions {
+        envelope: Some(envelope),
+        error_id: Some(ERROR_ID),
+        request_id: Some(REQUEST_ID),
+        timestamp: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+        ..RenderOptions::default()
+    }
+}
+
+// ---- The baseline: hand-written serde structs. ----
+
+/// What a hand-written error type holds at run time: the parameter and the
+/// violations (owned strings, like errcat's `FieldViolation`).
+struct Input {
+    endpoint: String,
+    violations: Vec<Violation>,
+}
+
+#[derive(Serialize)]
+struct Violation {
+    path: String,
+    message: String,
+}
+
+fn input() -> Input {
+    Input {
+        endpoint: PARAM.to_owned(),
+        violations: VIOLATIONS
+            .iter()
+            .map(|(path, message)| Violation {
+                path: (*path).to_owned(),
+                message: (*message).to_owned(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    code: &'static str,
+    category: &'static str,
+    error_id: &'a str,
+    request_id: &'a str,
+    errors: &'a [Violation],
+}
+
+impl<'a> Problem<'a> {
+    fn new(input: &'a Input) -> Self {
+        Problem {
+            type_uri: "https://docs.example.com/api/error-codes#EVENT_VALIDATION_FAILED",
+            title: "Event validation failed",
+            status: 400,
+            detail: format!("The events sent to {} failed validation", input.endpoint),
+            code: CODE,
+            category: "VALIDATION",
+            error_id: ERROR_ID,
+            request_id: REQUEST_ID,
+            errors: &input.violations,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SaasBody<'a> {
+    error: SaasError<'a>,
+}
+
+#[derive(Serialize)]
+struct SaasError<'a> {
+    message: String,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    code: &'static str,
+    category: &'static str,
+    details: &'a [Violation],
+}
+
+impl<'a> SaasBody<'a> {
+    fn new(input: &'a Input) -> Self {
+        SaasBody {
+            error: SaasError {
+                message: format!("The events sent to {} failed validation", input.endpoint),
+                status_code: 400,
+                code: CODE,
+                category: "VALIDATION",
+                details: &input.violations,
+            },
+        }
+    }
+}
+
+/// The baseline's body for an envelope.
+fn baseline_to_writer(envelope: &str, input: &Input, buf: &mut Vec<u8>) {
+    let r = match envelope {
+        "problem" => serde_json::to_writer(&mut *buf, &Problem::new(input)),
+        _ => serde_json::to_writer(&mut *buf, &SaasBody::new(input)),
+    };
+    r.expect("serializing into a Vec cannot fail");
+}
+
+fn baseline_to_vec(envelope: &str, input: &Input) -> Vec<u8> {
+    let r = match envelope {
+        "problem" => serde_json::to_vec(&Problem::new(input)),
+        _ => serde_json::to_vec(&SaasBody::new(input)),
+    };
+    r.expect("serializing into a Vec cannot fail")
+}
+
+/// The baseline is honest only if it writes exactly errcat's bytes.
+fn assert_same_bytes(renderer: &Renderer, err: &Error, input: &Input) {
+    for envelope in ["problem", "saas"] {
+        let opts = options(envelope);
+        let errcat = renderer.render(err, &opts).body;
+        let mut into = Vec::new();
+        let _ = renderer.render_into(err, &opts, &mut into);
+        let mut writer = Vec::new();
+        baseline_to_writer(envelope, input, &mut writer);
+        let vec = baseline_to_vec(envelope, input);
+        let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(show(&into), show(&errcat), "{envelope}: render_into");
+        assert_eq!(show(&writer), show(&errcat), "{envelope}: to_writer");
+        assert_eq!(show(&vec), show(&errcat), "{envelope}: to_vec");
+        println!(
+            "{envelope} body: {} bytes, identical to the baseline's",
+            errcat.len()
+        );
+    }
+}
+
+fn bench_render(c: &mut Criterion) {
+    let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("bench catalog"));
+    let err = typical_error();
+    let input = input();
+    assert_same_bytes(&renderer, &err, &input);
+
+    for (group_name, envelope) in [("render_problem", "problem"), ("render_custom", "saas")] {
+        let opts = options(envelope);
+        let mut group = c.benchmark_group(group_name);
+        group
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        let mut buf = Vec::with_capacity(1024);
+        group.bench_function("errcat_render_into", |b| {
+            b.iter(|| {
+                buf.clear();
+                renderer.render_into(black_box(&err), black_box(&opts), &mut buf)
+            });
+        });
+        group.bench_function("serde_to_writer", |b| {
+            b.iter(|| {
+                buf.clear();
+                baseline_to_writer(black_box(envelope), black_box(&input), &mut buf);
+                buf.len()
+            });
+        });
+        group.bench_function("errcat_render", |b| {
+            b.iter(|| renderer.render(black_box(&err), black_box(&opts)));
+        });
+        group.bench_function("serde_to_vec", |b| {
+            b.iter(|| baseline_to_vec(black_box(envelope), black_box(&input)));
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_render);
+
+// ---- Ratios from criterion's estimates. ----
+
+/// Where criterion writes its results: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`.
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir).join("criterion"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion"),
+    }
+}
+
+/// The mean and median of one benchmark in nanoseconds, if this run
+/// measured it.
+fn estimates_ns(group: &str, bench: &str, started: SystemTime) -> Result<(f64, f64), String> {
+    let path = criterion_dir()
+        .join(group)
+        .join(bench)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("no estimates at {}: {e}", path.display()))?;
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= started);
+    if !fresh {
+        return Err(format!(
+            "{} is from an earlier run (this run did not measure {group}/{bench})",
+            path.display()
+        ));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let get = |stat: &str| {
+        v[stat]["point_estimate"]
+            .as_f64()
+            .ok_or_else(|| format!("{}: no {stat}.point_estimate", path.display()))
+    };
+    Ok((get("mean")?, get("median")?))
+}
+
+fn human(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
+fn print_ratios(started: SystemTime) {
+    println!();
+    for group in GROUPS {
+        for (what, errcat, baseline) in PAIRS {
+            match (
+                estimates_ns(group, errcat, started),
+                estimates_ns(group, baseline, started),
+            ) {
+                // The mean is the headline; the median ratio is less swayed
+                // by outliers on a busy machine.
+                (Ok((e, e_median)), Ok((b, b_median))) => println!(
+                    "ratio {group}/{what} errcat/serde_derive = {:.2}x (errcat {}, baseline {}; median ratio {:.2}x)",
+                    e / b,
+                    human(e),
+                    human(b),
+                    e_median / b_median
+                ),
+                (Err(why), _) | (_, Err(why)) => {
+                    println!("ratio {group}/{what}: not available ({why})");
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let started = SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs each
+    // benchmark once in test mode and writes no estimates.
+    let args: Vec<String> = std::env::args().collect();
+    let measuring = args.iter().any(|a| a == "--bench")
+        && !args
+            .iter()
+            .any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"));
+    if measuring {
+        print_ratios(started);
+    } else {
+        println!("(test mode: no estimates measured, ratios not printed)");
+    }
+}

@@ -1,0 +1,71 @@
+//! `errcat lint`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::{Outcome, catalog_arg};
+
+/// Output formats of `errcat lint`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// rustc-style diagnostics with the source line.
+    Human,
+    /// A JSON array, one object per diagnostic (file, line, column, code, help).
+    Json,
+}
+
+/// Arguments of `errcat lint`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The catalog file.
+    #[arg(long, short, value_name = "FILE", default_value = catalog_arg::DEFAULT)]
+    catalog: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let analysis = catalog_arg::analyze(Some(&args.catalog))?;
+    let report = &analysis.report;
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report.to_json())?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            let theme = if std::io::stdout().is_terminal() {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+            for located in report.miette_reports() {
+                let mut text = String::new();
+                handler.render_report(&mut text, &located)?;
+                // miette prints the source name; add line:col for terminals and editors.
+                if let Some(span) = &located.diagnostic.span {
+                    writeln!(out, "{}", report.source.location(span.start))?;
+                }
+                writeln!(out, "{text}")?;
+            }
+            let (errors, warnings) = report.counts();
+            let n = report.source.name.as_str();
+            match (errors, warnings) {
+                (0, 0) => writeln!(
+                    out,
+                    "{n}: ok ({} errors defined)",
+                    analysis.catalog.as_ref().map_or(0, |c| c.errors.len())
+                )?,
+                (e, w) => writeln!(out, "{n}: {e} error(s), {w} warning(s)")?,
+            }
+        }
+    }
+    Ok(if report.has_errors() {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}

@@ -1,0 +1,233 @@
+//! Black-box tests of the `errcat` binary: output and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn errcat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn lint_passes_every_seed_catalog() {
+    for seed in [
+        "000-dxtra",
+        "001-error-codes",
+        "002-extole",
+        "003-saas",
+        "004-dual",
+    ] {
+        let file = format!("examples/catalogs/{seed}.toml");
+        let out = errcat(&["lint", "--catalog", &file]);
+        assert_eq!(out.status.code(), Some(0), "{seed}: {}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).starts_with(&format!("{file}: ok (")),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn lint_reports_errors_with_locations_and_exits_1() {
+    let out = errcat(&[
+        "lint",
+        "--catalog",
+        "tests/data/bad.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {} {}",
+                d["line"],
+                d["column"],
+                d["severity"].as_str().unwrap(),
+                d["code"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "3:12 error unknown-envelope",
+            "6:8 error unknown-variable",
+            "10:1 error unknown-key",
+            "11:11 error undeclared-param",
+            "13:12 error unknown-category",
+            "9:8 warning undocumented",
+            "12:10 warning unused-param",
+        ]
+    );
+    let human = errcat(&["lint", "--catalog", "tests/data/bad.toml"]);
+    assert_eq!(human.status.code(), Some(1));
+    let stdout = text(&human.stdout);
+    assert!(stdout.contains("tests/data/bad.toml:10:1\n"), "{stdout}");
+    assert!(stdout.contains("help: did you mean `status`?"), "{stdout}");
+    assert!(
+        stdout.ends_with("tests/data/bad.toml: 5 error(s), 2 warning(s)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let out = errcat(&["lint", "--catalog", "tests/data/missing.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "errcat: cannot read tests/data/missing.toml: no such file (create it, or pass --catalog FILE)\n"
+    );
+    let out = errcat(&[
+        "render",
+        "NOT_FUND",
+        "--catalog",
+        "examples/catalogs/003-saas.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "errcat: no error `NOT_FUND` in the catalog; did you mean `NOT_FOUND`?\n"
+    );
+    let out = errcat(&["render", "RATE_LIMITED", "-p", "retry_after=abc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "errcat: note: no errors.toml here; using errcat's standard catalog\nerrcat: parameter `retry_after` is an integer; got `abc`\n"
+    );
+    let out = errcat(&["lint", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn render_prints_the_exact_response() {
+    let out = errcat(&[
+        "render",
+        "TEMPLATE_NOT_FOUND",
+        "--catalog",
+        "examples/catalogs/004-dual.toml",
+        "-p",
+        "template_id=tpl \"x\"",
+        "--headers",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "HTTP/1.1 404 Not Found\ncontent-type: application/json\n\n{\"error\":{\"code\":4041,\"message\":\"Template tpl \\\"x\\\" not found\",\"details\":{}}}\n"
+    );
+    let out = errcat(&[
+        "render",
+        "validation_error",
+        "--catalog",
+        "examples/catalogs/002-extole.toml",
+        "--violation",
+        "name=must not be null",
+        "--error-id",
+        "6941047907334948670",
+    ]);
+    assert_eq!(
+        text(&out.stdout),
+        "{\"unique_id\":\"6941047907334948670\",\"http_status_code\":400,\"code\":\"validation_error\",\"message\":\"Validation failed\",\"parameters\":{\"description\":\"must not be null\"}}\n"
+    );
+}
+
+#[test]
+fn render_in_google_envelope_with_retry_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args([
+            "render",
+            "RATE_LIMITED",
+            "-p",
+            "retry_after=30",
+            "--envelope",
+            "google",
+            "--error-id",
+            "E",
+            "--headers",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "errcat: note: no errors.toml here; using errcat's standard catalog\n"
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "HTTP/1.1 429 Too Many Requests\ncontent-type: application/json\nretry-after: 30\n\n{\"error\":{\"code\":429,\"message\":\"Too many requests, retry after 30 seconds\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"RATE_LIMITED\",\"domain\":\"API\",\"metadata\":{\"retry_after\":\"30\",\"category\":\"RATE_LIMIT\",\"error_id\":\"E\"}},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"30s\"},{\"@type\":\"type.googleapis.com/google.rpc.LocalizedMessage\",\"locale\":\"en\",\"message\":\"Too many requests, retry after 30 seconds\"}]}}\n"
+    );
+}
+
+#[test]
+fn explain_prints_a_page() {
+    let out = errcat(&[
+        "explain",
+        "JWT_EXPIRED",
+        "--catalog",
+        "examples/catalogs/000-dxtra.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let expected = r#"JWT_EXPIRED: JWT token expired
+
+  status      401 Unauthorized
+  category    AUTH — API Authentication Errors: your credentials are missing, invalid, or expired (401), or valid but lacking permission (403)
+  message     JWT token has expired
+  standard    expired_token
+
+JWT tokens expire after 1 hour for security.
+
+Resolution:
+  1. Exchange your API key for a fresh JWT token: `curl -X POST https://auth.dxtra.ai/v1/signin/pat -H "Content-Type: application/json" -d '{"personalAccessToken": "YOUR_API_KEY"}'`.
+  2. Use the new accessToken from the response.
+
+See also:
+  https://docs.dxtra.ai/errors#JWT_EXPIRED
+  Authentication Guide: https://docs.dxtra.ai/authentication
+
+Example response:
+  HTTP/1.1 401 Unauthorized
+  content-type: application/json
+  www-authenticate: Bearer error="invalid_token", error_description="expired"
+
+  {
+    "status": "error",
+    "message": "JWT token has expired",
+    "data": null
+  }
+"#;
+    assert_eq!(text(&out.stdout), expected);
+}
+
+#[test]
+fn explain_lists_standard_roles() {
+    let out = errcat(&[
+        "explain",
+        "--standard",
+        "--catalog",
+        "examples/catalogs/002-extole.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "\nmissing_token              missing_access_token                  403  AUTH\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 28);
+}
