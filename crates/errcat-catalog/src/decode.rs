@@ -204,7 +204,7 @@ impl Decoder {
     /// Reports keys of `entries` that are not in `allowed`.
     fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
         for e in entries {
-            if !allowed.contains(&e.key.as_str()) {
+            if !allowed.contains(&e.key.as_ref()) {
                 let mut d =
                     Diagnostic::error("unknown-key", format!("unknown key `{}` in {what}", e.key))
                         .at(Some(e.key_span.clone()))
@@ -226,7 +226,7 @@ impl Decoder {
         }
     }
 
-    fn table<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+    fn table<'n, 'a>(&mut self, node: &'n Node<'a>, what: &str) -> Option<&'n [Entry<'a>]> {
         match &node.kind {
             Kind::Table(entries) => Some(entries),
             _ => {
@@ -238,7 +238,7 @@ impl Decoder {
 
     fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.kind {
-            Kind::Str(s) => Some(s.clone()),
+            Kind::Str(s) => Some(s.to_string()),
             _ => {
                 self.type_error(node, what, "a string");
                 None
@@ -281,7 +281,7 @@ impl Decoder {
     /// A string or an array of strings (`resolution = "one step"` or a list).
     fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
         match &node.kind {
-            Kind::Str(s) => Some(vec![s.clone()]),
+            Kind::Str(s) => Some(vec![s.to_string()]),
             Kind::Array(items) => Some(items.iter().filter_map(|i| self.string(i, what)).collect()),
             _ => {
                 self.type_error(node, what, "a string or an array of strings");
@@ -314,7 +314,7 @@ impl Decoder {
         };
         self.check_keys(entries, TOP_KEYS, "the catalog");
         for e in entries {
-            match e.key.as_str() {
+            match e.key.as_ref() {
                 "api" => {
                     cat.api_span = Some(e.key_span.start..e.value.span.end);
                     cat.api = self.api(&e.value);
@@ -347,7 +347,7 @@ impl Decoder {
         self.check_keys(entries, API_KEYS, "`[api]`");
         for e in entries {
             let v = &e.value;
-            match e.key.as_str() {
+            match e.key.as_ref() {
                 "name" => api.name = self.nonempty_string(v, "api.name"),
                 "version" => api.version = self.string(v, "api.version"),
                 "docs_url" => api.docs_url = self.string(v, "api.docs_url"),
@@ -412,17 +412,17 @@ impl Decoder {
         for e in entries {
             let span = e.key_span.start..e.value.span.end;
             let mut cat = RawCategory {
-                name: e.key.clone(),
+                name: e.key.to_string(),
                 description: String::new(),
                 statuses: Vec::new(),
                 span,
             };
             match &e.value.kind {
-                Kind::Str(s) => cat.description = s.clone(),
+                Kind::Str(s) => cat.description = s.to_string(),
                 Kind::Table(fields) => {
                     self.check_keys(fields, CATEGORY_KEYS, "a category");
                     for f in fields {
-                        match f.key.as_str() {
+                        match f.key.as_ref() {
                             "description" => {
                                 cat.description =
                                     self.string(&f.value, "description").unwrap_or_default();
@@ -480,7 +480,7 @@ impl Decoder {
         };
         for e in entries {
             let v = &e.value;
-            match e.key.as_str() {
+            match e.key.as_ref() {
                 "code" => r.code = self.nonempty_string(v, "code").map(|x| at(x, v)),
                 "numeric_code" => {
                     r.numeric_code = self.integer(v, "numeric_code").map(|x| at(x, v))
@@ -576,7 +576,8 @@ impl Decoder {
 
     fn version(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.kind {
-            Kind::Str(s) | Kind::Datetime(s) => Some(s.clone()),
+            Kind::Str(s) => Some(s.to_string()),
+            Kind::Datetime(s) => Some(s.clone()),
             Kind::Int(i) => Some(i.to_string()),
             Kind::Float(f) => Some(f.to_string()),
             _ => {
@@ -605,7 +606,7 @@ impl Decoder {
                 continue;
             }
             let mut param = Param {
-                name: e.key.clone(),
+                name: e.key.to_string(),
                 ty: ParamType::String,
                 description: None,
                 example: None,
@@ -615,7 +616,7 @@ impl Decoder {
                 Kind::Table(fields) => {
                     self.check_keys(fields, PARAM_KEYS, "a parameter");
                     for f in fields {
-                        match f.key.as_str() {
+                        match f.key.as_ref() {
                             "description" => {
                                 param.description = self.string(&f.value, "description")
                             }
@@ -661,7 +662,7 @@ impl Decoder {
             let mut title = None;
             let mut url = None;
             for f in fields {
-                match f.key.as_str() {
+                match f.key.as_ref() {
                     "title" => title = self.string(&f.value, "title"),
                     "url" => url = self.nonempty_string(&f.value, "url"),
                     _ => {}
@@ -711,7 +712,7 @@ impl Decoder {
                     );
                     continue;
                 }
-                out.push((e.key.clone(), m.value));
+                out.push((e.key.to_string(), m.value));
             }
         }
         Some(out)
@@ -722,12 +723,12 @@ impl Decoder {
         self.check_keys(entries, EXAMPLE_KEYS, "`example`");
         let mut ex = Example::default();
         for e in entries {
-            match e.key.as_str() {
+            match e.key.as_ref() {
                 "params" => {
                     if let Some(fields) = self.table(&e.value, "example.params") {
                         ex.params = fields
                             .iter()
-                            .map(|f| (f.key.clone(), f.value.to_json()))
+                            .map(|f| (f.key.to_string(), f.value.to_json()))
                             .collect();
                     }
                 }
@@ -744,7 +745,7 @@ impl Decoder {
                         self.check_keys(fields, VIOLATION_KEYS, "a violation");
                         let mut v = FieldViolation::new("", "");
                         for f in fields {
-                            match f.key.as_str() {
+                            match f.key.as_ref() {
                                 "path" => {
                                     v.path = self.string(&f.value, "path").unwrap_or_default()
                                 }
@@ -774,12 +775,12 @@ impl Decoder {
             };
             self.check_keys(fields, TRANSLATION_KEYS, "a translation");
             let mut t = Translation {
-                locale: e.key.clone(),
+                locale: e.key.to_string(),
                 title: None,
                 message: None,
             };
             for f in fields {
-                match f.key.as_str() {
+                match f.key.as_ref() {
                     "title" => t.title = self.string(&f.value, "title"),
                     "message" => t.message = self.message(&f.value, "message").map(|m| m.value),
                     _ => {}
@@ -799,7 +800,7 @@ impl Decoder {
         let mut category = None;
         for f in fields {
             let v = &f.value;
-            match f.key.as_str() {
+            match f.key.as_ref() {
                 "id" => id = self.nonempty_string(v, "id"),
                 "title" => title = self.nonempty_string(v, "title"),
                 "body" => body = self.string(v, "body"),
@@ -835,7 +836,7 @@ impl Decoder {
         };
         let mut out = Vec::new();
         for e in entries {
-            if BUILTIN_ENVELOPES.contains(&e.key.as_str()) {
+            if BUILTIN_ENVELOPES.contains(&e.key.as_ref()) {
                 self.err(
                     Diagnostic::error(
                         "reserved-name",
@@ -855,7 +856,7 @@ impl Decoder {
             let mut violation = serde_json::json!({"path": "$path", "message": "$message"});
             for f in fields {
                 let v = &f.value;
-                match f.key.as_str() {
+                match f.key.as_ref() {
                     "media_type" => {
                         if let Some(s) = self.nonempty_string(v, "media_type") {
                             media_type = s;
@@ -872,7 +873,7 @@ impl Decoder {
             }
             match body {
                 Some(body) => out.push(RawEnvelope {
-                    name: e.key.clone(),
+                    name: e.key.to_string(),
                     media_type,
                     body,
                     violation,

@@ -62,9 +62,9 @@ pub const MAX_CATALOG_BYTES: usize = 32 * 1024 * 1024;
 pub struct Analysis {
     /// The resolved catalog, `None` when any diagnostic is an error.
     pub catalog: Option<Catalog>,
-    /// The catalog as far as it could be read even with errors, for tools
-    /// that keep going (the `catalog!` macro emits stubs from it so that one
-    /// catalog error does not cascade into many compile errors).
+    /// When the catalog has errors: the catalog as far as it could be read,
+    /// for tools that keep going (the `catalog!` macro emits stubs from it so
+    /// that one catalog error does not cascade into many compile errors).
     pub best_effort: Option<Catalog>,
     /// Errors and warnings.
     pub report: Report,
@@ -104,9 +104,14 @@ impl Catalog {
             })
         });
         let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
+        let (catalog, best_effort) = if has_errors {
+            (None, catalog)
+        } else {
+            (catalog, None)
+        };
         Analysis {
-            catalog: if has_errors { None } else { catalog.clone() },
-            best_effort: catalog,
+            catalog,
+            best_effort,
             report: Report {
                 source,
                 diagnostics: diags,

@@ -1,10 +1,8 @@
 //! Checks that need the whole resolved catalog.
 
-use std::collections::HashMap;
-
 use crate::decode::{At, did_you_mean};
 use crate::diagnostic::{Diagnostic, Source};
-use crate::model::{Catalog, ErrorDef, Origin, ParamType};
+use crate::model::{Catalog, ErrorDef, FastMap, Origin, ParamType};
 use crate::style::CodeStyle;
 
 pub(crate) fn check(
@@ -55,8 +53,8 @@ fn with_suggestion(d: Diagnostic, word: &str, names: &[&str]) -> Diagnostic {
 }
 
 fn duplicates(catalog: &Catalog, source: &Source, diags: &mut Vec<Diagnostic>) {
-    let mut codes: HashMap<&str, &ErrorDef> = HashMap::new();
-    let mut numbers: HashMap<i64, &ErrorDef> = HashMap::new();
+    let mut codes: FastMap<&str, &ErrorDef> = FastMap::default();
+    let mut numbers: FastMap<i64, &ErrorDef> = FastMap::default();
     for e in &catalog.errors {
         let first_at = |first: &ErrorDef| match first.spans.code.as_ref() {
             Some(span) => format!("first defined at {}", source.location(span.start)),

@@ -1,6 +1,9 @@
 //! The resolved catalog: what every other part of errcat reads.
 
 use std::collections::HashMap;
+
+/// A hash map with a fast, DoS-resistant hasher, for code lookups on every render.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::ops::Range;
 
 /// How error ids are made.
@@ -489,8 +492,8 @@ pub struct Catalog {
     pub guides: Vec<Guide>,
     /// Custom envelopes in file order.
     pub envelopes: Vec<EnvelopeDef>,
-    pub(crate) by_code: HashMap<String, usize>,
-    pub(crate) by_role: HashMap<String, usize>,
+    pub(crate) by_code: FastMap<String, usize>,
+    pub(crate) by_role: FastMap<String, usize>,
 }
 
 impl Catalog {

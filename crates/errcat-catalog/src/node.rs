@@ -4,40 +4,41 @@
 //! model so that it can report every problem in one pass, each with the byte
 //! span it comes from.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
 /// A value of the catalog document with the byte span it was read from.
 #[derive(Clone, Debug)]
-pub(crate) struct Node {
+pub(crate) struct Node<'a> {
     pub(crate) span: Range<usize>,
-    pub(crate) kind: Kind,
+    pub(crate) kind: Kind<'a>,
 }
 
 /// The value of a [`Node`].
 #[derive(Clone, Debug)]
-pub(crate) enum Kind {
-    Str(String),
+pub(crate) enum Kind<'a> {
+    Str(Cow<'a, str>),
     Int(i64),
     Float(f64),
     Bool(bool),
     Datetime(String),
     /// JSON `null` (JSON catalogs only; valid in templates and examples).
     Null,
-    Array(Vec<Node>),
-    Table(Vec<Entry>),
+    Array(Vec<Node<'a>>),
+    Table(Vec<Entry<'a>>),
 }
 
 /// One `key = value` of a table.
 #[derive(Clone, Debug)]
-pub(crate) struct Entry {
-    pub(crate) key: String,
+pub(crate) struct Entry<'a> {
+    pub(crate) key: Cow<'a, str>,
     pub(crate) key_span: Range<usize>,
-    pub(crate) value: Node,
+    pub(crate) value: Node<'a>,
 }
 
-impl Kind {
+impl Kind<'_> {
     /// The noun used in "expected a string, found an integer".
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
@@ -53,12 +54,13 @@ impl Kind {
     }
 }
 
-impl Node {
+impl Node<'_> {
     /// Converts the node into plain JSON, keeping key order.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match &self.kind {
-            Kind::Str(s) | Kind::Datetime(s) => Value::String(s.clone()),
+            Kind::Str(s) => Value::String(s.to_string()),
+            Kind::Datetime(s) => Value::String(s.clone()),
             Kind::Int(i) => Value::from(*i),
             Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Kind::Bool(b) => Value::Bool(*b),
@@ -67,7 +69,7 @@ impl Node {
             Kind::Table(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
@@ -82,7 +84,7 @@ pub(crate) struct SyntaxError {
 }
 
 /// Parses TOML text into a [`Node`] tree.
-pub(crate) fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_toml(text: &str) -> Result<Node<'_>, SyntaxError> {
     let table = DeTable::parse(text).map_err(|e| SyntaxError {
         message: e.message().trim().to_owned(),
         span: e.span().unwrap_or(0..0),
@@ -94,13 +96,13 @@ pub(crate) fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-fn convert_table(table: DeTable<'_>) -> Vec<Entry> {
+fn convert_table(table: DeTable<'_>) -> Vec<Entry<'_>> {
     table
         .into_iter()
         .map(|(k, v)| {
             let key_span = k.span();
             Entry {
-                key: k.into_inner().into_owned(),
+                key: k.into_inner(),
                 key_span,
                 value: convert_value(v),
             }
@@ -108,13 +110,13 @@ fn convert_table(table: DeTable<'_>) -> Vec<Entry> {
         .collect()
 }
 
-fn convert_value(value: toml::Spanned<DeValue<'_>>) -> Node {
+fn convert_value(value: toml::Spanned<DeValue<'_>>) -> Node<'_> {
     let span = value.span();
     let kind = match value.into_inner() {
-        DeValue::String(s) => Kind::Str(s.into_owned()),
+        DeValue::String(s) => Kind::Str(s),
         DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
             Ok(n) => Kind::Int(n),
-            Err(_) => Kind::Str(i.as_str().to_owned()),
+            Err(_) => Kind::Str(Cow::Owned(i.as_str().to_owned())),
         },
         DeValue::Float(f) => {
             let text = f.as_str().replace('_', "");
@@ -124,7 +126,7 @@ fn convert_value(value: toml::Spanned<DeValue<'_>>) -> Node {
                 "nan" | "+nan" | "-nan" => Ok(f64::NAN),
                 other => other.parse::<f64>(),
             };
-            parsed.map_or_else(|_| Kind::Str(text.clone()), Kind::Float)
+            parsed.map_or_else(|_| Kind::Str(Cow::Owned(text.clone())), Kind::Float)
         }
         DeValue::Boolean(b) => Kind::Bool(b),
         DeValue::Datetime(d) => Kind::Datetime(d.to_string()),
@@ -135,7 +137,7 @@ fn convert_value(value: toml::Spanned<DeValue<'_>>) -> Node {
 }
 
 /// Parses JSON text into a [`Node`] tree, keeping spans.
-pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_json(text: &str) -> Result<Node<'_>, SyntaxError> {
     let mut p = JsonParser {
         src: text.as_bytes(),
         text,
@@ -160,7 +162,7 @@ struct JsonParser<'a> {
     depth: usize,
 }
 
-impl JsonParser<'_> {
+impl<'a> JsonParser<'a> {
     fn error(&self, message: &str) -> SyntaxError {
         let end = (self.pos + 1).min(self.src.len());
         SyntaxError {
@@ -184,7 +186,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Node, SyntaxError> {
+    fn value(&mut self) -> Result<Node<'a>, SyntaxError> {
         let start = self.pos;
         let kind = match self.src.get(self.pos) {
             None => return Err(self.error("unexpected end of JSON input")),
@@ -203,7 +205,7 @@ impl JsonParser<'_> {
         })
     }
 
-    fn literal(&mut self, word: &str, kind: Kind) -> Result<Kind, SyntaxError> {
+    fn literal(&mut self, word: &str, kind: Kind<'a>) -> Result<Kind<'a>, SyntaxError> {
         if self.src[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(kind)
@@ -220,7 +222,7 @@ impl JsonParser<'_> {
         Ok(())
     }
 
-    fn object(&mut self) -> Result<Kind, SyntaxError> {
+    fn object(&mut self) -> Result<Kind<'a>, SyntaxError> {
         self.enter()?;
         self.pos += 1;
         let mut entries = Vec::new();
@@ -261,7 +263,7 @@ impl JsonParser<'_> {
         Ok(Kind::Table(entries))
     }
 
-    fn array(&mut self) -> Result<Kind, SyntaxError> {
+    fn array(&mut self) -> Result<Kind<'a>, SyntaxError> {
         self.enter()?;
         self.pos += 1;
         let mut items = Vec::new();
@@ -288,7 +290,7 @@ impl JsonParser<'_> {
         Ok(Kind::Array(items))
     }
 
-    fn number(&mut self) -> Result<Kind, SyntaxError> {
+    fn number(&mut self) -> Result<Kind<'a>, SyntaxError> {
         let start = self.pos;
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.src.get(self.pos) {
             self.pos += 1;
@@ -308,7 +310,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         let start = self.pos;
         self.pos += 1;
         loop {
@@ -327,14 +329,19 @@ impl JsonParser<'_> {
             }
         }
         let raw = self.text.get(start..self.pos).unwrap_or("\"\"");
-        serde_json::from_str::<String>(raw).map_err(|e| SyntaxError {
-            // serde_json's position is within the string alone; the span says where it is.
-            message: format!(
-                "invalid string: {}",
-                e.to_string().split(" at line ").next().unwrap_or_default()
-            ),
-            span: start..self.pos.min(self.src.len()),
-        })
+        if !raw[1..raw.len() - 1].contains('\\') {
+            return Ok(Cow::Borrowed(&raw[1..raw.len() - 1]));
+        }
+        serde_json::from_str::<String>(raw)
+            .map(Cow::Owned)
+            .map_err(|e| SyntaxError {
+                // serde_json's position is within the string alone; the span says where it is.
+                message: format!(
+                    "invalid string: {}",
+                    e.to_string().split(" at line ").next().unwrap_or_default()
+                ),
+                span: start..self.pos.min(self.src.len()),
+            })
     }
 }
 
@@ -349,7 +356,7 @@ mod tests {
         let Kind::Table(entries) = &node.kind else {
             panic!("not a table")
         };
-        let keys: Vec<_> = entries.iter().map(|e| e.key.as_str()).collect();
+        let keys: Vec<_> = entries.iter().map(|e| e.key.as_ref()).collect();
         assert_eq!(keys, ["b", "a"]);
         assert_eq!(&text[entries[1].key_span.clone()], "\"a\"");
         assert_eq!(&text[entries[1].value.span.clone()], r#"["x", true, 2.5]"#);

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use crate::decode::{At, BUILTIN_ENVELOPES, Decoder, RawCatalog, RawError, did_you_mean};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, Guide, IdScheme, Message, Origin,
-    Visibility,
+    Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, FastMap, Guide, IdScheme, Message,
+    Origin, Visibility,
 };
 use crate::node;
 use crate::style::CodeStyle;
@@ -357,8 +357,8 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
         diags.push(d);
     }
 
-    let mut by_code = HashMap::with_capacity(errors.len());
-    let mut by_role = HashMap::new();
+    let mut by_code = FastMap::with_capacity_and_hasher(errors.len(), Default::default());
+    let mut by_role = FastMap::default();
     for (i, e) in errors.iter().enumerate() {
         by_code.entry(e.code.clone()).or_insert(i);
         for r in &e.standard {

@@ -55,7 +55,7 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
             format!("errcat: {at}: {}{help}", d.message)
         })
         .collect();
-    let Some(catalog) = analysis.best_effort else {
+    let Some(catalog) = analysis.catalog.or(analysis.best_effort) else {
         let errs = errors
             .iter()
             .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); });

@@ -72,12 +72,77 @@ pub(crate) struct Member {
     optional: bool,
 }
 
+/// A compiled template: literal byte runs and variable slots in order.
+/// Objects with optional members stay nodes, since their commas depend on
+/// the values.
+#[derive(Clone, Debug)]
+pub(crate) struct Ops(Vec<Op>);
+
+#[derive(Clone, Debug)]
+enum Op {
+    Lit(Box<[u8]>),
+    Var(Var),
+    Node(Node),
+}
+
+impl Ops {
+    pub(crate) fn new(node: &Node) -> Self {
+        let mut ops = Vec::new();
+        let mut pending = Vec::new();
+        flatten(node, &mut pending, &mut ops);
+        if !pending.is_empty() {
+            ops.push(Op::Lit(pending.into_boxed_slice()));
+        }
+        Ops(ops)
+    }
+}
+
+fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
+    let flush = |pending: &mut Vec<u8>, ops: &mut Vec<Op>| {
+        if !pending.is_empty() {
+            ops.push(Op::Lit(std::mem::take(pending).into_boxed_slice()));
+        }
+    };
+    match node {
+        Node::Lit(bytes) => pending.extend_from_slice(bytes),
+        Node::Var(var) => {
+            flush(pending, ops);
+            ops.push(Op::Var(*var));
+        }
+        Node::Array(items) => {
+            pending.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    pending.push(b',');
+                }
+                flatten(item, pending, ops);
+            }
+            pending.push(b']');
+        }
+        Node::Object(members) if members.iter().all(|m| !m.optional) => {
+            pending.push(b'{');
+            for (i, m) in members.iter().enumerate() {
+                if i > 0 {
+                    pending.push(b',');
+                }
+                pending.extend_from_slice(&m.key);
+                flatten(&m.value, pending, ops);
+            }
+            pending.push(b'}');
+        }
+        Node::Object(_) => {
+            flush(pending, ops);
+            ops.push(Op::Node(node.clone()));
+        }
+    }
+}
+
 /// A compiled envelope.
 #[derive(Clone, Debug)]
 pub(crate) struct Compiled {
-    pub(crate) body: Node,
-    pub(crate) violation: Node,
-    pub(crate) media_type: String,
+    pub(crate) body: Ops,
+    pub(crate) violation: Ops,
+    pub(crate) media_type: std::sync::Arc<str>,
 }
 
 fn has_vars(v: &serde_json::Value) -> bool {
@@ -152,7 +217,17 @@ fn write_literal(buf: &mut Vec<u8>, v: &serde_json::Value) {
 
 impl Compiled {
     pub(crate) fn render(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>) {
-        self.node(buf, &self.body, ctx, None);
+        self.ops(buf, &self.body, ctx, None);
+    }
+
+    fn ops(&self, buf: &mut Vec<u8>, ops: &Ops, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
+        for op in &ops.0 {
+            match op {
+                Op::Lit(bytes) => buf.extend_from_slice(bytes),
+                Op::Var(var) => self.var(buf, *var, ctx, v),
+                Op::Node(node) => self.node(buf, node, ctx, v),
+            }
+        }
     }
 
     fn node(&self, buf: &mut Vec<u8>, node: &Node, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
@@ -191,7 +266,7 @@ impl Compiled {
     }
 
     fn violation(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>, v: &FieldViolation) {
-        self.node(buf, &self.violation, ctx, Some(v));
+        self.ops(buf, &self.violation, ctx, Some(v));
     }
 
     fn var(&self, buf: &mut Vec<u8>, var: Var, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
@@ -205,7 +280,7 @@ impl Compiled {
             Var::Title => json::str(buf, ctx.title),
             Var::Message => match v {
                 Some(v) => json::str(buf, &v.message),
-                None => json::str(buf, &ctx.message),
+                None => ctx.write_message(buf),
             },
             Var::Category => buf.extend_from_slice(&ctx.prepared.category),
             Var::Details => match (ctx.err.details(), ctx.err.violations().first()) {

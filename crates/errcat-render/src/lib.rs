@@ -48,7 +48,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use errcat_catalog::{Catalog, ErrorDef, Segment};
+use errcat_catalog::{Catalog, ErrorDef, Message, Segment};
 
 pub use errcat_catalog::FieldViolation;
 pub use error::{Error, ParamValue};
@@ -85,14 +85,14 @@ pub struct Rendered {
     /// The HTTP status.
     pub status: u16,
     /// The `Content-Type`.
-    pub content_type: String,
+    pub content_type: Arc<str>,
     /// Other headers, in order (`Retry-After`, `WWW-Authenticate`, `Allow`, …).
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
     /// The code that was rendered (an unknown code renders as the catalog's
     /// internal error).
-    pub code: String,
+    pub code: Arc<str>,
     /// The error id in the body.
     pub error_id: String,
 }
@@ -100,6 +100,7 @@ pub struct Rendered {
 /// Values of one catalog entry computed once, so rendering copies bytes.
 #[derive(Debug)]
 struct Prepared {
+    code_str: Arc<str>,
     code: Box<[u8]>,
     category: Box<[u8]>,
     title: Box<[u8]>,
@@ -116,7 +117,14 @@ pub struct Renderer {
 }
 
 #[derive(Debug)]
+struct MediaTypes {
+    problem: Arc<str>,
+    json: Arc<str>,
+}
+
+#[derive(Debug)]
 struct Inner {
+    media_types: MediaTypes,
     catalog: Catalog,
     prepared: Vec<Prepared>,
     envelopes: Vec<envelope::Compiled>,
@@ -131,7 +139,7 @@ pub(crate) struct Ctx<'a> {
     err: &'a Error,
     status: u16,
     title: &'a str,
-    message: String,
+    template: &'a Message,
     error_id: &'a str,
     request_id: Option<&'a str>,
     instance: Option<&'a str>,
@@ -141,6 +149,31 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Writes the message as a JSON string, filling placeholders straight
+    /// into the buffer.
+    fn write_message(&self, buf: &mut Vec<u8>) {
+        buf.push(b'"');
+        for s in &self.template.segments {
+            match s {
+                Segment::Text(t) => json::escape(buf, t),
+                Segment::Param(p) => match self.err.param(p) {
+                    Some(ParamValue::Str(v)) => json::escape(buf, v),
+                    Some(ParamValue::Int(i)) => json::int(buf, *i),
+                    Some(v) => json::escape(buf, &v.to_text()),
+                    None if p == "retry_after" && self.retry_after.is_some() => {
+                        json::int(buf, self.retry_after.unwrap_or_default());
+                    }
+                    None => {
+                        buf.push(b'{');
+                        json::escape(buf, p);
+                        buf.push(b'}');
+                    }
+                },
+            }
+        }
+        buf.push(b'"');
+    }
+
     fn timestamp(&self) -> String {
         humantime::format_rfc3339_millis(self.timestamp.unwrap_or_else(SystemTime::now)).to_string()
     }
@@ -155,6 +188,7 @@ impl Renderer {
             .map(|e| {
                 let doc_url = catalog.doc_url(&e.code);
                 Prepared {
+                    code_str: Arc::from(e.code.as_str()),
                     code: json::quoted(&e.code),
                     category: json::quoted(&e.category),
                     title: json::quoted(&e.title),
@@ -168,9 +202,9 @@ impl Renderer {
             .envelopes
             .iter()
             .map(|e| envelope::Compiled {
-                body: envelope::compile(&e.body, false),
-                violation: envelope::compile(&e.violation, true),
-                media_type: e.media_type.clone(),
+                body: envelope::Ops::new(&envelope::compile(&e.body, false)),
+                violation: envelope::Ops::new(&envelope::compile(&e.violation, true)),
+                media_type: Arc::from(e.media_type.as_str()),
             })
             .collect();
         let fallback = catalog
@@ -178,6 +212,10 @@ impl Renderer {
             .and_then(|e| catalog.index_of(&e.code))
             .unwrap_or(0);
         let mut r = Inner {
+            media_types: MediaTypes {
+                problem: Arc::from("application/problem+json"),
+                json: Arc::from("application/json"),
+            },
             default_envelope: EnvelopeKind::Problem,
             catalog,
             prepared,
@@ -227,7 +265,7 @@ impl Renderer {
     /// renders as the catalog's internal error: a response never reveals
     /// what went wrong inside.
     pub fn render(&self, err: &Error, opts: &RenderOptions<'_>) -> Rendered {
-        let mut body = Vec::with_capacity(256);
+        let mut body = Vec::with_capacity(512);
         let r = self.render_into(err, opts, &mut body);
         Rendered { body, ..r }
     }
@@ -288,7 +326,6 @@ impl Renderer {
                 _ => None,
             })
             .or(def.retry_after);
-        let message = format_message(&template.segments, err, retry_after, template.raw.len());
         let status = def.status.unwrap_or(500);
         let ctx = Ctx {
             def,
@@ -296,7 +333,7 @@ impl Renderer {
             err,
             status,
             title,
-            message,
+            template,
             error_id,
             request_id: opts.request_id,
             instance: opts.instance,
@@ -307,20 +344,20 @@ impl Renderer {
         let content_type = match kind {
             EnvelopeKind::Problem => {
                 write_problem(body, &ctx, translation.is_some());
-                "application/problem+json"
+                &inner.media_types.problem
             }
             EnvelopeKind::Google => {
                 write_google(body, &ctx, catalog);
-                "application/json"
+                &inner.media_types.json
             }
             EnvelopeKind::Custom(i) => {
                 let env = &inner.envelopes[i];
                 env.render(body, &ctx);
-                env.media_type.as_str()
+                &env.media_type
             }
         };
 
-        let mut headers: Vec<(String, String)> = Vec::with_capacity(def.headers.len() + 1);
+        let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in &def.headers {
             let v = value.format(|p| {
                 if p == "retry_after" && err.param(p).is_none() {
@@ -351,10 +388,10 @@ impl Renderer {
         }
         Rendered {
             status,
-            content_type: content_type.to_owned(),
+            content_type: Arc::clone(content_type),
             headers,
             body: Vec::new(),
-            code: def.code.clone(),
+            code: Arc::clone(&prepared.code_str),
             error_id: error_id.to_owned(),
         }
     }
@@ -375,35 +412,6 @@ impl Inner {
     }
 }
 
-/// Fills a message's placeholders with the error's parameters; a missing
-/// `{retry_after}` takes the effective retry delay, any other missing
-/// parameter stays `{name}`.
-fn format_message(
-    segments: &[Segment],
-    err: &Error,
-    retry_after: Option<u64>,
-    hint: usize,
-) -> String {
-    let mut out = String::with_capacity(hint + 16);
-    for s in segments {
-        match s {
-            Segment::Text(t) => out.push_str(t),
-            Segment::Param(p) => match err.param(p) {
-                Some(v) => v.write_text(&mut out),
-                None if p == "retry_after" && retry_after.is_some() => {
-                    out.push_str(itoa::Buffer::new().format(retry_after.unwrap_or_default()));
-                }
-                None => {
-                    out.push('{');
-                    out.push_str(p);
-                    out.push('}');
-                }
-            },
-        }
-    }
-    out
-}
-
 /// RFC 9457: `type`, `title`, `status`, `detail`, `instance`, then the
 /// extension members `code`, `numeric_code`, `category`, `error_id`,
 /// `request_id`, `errors`, `details`, `retry_after`.
@@ -420,7 +428,7 @@ fn write_problem(buf: &mut Vec<u8>, ctx: &Ctx<'_>, translated: bool) {
     buf.extend_from_slice(b",\"status\":");
     json::int(buf, ctx.status);
     buf.extend_from_slice(b",\"detail\":");
-    json::str(buf, &ctx.message);
+    ctx.write_message(buf);
     if let Some(instance) = ctx.instance {
         buf.extend_from_slice(b",\"instance\":");
         json::str(buf, instance);
@@ -497,7 +505,7 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
     buf.extend_from_slice(b"{\"error\":{\"code\":");
     json::int(buf, ctx.status);
     buf.extend_from_slice(b",\"message\":");
-    json::str(buf, &ctx.message);
+    ctx.write_message(buf);
     buf.extend_from_slice(b",\"status\":\"");
     buf.extend_from_slice(p.google_status.as_bytes());
     buf.extend_from_slice(b"\",\"details\":[{\"@type\":\"");
@@ -595,7 +603,7 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
     buf.extend_from_slice(b"LocalizedMessage\",\"locale\":");
     json::str(buf, ctx.locale);
     buf.extend_from_slice(b",\"message\":");
-    json::str(buf, &ctx.message);
+    ctx.write_message(buf);
     buf.extend_from_slice(b"}]}}");
 }
 

@@ -69,7 +69,7 @@ fn problem_json() {
         },
     );
     assert_eq!(out.status, 404);
-    assert_eq!(out.content_type, "application/problem+json");
+    assert_eq!(&*out.content_type, "application/problem+json");
     assert_eq!(out.headers, Vec::<(String, String)>::new());
     assert_eq!(
         body(&out),
@@ -86,7 +86,7 @@ fn google_aip_193() {
             ..opts()
         },
     );
-    assert_eq!(out.content_type, "application/json");
+    assert_eq!(&*out.content_type, "application/json");
     let expected = serde_json::json!({"error": {
         "code": 404,
         "message": "Template tpl_1 not found",
@@ -237,7 +237,7 @@ fn unknown_codes_render_as_internal_error_without_leaking() {
             "/srv/app/db.rs:12 connection refused",
         ));
     let out = renderer().render(&err, &opts());
-    assert_eq!((out.status, out.code.as_str()), (500, "INTERNAL_ERROR"));
+    assert_eq!((out.status, &*out.code), (500, "INTERNAL_ERROR"));
     assert_eq!(
         body(&out),
         r#"{"type":"https://shop.example/errors#INTERNAL_ERROR","title":"Internal server error","status":500,"detail":"An unexpected error occurred","code":"INTERNAL_ERROR","category":"INTERNAL","error_id":"E1","request_id":"R1"}"#

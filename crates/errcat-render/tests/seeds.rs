@@ -34,7 +34,7 @@ fn render(r: &Renderer, err: &Error, error_id: Option<&str>) -> (u16, String, St
     );
     (
         out.status,
-        out.content_type,
+        out.content_type.to_string(),
         String::from_utf8(out.body).unwrap(),
     )
 }
@@ -214,7 +214,7 @@ fn generic_001_in_problem_json() {
             ..RenderOptions::default()
         },
     );
-    assert_eq!(out.content_type, "application/problem+json");
+    assert_eq!(&*out.content_type, "application/problem+json");
     assert_eq!(
         String::from_utf8(out.body).unwrap(),
         r#"{"type":"https://docs.example.com/error-codes#NOTFOUND-404","title":"Resource Not Found","status":404,"detail":"Resource Not Found","instance":"/v1/things/7","code":"NOTFOUND-404","category":"NOT_FOUND","error_id":"e1","request_id":"r1"}"#
