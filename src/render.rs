@@ -128,6 +128,7 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
             request_id: args.request_id.as_deref(),
             instance: args.instance.as_deref(),
             timestamp: None,
+            status: None,
         },
     );
     if args.headers {

@@ -103,6 +103,7 @@ type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 struct Inner {
     code: Cow<'static, str>,
+    role: Option<&'static str>,
     params: Vec<(Cow<'static, str>, ParamValue)>,
     violations: Vec<FieldViolation>,
     details: Option<serde_json::Value>,
@@ -137,6 +138,7 @@ impl Error {
     pub fn new(code: impl Into<Cow<'static, str>>) -> Self {
         Error(Box::new(Inner {
             code: code.into(),
+            role: None,
             params: Vec::new(),
             violations: Vec::new(),
             details: None,
@@ -144,6 +146,25 @@ impl Error {
             headers: Vec::new(),
             source: None,
         }))
+    }
+
+    /// The catalog's error for a standard role (`invalid_json`, `not_found`,
+    /// …), whatever code the catalog gives it: the code is looked up when the
+    /// error is rendered. Until then [`Error::code`] is the role in upper case.
+    ///
+    /// ```
+    /// let e = errcat_render::Error::standard("invalid_json");
+    /// assert_eq!((e.code(), e.role()), ("INVALID_JSON", Some("invalid_json")));
+    /// ```
+    pub fn standard(role: &'static str) -> Self {
+        let mut e = Error::new(role.to_ascii_uppercase());
+        e.0.role = Some(role);
+        e
+    }
+
+    /// The standard role this error was raised by, if any.
+    pub fn role(&self) -> Option<&'static str> {
+        self.0.role
     }
 
     /// Sets a message parameter.

@@ -39,6 +39,8 @@
 //! # Ok::<(), errcat_catalog::Report>(())
 //! ```
 
+#[cfg(feature = "axum")]
+mod axum_impl;
 mod envelope;
 mod error;
 pub mod id;
@@ -50,6 +52,8 @@ use std::time::SystemTime;
 
 use errcat_catalog::{Catalog, ErrorDef, Message, Segment};
 
+#[cfg(feature = "axum")]
+pub use axum_impl::Raised;
 pub use errcat_catalog::FieldViolation;
 pub use error::{Error, ParamValue};
 
@@ -77,6 +81,9 @@ pub struct RenderOptions<'a> {
     pub instance: Option<&'a str>,
     /// The time of the error; `None` is now.
     pub timestamp: Option<SystemTime>,
+    /// A status that replaces the entry's, for a response whose status has
+    /// no entry of its own (a 451 from a proxy rendered as a 4xx error).
+    pub status: Option<u16>,
 }
 
 /// A rendered error response.
@@ -107,7 +114,6 @@ struct Prepared {
     /// The RFC 9457 `type`: the error's doc URL, or `about:blank`.
     type_uri: Box<[u8]>,
     doc_url: Option<String>,
-    google_status: &'static str,
 }
 
 /// Renders errors of one catalog. Build it once and share it.
@@ -194,7 +200,6 @@ impl Renderer {
                     title: json::quoted(&e.title),
                     type_uri: json::quoted(doc_url.as_deref().unwrap_or("about:blank")),
                     doc_url,
-                    google_status: google_status(e.status.unwrap_or(500)),
                 }
             })
             .collect();
@@ -280,13 +285,20 @@ impl Renderer {
     ) -> Rendered {
         let inner = &*self.inner;
         let catalog = &inner.catalog;
-        let idx = catalog
-            .index_of(err.code())
+        let idx = err
+            .role()
+            .and_then(|r| catalog.standard(r))
+            .and_then(|d| catalog.index_of(&d.code))
+            .or_else(|| catalog.index_of(err.code()))
             .filter(|&i| catalog.errors[i].status.is_some())
             .unwrap_or(inner.fallback);
         let def = &catalog.errors[idx];
         let fallback_err;
-        let err = if def.code == err.code() {
+        let err = if def.code == err.code()
+            || err
+                .role()
+                .is_some_and(|r| def.standard.iter().any(|s| s == r))
+        {
             err
         } else {
             fallback_err = Error::new(def.code.clone());
@@ -326,7 +338,11 @@ impl Renderer {
                 _ => None,
             })
             .or(def.retry_after);
-        let status = def.status.unwrap_or(500);
+        let status = opts
+            .status
+            .filter(|s| (400..=599).contains(s))
+            .or(def.status)
+            .unwrap_or(500);
         let ctx = Ctx {
             def,
             prepared,
@@ -365,7 +381,10 @@ impl Renderer {
                 }
                 err.param(p).map(ParamValue::to_text)
             });
-            headers.push((name.clone(), error::sanitize_header(v)));
+            // A header whose value renders empty (a parameter not given) is left out.
+            if !v.trim().is_empty() {
+                headers.push((name.clone(), error::sanitize_header(v)));
+            }
         }
         if let Some(s) = retry_after
             && !headers
@@ -507,7 +526,7 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
     buf.extend_from_slice(b",\"message\":");
     ctx.write_message(buf);
     buf.extend_from_slice(b",\"status\":\"");
-    buf.extend_from_slice(p.google_status.as_bytes());
+    buf.extend_from_slice(google_status(ctx.status).as_bytes());
     buf.extend_from_slice(b"\",\"details\":[{\"@type\":\"");
     buf.extend_from_slice(T.as_bytes());
     buf.extend_from_slice(b"ErrorInfo\",\"reason\":");

@@ -1,0 +1,74 @@
+//! What the layer knows about each error, for logs, metrics and the error log.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Where an error response came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// A handler or extractor returned an errcat error.
+    Raised,
+    /// A 4xx/5xx from outside errcat (the router, another layer) was rewritten.
+    Rewritten,
+    /// The handler panicked.
+    Panic,
+    /// The handler did not finish in time.
+    Timeout,
+}
+
+/// One error response, as the layer saw it. Nothing here is sent to the
+/// client beyond the code, ids and status.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ErrorEvent {
+    /// The error id in the response body.
+    pub error_id: String,
+    /// The request id (also in `X-Request-Id`).
+    pub request_id: Arc<str>,
+    /// The catalog code that was rendered.
+    pub code: Arc<str>,
+    /// The HTTP status sent.
+    pub status: u16,
+    /// The code's category.
+    pub category: String,
+    /// Where it came from.
+    pub source: Source,
+    /// The request method.
+    pub method: http::Method,
+    /// The route template (`/templates/{id}`), when the layer runs inside the router.
+    pub route: Option<String>,
+    /// The raw request path (without the query).
+    pub path: String,
+    /// The client's address (see `ErrcatLayer::trusted_proxies`).
+    pub client_ip: Option<IpAddr>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// The internal cause chain, outermost first.
+    pub causes: Vec<String>,
+    /// The panic message, for [`Source::Panic`].
+    pub panic_message: Option<String>,
+    /// The panic location (`file:line:column`), for [`Source::Panic`].
+    pub panic_location: Option<String>,
+    /// Time from the request to the response.
+    pub latency: Duration,
+    /// When the response was made.
+    pub timestamp: SystemTime,
+}
+
+/// Receives every [`ErrorEvent`] (the error log, metrics). Called on the
+/// request's task after the response is built: it must not block.
+pub trait ErrorObserver: Send + Sync + 'static {
+    /// Called once per error response.
+    fn observe(&self, event: &ErrorEvent);
+}
+
+impl<F> ErrorObserver for F
+where
+    F: Fn(&ErrorEvent) + Send + Sync + 'static,
+{
+    fn observe(&self, event: &ErrorEvent) {
+        self(event);
+    }
+}

@@ -1,0 +1,494 @@
+//! [`ErrcatLayer`]: ids, rendering, and the capture of every other error.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::response::Response;
+use errcat_render::{Error, Raised, RenderOptions, Renderer};
+use futures_util::FutureExt;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Request, StatusCode};
+use ipnet::IpNet;
+use tracing::Instrument;
+
+use crate::client_ip::{self, ClientIp};
+use crate::event::{ErrorEvent, ErrorObserver, Source};
+use crate::request_id::RequestId;
+use crate::{BodyLimit, negotiate, panic};
+
+/// The header that carries the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The default body limit of errcat's extractors: 2 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Marks a 4xx/5xx response that the layer must leave as it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Passthrough;
+
+#[derive(Clone)]
+struct Shared {
+    renderer: Renderer,
+    timeout: Option<Duration>,
+    timeout_role: String,
+    rewrite_foreign: bool,
+    body_limit: usize,
+    trusted_proxies: Vec<IpNet>,
+    observers: Vec<Arc<dyn ErrorObserver>>,
+}
+
+/// Puts every error response of the services it wraps into the catalog's
+/// envelope, with request and error ids.
+///
+/// Apply it with [`axum::Router::layer`], so that it also sees the route
+/// template, unknown routes (404) and wrong methods (405):
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use errcat_axum::ErrcatLayer;
+///
+/// let catalog = errcat_catalog::Catalog::from_str("[api]\nname = \"Shop\"\n", "errors.toml").unwrap();
+/// let app: Router = Router::new()
+///     .route("/health", get(|| async { "ok" }))
+///     .layer(ErrcatLayer::new(errcat_render::Renderer::new(catalog)));
+/// ```
+///
+/// What it does, in order:
+/// - gives the request a [`RequestId`] (the inbound `X-Request-Id` if it is
+///   safe, else a new one), a [`ClientIp`] and the extractors' [`BodyLimit`];
+/// - runs the service inside a tracing span with the request id, catching
+///   panics and stopping it after the timeout;
+/// - renders an [`Error`] a handler returned; rewrites any other 4xx/5xx
+///   into the catalog error of its status, never copying its body;
+/// - sets `X-Request-Id` on every response, logs each error once (WARN for
+///   4xx, ERROR for 5xx) and hands it to the observers.
+#[derive(Clone)]
+pub struct ErrcatLayer {
+    shared: Arc<Shared>,
+}
+
+impl ErrcatLayer {
+    /// A layer rendering with `renderer`; a 30 s timeout answered with the
+    /// catalog's `upstream_timeout` (504).
+    pub fn new(renderer: Renderer) -> Self {
+        panic::install_hook();
+        ErrcatLayer {
+            shared: Arc::new(Shared {
+                renderer,
+                timeout: Some(Duration::from_secs(30)),
+                timeout_role: "upstream_timeout".to_owned(),
+                rewrite_foreign: true,
+                body_limit: DEFAULT_BODY_LIMIT,
+                trusted_proxies: Vec::new(),
+                observers: Vec::new(),
+            }),
+        }
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.shared)
+    }
+
+    /// Sets the handler timeout (`None`: no timeout).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.shared_mut().timeout = timeout;
+        self
+    }
+
+    /// The standard role answered on timeout (`upstream_timeout`, 504, by
+    /// default; `service_unavailable` for a 503).
+    #[must_use]
+    pub fn timeout_error(mut self, role: &str) -> Self {
+        self.shared_mut().timeout_role = role.to_owned();
+        self
+    }
+
+    /// Whether 4xx/5xx responses from outside errcat are rewritten (default: yes).
+    #[must_use]
+    pub fn rewrite_foreign(mut self, yes: bool) -> Self {
+        self.shared_mut().rewrite_foreign = yes;
+        self
+    }
+
+    /// The body limit of errcat's extractors (default 2 MiB).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.shared_mut().body_limit = bytes;
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.shared_mut().trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
+    /// Adds an observer of every error (the error log, metrics).
+    #[must_use]
+    pub fn observer(mut self, observer: impl ErrorObserver) -> Self {
+        self.shared_mut().observers.push(Arc::new(observer));
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for ErrcatLayer {
+    type Service = ErrcatService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ErrcatService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service made by [`ErrcatLayer`].
+#[derive(Clone)]
+pub struct ErrcatService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+/// The response future of [`ErrcatService`].
+pub struct ResponseFuture {
+    inner: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// What the layer needs from the request once the response is there.
+struct RequestInfo {
+    id: RequestId,
+    method: http::Method,
+    path: String,
+    route: Option<String>,
+    accept: Option<String>,
+    locale: Option<String>,
+    client_ip: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+    started: Instant,
+}
+
+enum Outcome {
+    Response(Response),
+    Panicked(String, Option<String>),
+    TimedOut,
+}
+
+impl<S> tower_service::Service<Request<Body>> for ErrcatService<S>
+where
+    S: tower_service::Service<Request<Body>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        let (mut parts, body) = req.into_parts();
+        let id = parts
+            .headers
+            .get(REQUEST_ID)
+            .map(HeaderValue::as_bytes)
+            .filter(|v| RequestId::is_safe(v))
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .map_or_else(
+                || {
+                    RequestId(
+                        errcat_render::id::new_id(shared.renderer.catalog().api.error_id).into(),
+                    )
+                },
+                |v| RequestId(v.into()),
+            );
+        let client_ip = client_ip::resolve(&parts, &shared.trusted_proxies);
+        let text = |name: HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let info = RequestInfo {
+            id: id.clone(),
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            route: parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned()),
+            accept: text(header::ACCEPT),
+            locale: text(header::ACCEPT_LANGUAGE)
+                .and_then(|l| negotiate::locale(&l).map(str::to_owned)),
+            client_ip,
+            user_agent: text(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            started: Instant::now(),
+        };
+        parts.extensions.insert(id);
+        parts.extensions.insert(BodyLimit(shared.body_limit));
+        if let Some(ip) = client_ip {
+            parts.extensions.insert(ClientIp(ip));
+        }
+        let span = tracing::info_span!(
+            "request",
+            request_id = %info.id,
+            method = %info.method,
+            route = info.route.as_deref().unwrap_or(info.path.as_str()),
+            error_id = tracing::field::Empty,
+        );
+        // Take the service that was driven to readiness; leave a clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let fut = inner.call(Request::from_parts(parts, body));
+        let timeout = shared.timeout;
+        let task = async move {
+            let guarded = AssertUnwindSafe(fut).catch_unwind();
+            let caught = match timeout {
+                Some(limit) => tokio::time::timeout(limit, guarded).await.ok(),
+                None => Some(guarded.await),
+            };
+            let outcome = match caught {
+                None => Outcome::TimedOut,
+                Some(Ok(Ok(res))) => Outcome::Response(res),
+                Some(Ok(Err(never))) => match never {},
+                Some(Err(payload)) => {
+                    Outcome::Panicked(panic::message(&*payload), panic::take_location())
+                }
+            };
+            Ok(finish(&shared, outcome, &info))
+        };
+        ResponseFuture {
+            inner: Box::pin(task.instrument(span)),
+        }
+    }
+}
+
+/// The standard role a foreign status is rewritten to, and whether the
+/// status must be kept over the role's own.
+#[allow(clippy::match_overlapping_arm)] // Specific statuses first, then their class.
+fn role_for(status: StatusCode) -> (&'static str, bool) {
+    match status.as_u16() {
+        400 => ("validation_error", false),
+        401 => ("missing_token", false),
+        403 => ("forbidden", false),
+        404 => ("not_found", false),
+        405 => ("method_not_allowed", false),
+        408 => ("upstream_timeout", true),
+        409 => ("conflict", false),
+        413 => ("payload_too_large", false),
+        415 => ("unsupported_media_type", false),
+        422 => ("validation_error", true),
+        429 => ("rate_limited", false),
+        500 => ("internal_error", false),
+        502 => ("external_service_error", false),
+        503 => ("service_unavailable", false),
+        504 => ("upstream_timeout", false),
+        400..=499 => ("validation_error", true),
+        _ => ("internal_error", true),
+    }
+}
+
+fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> Response {
+    let (err, source, keep_status, panic_info) =
+        match outcome {
+            Outcome::Response(mut res) => {
+                if let Some(Raised(err)) = res.extensions_mut().remove::<Raised>() {
+                    (err, Source::Raised, None, None)
+                } else if (res.status().is_client_error() || res.status().is_server_error())
+                    && shared.rewrite_foreign
+                    && res.extensions().get::<Passthrough>().is_none()
+                {
+                    let (role, keep) = role_for(res.status());
+                    let err = foreign_error(shared, role, &res);
+                    (
+                        Arc::new(err),
+                        Source::Rewritten,
+                        keep.then_some(res.status().as_u16()),
+                        None,
+                    )
+                } else {
+                    set_request_id(&mut res, &info.id);
+                    return res;
+                }
+            }
+            Outcome::Panicked(message, location) => {
+                let err = shared.renderer.standard("internal_error");
+                (
+                    Arc::new(err),
+                    Source::Panic,
+                    None,
+                    Some((message, location)),
+                )
+            }
+            Outcome::TimedOut => {
+                let limit = shared.timeout.unwrap_or_default().as_secs();
+                let err = shared.renderer.standard(&shared.timeout_role).with_source(
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("handler ran longer than {limit} s"),
+                    ),
+                );
+                (Arc::new(err), Source::Timeout, None, None)
+            }
+        };
+    render(shared, &err, source, keep_status, panic_info, info)
+}
+
+/// The catalog error for a 4xx/5xx that errcat did not make, with what can
+/// be read safely from its headers; the body is dropped.
+fn foreign_error(shared: &Shared, role: &str, res: &Response) -> Error {
+    let mut err = shared.renderer.standard(role);
+    match role {
+        "method_not_allowed" => {
+            let allow = res
+                .headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            err = err.with_param("allow", allow.to_owned());
+        }
+        "payload_too_large" => err = err.with_param("limit", shared.body_limit as u64),
+        "unsupported_media_type" => err = err.with_param("expected", "application/json"),
+        "rate_limited" => {
+            if let Some(secs) = res
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            {
+                err = err.with_retry_after(secs).with_param("retry_after", secs);
+            }
+        }
+        _ => {}
+    }
+    err.with_source(std::io::Error::other(format!(
+        "{} response from inside the service",
+        res.status()
+    )))
+}
+
+fn set_request_id(res: &mut Response, id: &RequestId) {
+    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+}
+
+fn render(
+    shared: &Shared,
+    err: &Error,
+    source: Source,
+    keep_status: Option<u16>,
+    panic_info: Option<(String, Option<String>)>,
+    info: &RequestInfo,
+) -> Response {
+    let renderer = &shared.renderer;
+    let envelope = negotiate::envelope(info.accept.as_deref(), renderer.media_type(None));
+    let rendered = renderer.render(
+        err,
+        &RenderOptions {
+            envelope,
+            locale: info.locale.as_deref(),
+            error_id: None,
+            request_id: Some(info.id.as_str()),
+            instance: Some(&info.path),
+            timestamp: None,
+            status: keep_status,
+        },
+    );
+    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = Response::new(Body::from(rendered.body));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    if let Ok(ct) = HeaderValue::from_str(&rendered.content_type) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in &rendered.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    set_request_id(&mut res, &info.id);
+
+    let causes = err.cause_chain();
+    let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
+    tracing::Span::current().record("error_id", rendered.error_id.as_str());
+    let route = info.route.as_deref().unwrap_or(&info.path);
+    if status.is_server_error() {
+        tracing::error!(
+            code = &*rendered.code,
+            status = rendered.status,
+            error_id = %rendered.error_id,
+            request_id = %info.id,
+            route,
+            causes = ?causes,
+            panic = panic_message.as_deref(),
+            panic_location = panic_location.as_deref(),
+            "request failed"
+        );
+    } else {
+        tracing::warn!(
+            code = &*rendered.code,
+            status = rendered.status,
+            error_id = %rendered.error_id,
+            request_id = %info.id,
+            route,
+            causes = ?causes,
+            "request rejected"
+        );
+    }
+    if !shared.observers.is_empty() {
+        let category = renderer
+            .catalog()
+            .get(&rendered.code)
+            .map(|d| d.category.clone())
+            .unwrap_or_default();
+        let event = ErrorEvent {
+            error_id: rendered.error_id,
+            request_id: Arc::clone(&info.id.0),
+            code: rendered.code,
+            status: rendered.status,
+            category,
+            source,
+            method: info.method.clone(),
+            route: info.route.clone(),
+            path: info.path.clone(),
+            client_ip: info.client_ip,
+            user_agent: info.user_agent.clone(),
+            causes,
+            panic_message,
+            panic_location,
+            latency: info.started.elapsed(),
+            timestamp: SystemTime::now(),
+        };
+        for o in &shared.observers {
+            o.observe(&event);
+        }
+    }
+    res
+}
