@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod catalog_arg;
 mod explain;
 mod lint;
+mod log;
 mod render;
 
 /// The error system of an HTTP API, defined once in `errors.toml`.
@@ -26,6 +27,12 @@ enum Command {
     Explain(explain::Args),
     /// Print the response an error renders to, exactly as a server sends it.
     Render(render::Args),
+    /// Find an error in the error log by its error id or request id, as a support page.
+    Lookup(log::LookupArgs),
+    /// List recent errors from the error log, newest first.
+    Errors(log::ErrorsArgs),
+    /// Count errors per code in the error log.
+    Stats(log::StatsArgs),
 }
 
 /// How a command ended.
@@ -56,6 +63,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint(args) => lint::run(&args, &mut out)?,
         Command::Explain(args) => explain::run(&args, &mut out)?,
         Command::Render(args) => render::run(&args, &mut out)?,
+        Command::Lookup(args) => log::lookup(&args, &mut out)?,
+        Command::Errors(args) => log::errors(&args, &mut out)?,
+        Command::Stats(args) => log::stats(&args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -41,6 +41,16 @@ pub struct ErrorEvent {
     pub route: Option<String>,
     /// The raw request path (without the query).
     pub path: String,
+    /// The trace id, if a handler recorded one (see `ErrorContext`).
+    pub trace_id: Option<String>,
+    /// The tenant the request acted for, if known.
+    pub tenant: Option<String>,
+    /// Who called (a user or key id), if known.
+    pub principal: Option<String>,
+    /// Selected request headers, secrets already redacted (see `Capture`).
+    pub request_headers: Vec<(String, String)>,
+    /// The start of the request body, secrets already redacted.
+    pub body_excerpt: Option<String>,
     /// The client's address (see `ErrcatLayer::trusted_proxies`).
     pub client_ip: Option<IpAddr>,
     /// The `User-Agent` header.
@@ -57,11 +67,23 @@ pub struct ErrorEvent {
     pub timestamp: SystemTime,
 }
 
+/// A future an observer returns when the response must wait for it.
+pub type ObserveFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Receives every [`ErrorEvent`] (the error log, metrics). Called on the
 /// request's task after the response is built: it must not block.
 pub trait ErrorObserver: Send + Sync + 'static {
     /// Called once per error response.
     fn observe(&self, event: &ErrorEvent);
+
+    /// Like [`ErrorObserver::observe`], for observers that may make the
+    /// response wait (an error log configured to wait for room rather than
+    /// drop). The layer awaits the returned future before answering. The
+    /// default calls `observe` and returns `None`.
+    fn observe_async(&self, event: &ErrorEvent) -> Option<ObserveFuture> {
+        self.observe(event);
+        None
+    }
 }
 
 impl<F> ErrorObserver for F

@@ -18,8 +18,9 @@ use http::{Request, StatusCode};
 use ipnet::IpNet;
 use tracing::Instrument;
 
+use crate::capture::{Capture, ErrorContext, Tee};
 use crate::client_ip::{self, ClientIp};
-use crate::event::{ErrorEvent, ErrorObserver, Source};
+use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
 use crate::request_id::RequestId;
 use crate::{BodyLimit, negotiate, panic};
 
@@ -42,6 +43,7 @@ struct Shared {
     body_limit: usize,
     trusted_proxies: Vec<IpNet>,
     observers: Vec<Arc<dyn ErrorObserver>>,
+    capture: Capture,
 }
 
 /// Puts every error response of the services it wraps into the catalog's
@@ -88,6 +90,7 @@ impl ErrcatLayer {
                 body_limit: DEFAULT_BODY_LIMIT,
                 trusted_proxies: Vec::new(),
                 observers: Vec::new(),
+                capture: Capture::default(),
             }),
         }
     }
@@ -129,6 +132,14 @@ impl ErrcatLayer {
     #[must_use]
     pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
         self.shared_mut().trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
+    /// What is recorded of requests for the observers, and what is redacted
+    /// (see [`Capture`]). Nothing is captured while there is no observer.
+    #[must_use]
+    pub fn capture(mut self, capture: Capture) -> Self {
+        self.shared_mut().capture = capture;
         self
     }
 
@@ -182,6 +193,11 @@ struct RequestInfo {
     client_ip: Option<std::net::IpAddr>,
     user_agent: Option<String>,
     started: Instant,
+    /// Recorded headers (redacted), when there are observers.
+    headers: Vec<(String, String)>,
+    content_type: Option<String>,
+    kept: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
+    context: Option<ErrorContext>,
 }
 
 enum Outcome {
@@ -208,7 +224,7 @@ where
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
-        let (mut parts, body) = req.into_parts();
+        let (mut parts, mut body) = req.into_parts();
         let id = parts
             .headers
             .get(REQUEST_ID)
@@ -245,7 +261,24 @@ where
             client_ip,
             user_agent: text(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
             started: Instant::now(),
+            headers: Vec::new(),
+            content_type: None,
+            kept: None,
+            context: None,
         };
+        let mut info = info;
+        if !shared.observers.is_empty() {
+            info.headers = shared.capture.select_headers(&parts.headers);
+            info.content_type = text(header::CONTENT_TYPE);
+            let context = ErrorContext::default();
+            parts.extensions.insert(context.clone());
+            info.context = Some(context);
+            if shared.capture.body_excerpt > 0 {
+                let (tee, kept) = Tee::wrap(body, shared.capture.body_excerpt);
+                body = tee;
+                info.kept = Some(kept);
+            }
+        }
         parts.extensions.insert(id);
         parts.extensions.insert(BodyLimit(shared.body_limit));
         if let Some(ip) = client_ip {
@@ -277,7 +310,11 @@ where
                     Outcome::Panicked(panic::message(&*payload), panic::take_location())
                 }
             };
-            Ok(finish(&shared, outcome, &info))
+            let (res, pending) = finish(&shared, outcome, &info);
+            for wait in pending {
+                wait.await;
+            }
+            Ok(res)
         };
         ResponseFuture {
             inner: Box::pin(task.instrument(span)),
@@ -310,7 +347,7 @@ fn role_for(status: StatusCode) -> (&'static str, bool) {
     }
 }
 
-fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> Response {
+fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, Vec<ObserveFuture>) {
     let (err, source, keep_status, panic_info) =
         match outcome {
             Outcome::Response(mut res) => {
@@ -330,7 +367,7 @@ fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> Response {
                     )
                 } else {
                     set_request_id(&mut res, &info.id);
-                    return res;
+                    return (res, Vec::new());
                 }
             }
             Outcome::Panicked(message, location) => {
@@ -402,7 +439,7 @@ fn render(
     keep_status: Option<u16>,
     panic_info: Option<(String, Option<String>)>,
     info: &RequestInfo,
-) -> Response {
+) -> (Response, Vec<ObserveFuture>) {
     let renderer = &shared.renderer;
     let envelope = negotiate::envelope(info.accept.as_deref(), renderer.media_type(None));
     let rendered = renderer.render(
@@ -462,13 +499,30 @@ fn render(
             "request rejected"
         );
     }
+    let mut pending = Vec::new();
     if !shared.observers.is_empty() {
         let category = renderer
             .catalog()
             .get(&rendered.code)
             .map(|d| d.category.clone())
             .unwrap_or_default();
+        let context = info
+            .context
+            .as_ref()
+            .map(ErrorContext::snapshot)
+            .unwrap_or_default();
+        let body_excerpt = info.kept.as_ref().and_then(|k| {
+            let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shared
+                .capture
+                .redact_body(&kept, info.content_type.as_deref())
+        });
         let event = ErrorEvent {
+            trace_id: context.trace_id,
+            tenant: context.tenant,
+            principal: context.principal,
+            request_headers: info.headers.clone(),
+            body_excerpt,
             error_id: rendered.error_id,
             request_id: Arc::clone(&info.id.0),
             code: rendered.code,
@@ -487,8 +541,8 @@ fn render(
             timestamp: SystemTime::now(),
         };
         for o in &shared.observers {
-            o.observe(&event);
+            pending.extend(o.observe_async(&event));
         }
     }
-    res
+    (res, pending)
 }

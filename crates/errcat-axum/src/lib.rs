@@ -10,6 +10,21 @@
 //!   violations whose paths are dotted from the root (`events.0.type`),
 //!   `unsupported_media_type`, `payload_too_large`.
 //!
+//! ## Features
+//!
+//! | feature | module | what |
+//! |---|---|---|
+//! | `jwt` | [`jwt`] | Bearer JWTs: missing, malformed, bad signature, expired, not yet valid, wrong audience or issuer, revoked |
+//! | `api-key` | [`api_key`] | API keys in a header, checked against SHA-256 hashes in constant time |
+//! | `rate-limit` | [`rate_limit`] | quotas per client IP and per key with `governor`; 429 with `Retry-After` and `RateLimit` headers |
+//! | `redis` | [`rate_limit`] | the same quotas shared by several processes through Redis |
+//! | `webhook` | [`webhook`] | HMAC-SHA256 (hex, base64) and Stripe-style signatures with replay tolerance |
+//! | `metrics` | [`metrics`] | `errcat_errors_total{code,status,route}` for Prometheus |
+//! | `garde` | [`validation`] | `garde` reports as field violations |
+//!
+//! [`roles`] (ordered roles, tenant scope) and [`upstream`] (outgoing calls)
+//! need no feature.
+//!
 //! ```no_run
 //! use axum::{Router, routing::post};
 //! use errcat_axum::{ErrcatLayer, Json};
@@ -34,6 +49,22 @@
 //! # }
 //! ```
 
+#[cfg(feature = "api-key")]
+pub mod api_key;
+#[cfg(feature = "jwt")]
+pub mod jwt;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(feature = "rate-limit")]
+pub mod rate_limit;
+pub mod roles;
+pub mod upstream;
+#[cfg(feature = "garde")]
+pub mod validation;
+#[cfg(feature = "webhook")]
+pub mod webhook;
+
+mod capture;
 mod client_ip;
 mod event;
 mod extract;
@@ -42,8 +73,9 @@ mod negotiate;
 mod panic;
 mod request_id;
 
+pub use capture::{Capture, ErrorContext, REDACTED};
 pub use client_ip::ClientIp;
-pub use event::{ErrorEvent, ErrorObserver, Source};
+pub use event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
 pub use extract::{BodyLimit, Json, Path, Query, from_json_slice};
 pub use layer::{
     DEFAULT_BODY_LIMIT, ErrcatLayer, ErrcatService, Passthrough, REQUEST_ID, ResponseFuture,

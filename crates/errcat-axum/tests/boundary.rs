@@ -55,6 +55,17 @@ async fn app_with(layer: ErrcatLayer) -> std::net::SocketAddr {
             post(|Json(v): Json<serde_json::Value>| async move { v.to_string() }),
         )
         .route(
+            "/login",
+            post(
+                |axum::Extension(ctx): axum::Extension<errcat_axum::ErrorContext>,
+                 Json(_): Json<serde_json::Value>| async move {
+                    ctx.set_tenant("acme");
+                    ctx.set_principal("user_7");
+                    Err::<String, _>(Error::standard("invalid_credentials"))
+                },
+            ),
+        )
+        .route(
             "/items",
             get(|Query(p): Query<Page>| async move { p.limit.to_string() }),
         )
@@ -448,4 +459,52 @@ mod props {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn events_carry_redacted_request_details() {
+    let events = Events::default();
+    let addr = app_with(events.layer(ErrcatLayer::new(common::renderer()))).await;
+    let body = br#"{"email": "ann@example.com", "password": "pw-Zq81-secret", "card_number": "4111111111111111"}"#;
+    let r = send(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer tok-Zq81-secret"),
+            ("Cookie", "sid=cookie-Zq81"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (401, Some("INVALID_CREDENTIALS"))
+    );
+    let e = events.take().remove(0);
+    assert_eq!(
+        (e.tenant.as_deref(), e.principal.as_deref()),
+        (Some("acme"), Some("user_7"))
+    );
+    assert_eq!(
+        e.body_excerpt.as_deref(),
+        Some(r#"{"email":"ann@example.com","password":"[REDACTED]","card_number":"[REDACTED]"}"#)
+    );
+    let headers: Vec<(&str, &str)> = e
+        .request_headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            ("content-type", "application/json"),
+            ("content-length", "93"),
+            ("authorization", "[REDACTED]"),
+            ("cookie", "[REDACTED]"),
+        ]
+    );
+    let everything = format!("{e:?}");
+    assert!(!everything.contains("Zq81"), "{everything}");
 }

@@ -1,0 +1,191 @@
+//! The load-test server behind `bench/load.sh`: the same two endpoints in
+//! four stacks, each on its own loopback port, all on one tokio runtime
+//! with a fixed number of worker threads.
+//!
+//! | port | stack | `GET /ok` | `GET /err` |
+//! |---|---|---|---|
+//! | base | bare axum | `{"status":"ok"}` | 404 with a pre-serialized static body, as long as errcat's |
+//! | base+1 | axum + [`ErrcatLayer`] (request ids, default 30 s timeout, no store, no tracing subscriber) | same handler | `TEMPLATE_NOT_FOUND` with `template_id`, rendered per request |
+//! | base+2 | axum + `http-api-problem` (its `IntoResponse`) | same handler | an `HttpApiProblem` with the same members but the ids, built per request |
+//! | base+3 | the same peer, made to answer like errcat | same handler | as base+2 plus a fresh error id and request id, `X-Request-Id`, `Cache-Control` |
+//!
+//! ```text
+//! cargo run --release -p errcat-axum --example loadtest -- [--threads 1] [--port 18080]
+//! ```
+//!
+//! It prints one `ready` line per stack, with the `/err` body of each, and
+//! serves until killed.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use errcat_axum::ErrcatLayer;
+use errcat_catalog::{Catalog, IdScheme};
+use errcat_render::id::new_id;
+use errcat_render::{Error, Renderer};
+use http_api_problem::HttpApiProblem;
+use tower::ServiceExt;
+
+/// The catalog the errcat stack renders from.
+const CATALOG: &str = r#"
+[api]
+name = "Shop"
+docs_url = "https://shop.example/errors"
+
+[[errors]]
+code = "TEMPLATE_NOT_FOUND"
+numeric_code = 4041
+status = 404
+message = "Template {template_id} not found"
+params = { template_id = "string" }
+description = "No template has this id."
+resolution = "List the templates to find the id."
+"#;
+
+const OK_BODY: &str = r#"{"status":"ok"}"#;
+const TEMPLATE_ID: &str = "tpl_8c1f2a";
+
+fn ok() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OK_BODY).into_response()
+}
+
+fn base_router() -> Router {
+    Router::new().route("/ok", get(|| async { ok() }))
+}
+
+fn errcat_router() -> Router {
+    let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"));
+    base_router()
+        .route(
+            "/err",
+            get(|| async {
+                Err::<Response, _>(
+                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", TEMPLATE_ID),
+                )
+            }),
+        )
+        .layer(ErrcatLayer::new(renderer))
+}
+
+fn bare_router(static_body: &'static [u8]) -> Router {
+    base_router().route(
+        "/err",
+        get(move || async move {
+            (
+                StatusCode::NOT_FOUND,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/problem+json"),
+                )],
+                static_body,
+            )
+                .into_response()
+        }),
+    )
+}
+
+/// http-api-problem's idiom for the same error, built per request: the
+/// catalog body's members, without the ids it has no notion of.
+fn peer_problem() -> HttpApiProblem {
+    HttpApiProblem::new(StatusCode::NOT_FOUND)
+        .type_url("https://shop.example/errors#TEMPLATE_NOT_FOUND")
+        .title("Template not found")
+        .detail(format!("Template {TEMPLATE_ID} not found"))
+        .instance("/err")
+        .value("code", &"TEMPLATE_NOT_FOUND")
+        .value("numeric_code", &4041)
+        .value("category", &"NOT_FOUND")
+}
+
+fn peer_router() -> Router {
+    base_router().route("/err", get(|| async { peer_problem() }))
+}
+
+/// The peer made to answer exactly what errcat answers: the same members
+/// plus a fresh error id and request id (UUIDv7, the same generator errcat
+/// uses), `X-Request-Id` and `Cache-Control: no-store`.
+fn peer_ids_router() -> Router {
+    base_router().route(
+        "/err",
+        get(|| async {
+            let request_id = new_id(IdScheme::UuidV7);
+            let mut res = peer_problem()
+                .value("error_id", &new_id(IdScheme::UuidV7))
+                .value("request_id", &request_id)
+                .into_response();
+            let headers = res.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                headers.insert("x-request-id", v);
+            }
+            res
+        }),
+    )
+}
+
+async fn first_body(app: Router) -> (StatusCode, Vec<u8>) {
+    let req = Request::get("/err").body(Body::empty()).expect("request");
+    let res = app.oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, body.to_vec())
+}
+
+async fn serve(name: &str, port: u16, app: Router) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|e| panic!("bind 127.0.0.1:{port}: {e}"));
+    let (status, body) = first_body(app.clone()).await;
+    println!(
+        "ready {name} http://127.0.0.1:{port} err_status={} err_body_bytes={} err_body={}",
+        status.as_u16(),
+        body.len(),
+        String::from_utf8_lossy(&body)
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let threads: usize = arg(&args, "--threads").map_or(1, |v| v.parse().expect("--threads N"));
+    let port: u16 = arg(&args, "--port").map_or(18080, |v| v.parse().expect("--port N"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let errcat = errcat_router();
+        // The bare stack answers with a body of errcat's size, made once.
+        let (_, sample) = first_body(errcat.clone()).await;
+        let static_body: &'static [u8] = Box::leak(sample.into_boxed_slice());
+        serve("bare", port, bare_router(static_body)).await;
+        serve("errcat", port + 1, errcat).await;
+        serve("peer", port + 2, peer_router()).await;
+        serve("peer-ids", port + 3, peer_ids_router()).await;
+        println!("serving with {threads} tokio worker thread(s)");
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+}

@@ -1,0 +1,131 @@
+//! What is recorded per error.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One error, as stored. Secrets are redacted before a record is made (the
+/// boundary layer's `Capture` does it on the request's task).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorRecord {
+    /// The error id in the response body.
+    pub error_id: String,
+    /// The request id (`X-Request-Id`).
+    pub request_id: String,
+    /// The trace id, if any.
+    pub trace_id: Option<String>,
+    /// When it happened, in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// The catalog code.
+    pub code: String,
+    /// The HTTP status sent.
+    pub status: u16,
+    /// The code's category.
+    pub category: String,
+    /// The request method.
+    pub method: String,
+    /// The route template, if known.
+    pub route: Option<String>,
+    /// The raw path, without the query.
+    pub path: String,
+    /// The tenant, if known.
+    pub tenant: Option<String>,
+    /// Who called (a user or key id), if known.
+    pub principal: Option<String>,
+    /// The client's IP address, possibly truncated.
+    pub client_ip: Option<String>,
+    /// The `User-Agent`.
+    pub user_agent: Option<String>,
+    /// Selected request headers, redacted.
+    pub headers: Vec<(String, String)>,
+    /// The start of the request body, redacted.
+    pub body_excerpt: Option<String>,
+    /// The internal cause chain.
+    pub causes: Vec<String>,
+    /// The panic message, if the handler panicked.
+    pub panic_message: Option<String>,
+    /// The panic location.
+    pub panic_location: Option<String>,
+    /// Time from request to response, in microseconds.
+    pub latency_us: i64,
+    /// Where the error came from (`raised`, `rewritten`, `panic`, `timeout`).
+    pub source: String,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time `ms` milliseconds after the Unix epoch.
+pub fn from_unix_ms(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+impl ErrorRecord {
+    /// A record with the given ids, code and status, and empty details: a
+    /// starting point for tests and for callers outside axum.
+    pub fn new(
+        error_id: impl Into<String>,
+        request_id: impl Into<String>,
+        code: impl Into<String>,
+        status: u16,
+    ) -> Self {
+        ErrorRecord {
+            error_id: error_id.into(),
+            request_id: request_id.into(),
+            trace_id: None,
+            timestamp_ms: unix_ms(SystemTime::now()),
+            code: code.into(),
+            status,
+            category: String::new(),
+            method: "GET".to_owned(),
+            route: None,
+            path: "/".to_owned(),
+            tenant: None,
+            principal: None,
+            client_ip: None,
+            user_agent: None,
+            headers: Vec::new(),
+            body_excerpt: None,
+            causes: Vec::new(),
+            panic_message: None,
+            panic_location: None,
+            latency_us: 0,
+            source: "raised".to_owned(),
+        }
+    }
+}
+
+/// Filters of [`crate::Store::list`]; every field is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this code.
+    pub code: Option<String>,
+    /// Only this status.
+    pub status: Option<u16>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only this route template.
+    pub route: Option<String>,
+    /// Only this tenant.
+    pub tenant: Option<String>,
+    /// At or after this time (ms since the epoch).
+    pub since_ms: Option<i64>,
+    /// Before this time (ms since the epoch).
+    pub until_ms: Option<i64>,
+    /// Page size (default 50, at most 1000).
+    pub limit: Option<u32>,
+    /// Continue after this `(timestamp_ms, error_id)` of the previous page's last record.
+    pub after: Option<(i64, String)>,
+}
+
+/// Errors of one code in one time bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count {
+    /// The bucket's start (ms since the epoch).
+    pub bucket_ms: i64,
+    /// The code.
+    pub code: String,
+    /// How many.
+    pub count: i64,
+}

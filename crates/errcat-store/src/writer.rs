@@ -1,0 +1,331 @@
+//! [`ErrorLog`]: a writer that never blocks a request.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::record::ErrorRecord;
+use crate::store::Store;
+
+/// What happens to a record when the queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backpressure {
+    /// Drop it, count it, and log a WARN (the default: a request never waits).
+    #[default]
+    Drop,
+    /// Make the caller wait for room ([`ErrorLog::record_wait`], and the
+    /// layer's observer, which then delays the response).
+    Wait,
+}
+
+/// Which errors are kept. Every 5xx is kept; a 4xx is kept with the rate of
+/// its code, else of its category, else `default_4xx`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sampling {
+    /// Rate for 4xx without a more specific rate (default 1.0: keep all).
+    pub default_4xx: f64,
+    /// Rates by code.
+    pub per_code: HashMap<String, f64>,
+    /// Rates by category.
+    pub per_category: HashMap<String, f64>,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            default_4xx: 1.0,
+            per_code: HashMap::new(),
+            per_category: HashMap::new(),
+        }
+    }
+}
+
+impl Sampling {
+    /// Whether to keep a record. Deterministic in the error id, so a record
+    /// is kept or not wherever it is decided.
+    pub fn keep(&self, r: &ErrorRecord) -> bool {
+        if r.status >= 500 {
+            return true;
+        }
+        let rate = self
+            .per_code
+            .get(&r.code)
+            .or_else(|| self.per_category.get(&r.category))
+            .copied()
+            .unwrap_or(self.default_4xx);
+        if rate >= 1.0 {
+            return true;
+        }
+        if rate <= 0.0 {
+            return false;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        r.error_id.hash(&mut h);
+        (h.finish() as f64 / u64::MAX as f64) < rate
+    }
+}
+
+/// How the writer works.
+#[derive(Clone, Debug)]
+pub struct WriterConfig {
+    /// Records the queue holds (default 10,000).
+    pub capacity: usize,
+    /// The most records per transaction (default 1,000).
+    pub batch: usize,
+    /// How long a partial batch waits for more records (default 20 ms).
+    pub linger: Duration,
+    /// Full-queue behaviour.
+    pub backpressure: Backpressure,
+    /// What is kept.
+    pub sampling: Sampling,
+    /// First retry delay while the database is down (default 100 ms),
+    /// doubling up to `retry_max` (default 5 s).
+    pub retry_initial: Duration,
+    /// The longest retry delay.
+    pub retry_max: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            capacity: 10_000,
+            batch: 1_000,
+            linger: Duration::from_millis(20),
+            backpressure: Backpressure::Drop,
+            sampling: Sampling::default(),
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counters of the writer.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    accepted: AtomicU64,
+    written: AtomicU64,
+    dropped: AtomicU64,
+    sampled_out: AtomicU64,
+    failed_writes: AtomicU64,
+}
+
+/// A copy of the counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Records queued.
+    pub accepted: u64,
+    /// Records committed to the database.
+    pub written: u64,
+    /// Records dropped because the queue was full (or the log was closed).
+    pub dropped: u64,
+    /// Records not kept by sampling.
+    pub sampled_out: u64,
+    /// Failed batch writes (each retried).
+    pub failed_writes: u64,
+}
+
+impl Stats {
+    fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            written: self.written.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            sampled_out: self.sampled_out.load(Ordering::Relaxed),
+            failed_writes: self.failed_writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What [`ErrorLog::record`] did with a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Queued for writing.
+    Queued,
+    /// Not kept by sampling.
+    SampledOut,
+    /// Dropped: the queue was full or the log is shut down.
+    Dropped,
+}
+
+/// The error log: a bounded queue in front of a background task that writes
+/// batches in transactions, retrying with backoff while the database is down.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), errcat_store::StoreError> {
+/// use errcat_store::{ErrorLog, ErrorRecord, Store, WriterConfig};
+///
+/// let log = ErrorLog::spawn(Store::connect("sqlite://errcat.db").await?, WriterConfig::default());
+/// log.record(ErrorRecord::new("err-1", "req-1", "NOT_FOUND", 404));
+/// let stats = log.shutdown().await; // flushes everything accepted
+/// assert_eq!(stats.written, 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ErrorLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: std::sync::Mutex<Option<mpsc::Sender<ErrorRecord>>>,
+    stats: Arc<Stats>,
+    config: WriterConfig,
+    task: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl ErrorLog {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Store, config: WriterConfig) -> Self {
+        let (tx, rx) = mpsc::channel(config.capacity.max(1));
+        let stats = Arc::new(Stats::default());
+        let task = tokio::spawn(run(store, rx, Arc::clone(&stats), config.clone()));
+        ErrorLog {
+            inner: Arc::new(Inner {
+                tx: std::sync::Mutex::new(Some(tx)),
+                stats,
+                config,
+                task: std::sync::Mutex::new(Some(task)),
+            }),
+        }
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<ErrorRecord>> {
+        self.inner
+            .tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Queues a record without waiting: a full queue drops it (counted, WARN).
+    pub fn record(&self, record: ErrorRecord) -> Recorded {
+        let stats = &self.inner.stats;
+        if !self.inner.config.sampling.keep(&record) {
+            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
+            return Recorded::SampledOut;
+        }
+        let Some(tx) = self.sender() else {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return Recorded::Dropped;
+        };
+        match tx.try_send(record) {
+            Ok(()) => {
+                stats.accepted.fetch_add(1, Ordering::Relaxed);
+                Recorded::Queued
+            }
+            Err(_) => {
+                let n = stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if n == 1 || n.is_power_of_two() {
+                    tracing::warn!(
+                        dropped = n,
+                        "errcat error log queue is full: records dropped"
+                    );
+                }
+                Recorded::Dropped
+            }
+        }
+    }
+
+    /// Queues a record, waiting for room when the queue is full.
+    pub async fn record_wait(&self, record: ErrorRecord) -> Recorded {
+        let stats = &self.inner.stats;
+        if !self.inner.config.sampling.keep(&record) {
+            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
+            return Recorded::SampledOut;
+        }
+        let Some(tx) = self.sender() else {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return Recorded::Dropped;
+        };
+        match tx.send(record).await {
+            Ok(()) => {
+                stats.accepted.fetch_add(1, Ordering::Relaxed);
+                Recorded::Queued
+            }
+            Err(_) => {
+                stats.dropped.fetch_add(1, Ordering::Relaxed);
+                Recorded::Dropped
+            }
+        }
+    }
+
+    /// The full-queue behaviour configured.
+    pub fn backpressure(&self) -> Backpressure {
+        self.inner.config.backpressure
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    /// Stops accepting records and waits until every accepted record is
+    /// written (retrying while the database is down). Returns the counters.
+    pub async fn shutdown(&self) -> StatsSnapshot {
+        drop(
+            self.inner
+                .tx
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        self.stats()
+    }
+}
+
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<ErrorRecord>,
+    stats: Arc<Stats>,
+    config: WriterConfig,
+) {
+    let mut batch = Vec::with_capacity(config.batch);
+    loop {
+        // Wait for the first record, then gather more for up to `linger`.
+        let got = rx.recv_many(&mut batch, config.batch).await;
+        if got == 0 {
+            break;
+        }
+        if batch.len() < config.batch {
+            let deadline = tokio::time::Instant::now() + config.linger;
+            while batch.len() < config.batch {
+                let room = config.batch - batch.len();
+                match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        let mut delay = config.retry_initial;
+        loop {
+            match store.insert_batch(&batch).await {
+                Ok(()) => {
+                    stats
+                        .written
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => {
+                    stats.failed_writes.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, records = batch.len(), retry_in_ms = delay.as_millis() as u64, "errcat error log write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(config.retry_max);
+                }
+            }
+        }
+        batch.clear();
+    }
+}

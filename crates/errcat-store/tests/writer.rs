@@ -1,0 +1,174 @@
+//! The writer: batching, flushing on shutdown, dropping when full, waiting,
+//! sampling, and retrying while the database is unavailable.
+
+mod common;
+
+use std::time::Duration;
+
+use errcat_store::{Backpressure, ErrorLog, ErrorRecord, Filter, Recorded, Sampling, WriterConfig};
+
+fn rec(i: usize, status: u16) -> ErrorRecord {
+    let mut r = ErrorRecord::new(
+        format!("e{i}"),
+        format!("r{i}"),
+        if status >= 500 {
+            "INTERNAL_ERROR"
+        } else {
+            "NOT_FOUND"
+        },
+        status,
+    );
+    r.category = "X".into();
+    r
+}
+
+async fn count(t: &common::TestStore) -> usize {
+    t.store
+        .list(&Filter {
+            limit: Some(1000),
+            ..Filter::default()
+        })
+        .await
+        .unwrap()
+        .len()
+        + if t
+            .store
+            .list(&Filter {
+                limit: Some(1000),
+                ..Filter::default()
+            })
+            .await
+            .unwrap()
+            .len()
+            == 1000
+        {
+            1
+        } else {
+            0
+        }
+}
+
+#[tokio::test]
+async fn shutdown_flushes_every_accepted_record() {
+    for t in common::all().await {
+        let log = ErrorLog::spawn(
+            t.store.clone(),
+            WriterConfig {
+                batch: 64,
+                ..WriterConfig::default()
+            },
+        );
+        for i in 0..700 {
+            assert_eq!(log.record(rec(i, 500)), Recorded::Queued);
+        }
+        let stats = log.shutdown().await;
+        assert_eq!(
+            (stats.accepted, stats.written, stats.dropped),
+            (700, 700, 0),
+            "{}",
+            t.name
+        );
+        assert_eq!(count(&t).await, 700);
+        // After shutdown nothing is accepted, and it says so.
+        assert_eq!(log.record(rec(9999, 500)), Recorded::Dropped);
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts_and_the_writer_retries_until_the_database_is_back() {
+    let t = common::sqlite().await;
+    // Take the table away: every write of the log fails until it is back.
+    let path = t.url.trim_start_matches("sqlite://").to_owned();
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("DROP TABLE errcat_errors; DELETE FROM errcat_schema")
+        .execute(&other)
+        .await
+        .unwrap();
+    other.close().await;
+
+    let log = ErrorLog::spawn(
+        t.store.clone(),
+        WriterConfig {
+            capacity: 8,
+            batch: 4,
+            linger: Duration::from_millis(1),
+            retry_initial: Duration::from_millis(10),
+            retry_max: Duration::from_millis(50),
+            ..WriterConfig::default()
+        },
+    );
+    let mut outcomes = Vec::new();
+    for i in 0..40 {
+        outcomes.push(log.record(rec(i, 500)));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let queued = outcomes.iter().filter(|o| **o == Recorded::Queued).count();
+    let dropped = outcomes.iter().filter(|o| **o == Recorded::Dropped).count();
+    assert!(
+        dropped > 0 && queued >= 8,
+        "queued {queued}, dropped {dropped}"
+    );
+    assert_eq!(log.stats().dropped as usize, dropped);
+
+    // The table comes back: everything accepted is written.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    t.store.migrate().await.unwrap();
+    let stats = log.shutdown().await;
+    assert_eq!(stats.written as usize, queued, "{stats:?}");
+    assert!(stats.failed_writes > 0, "{stats:?}");
+    assert_eq!(count(&t).await, queued);
+}
+
+#[tokio::test]
+async fn waiting_backpressure_loses_nothing() {
+    let t = common::sqlite().await;
+    let log = ErrorLog::spawn(
+        t.store.clone(),
+        WriterConfig {
+            capacity: 2,
+            batch: 2,
+            backpressure: Backpressure::Wait,
+            ..WriterConfig::default()
+        },
+    );
+    for i in 0..300 {
+        assert_eq!(log.record_wait(rec(i, 404)).await, Recorded::Queued);
+    }
+    let stats = log.shutdown().await;
+    assert_eq!((stats.written, stats.dropped), (300, 0));
+}
+
+#[tokio::test]
+async fn sampling_keeps_every_5xx() {
+    let t = common::sqlite().await;
+    let mut sampling = Sampling::default();
+    sampling.per_code.insert("NOT_FOUND".into(), 0.0);
+    sampling.per_category.insert("X".into(), 0.5);
+    let log = ErrorLog::spawn(
+        t.store.clone(),
+        WriterConfig {
+            sampling,
+            ..WriterConfig::default()
+        },
+    );
+    let mut kept_4xx = 0;
+    for i in 0..200 {
+        assert_eq!(log.record(rec(i, 500)), Recorded::Queued);
+        assert_eq!(log.record(rec(1000 + i, 404)), Recorded::SampledOut);
+        let mut other = rec(2000 + i, 409);
+        other.code = "CONFLICT".into();
+        if log.record(other) == Recorded::Queued {
+            kept_4xx += 1;
+        }
+    }
+    assert!(
+        (60..140).contains(&kept_4xx),
+        "about half of the category's 4xx: {kept_4xx}"
+    );
+    let stats = log.shutdown().await;
+    assert_eq!(stats.written, 200 + kept_4xx);
+    assert_eq!(stats.sampled_out, 200 + (200 - kept_4xx));
+}

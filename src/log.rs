@@ -1,0 +1,403 @@
+//! `errcat lookup`, `errcat errors`, `errcat stats`: the error log for support.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use errcat_catalog::Catalog;
+use errcat_store::{ErrorRecord, Filter, Store, from_unix_ms, unix_ms};
+
+use crate::{Outcome, UsageError, catalog_arg};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// For people.
+    Human,
+    /// For tools.
+    Json,
+}
+
+/// Where the log is.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StoreArg {
+    /// The error log (`sqlite://FILE` or `postgres://…`); default `$ERRCAT_STORE`, else `sqlite://errcat.db`.
+    #[arg(long, value_name = "URL", env = "ERRCAT_STORE")]
+    store: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+/// Arguments of `errcat lookup`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LookupArgs {
+    /// An error id or a request id.
+    id: String,
+    #[command(flatten)]
+    store: StoreArg,
+    /// The catalog, for the resolution steps (default `errors.toml`, else the standard catalog).
+    #[arg(long, short, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+}
+
+/// Arguments of `errcat errors`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ErrorsArgs {
+    /// Only this code.
+    #[arg(long)]
+    code: Option<String>,
+    /// Only this status.
+    #[arg(long)]
+    status: Option<u16>,
+    /// Only this category.
+    #[arg(long)]
+    category: Option<String>,
+    /// Only this route template.
+    #[arg(long)]
+    route: Option<String>,
+    /// Only this tenant.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// How far back: `30s`, `15m`, `1h`, `7d`.
+    #[arg(long, value_name = "DURATION")]
+    since: Option<String>,
+    /// How many (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Arguments of `errcat stats`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatsArgs {
+    /// How far back: `30s`, `15m`, `1h`, `7d`.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    since: String,
+    /// Bucket size.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    bucket: String,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Parses `90s`, `15m`, `1h`, `7d`.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "`{s}` is not a duration: use a number and s, m, h or d (`15m`, `24h`)"
+        ))
+    };
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn open(arg: &StoreArg) -> anyhow::Result<Store> {
+    let url = arg
+        .store
+        .clone()
+        .unwrap_or_else(|| errcat_store::DEFAULT_URL.to_owned());
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !path.contains(":memory:")
+        && !std::path::Path::new(path.split('?').next().unwrap_or(path)).exists()
+    {
+        return Err(UsageError(format!(
+            "no error log at {url} (pass --store URL or set ERRCAT_STORE; `errcat demo` writes errcat.db here)"
+        ))
+        .into());
+    }
+    Store::connect(&url)
+        .await
+        .map_err(|e| UsageError(e.to_string()).into())
+}
+
+fn rfc3339(ms: i64) -> String {
+    humantime::format_rfc3339_millis(from_unix_ms(ms.max(0))).to_string()
+}
+
+fn record_json(r: &ErrorRecord) -> serde_json::Value {
+    serde_json::json!({
+        "error_id": r.error_id,
+        "request_id": r.request_id,
+        "trace_id": r.trace_id,
+        "timestamp": rfc3339(r.timestamp_ms),
+        "code": r.code,
+        "status": r.status,
+        "category": r.category,
+        "method": r.method,
+        "route": r.route,
+        "path": r.path,
+        "tenant": r.tenant,
+        "principal": r.principal,
+        "client_ip": r.client_ip,
+        "user_agent": r.user_agent,
+        "headers": r.headers,
+        "body_excerpt": r.body_excerpt,
+        "causes": r.causes,
+        "panic_message": r.panic_message,
+        "panic_location": r.panic_location,
+        "latency_us": r.latency_us,
+        "source": r.source,
+    })
+}
+
+pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let rt = runtime()?;
+    let records = rt.block_on(async {
+        let store = open(&args.store).await?;
+        let mut found: Vec<ErrorRecord> = store.by_error_id(&args.id).await?.into_iter().collect();
+        if found.is_empty() {
+            found = store.by_request_id(&args.id).await?;
+        }
+        store.close().await;
+        anyhow::Ok(found)
+    })?;
+    if records.is_empty() {
+        eprintln!(
+            "errcat: no error or request with id `{}` in the error log",
+            args.id
+        );
+        return Ok(Outcome::Failed);
+    }
+    if let Format::Json = args.store.format {
+        let v: Vec<_> = records.iter().map(record_json).collect();
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(Outcome::Ok);
+    }
+    let catalog = catalog_arg::load(args.catalog.as_deref()).ok();
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            writeln!(out, "\n{}\n", "-".repeat(72))?;
+        }
+        support_page(r, catalog.as_ref(), out)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn support_page(
+    r: &ErrorRecord,
+    catalog: Option<&Catalog>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let def = catalog.and_then(|c| c.get(&r.code));
+    let title = def.map(|d| d.title.as_str()).unwrap_or("");
+    writeln!(out, "{} {} {title}", r.status, r.code)?;
+    writeln!(out)?;
+    writeln!(out, "  error id    {}", r.error_id)?;
+    writeln!(out, "  request id  {}", r.request_id)?;
+    if let Some(t) = &r.trace_id {
+        writeln!(out, "  trace id    {t}")?;
+    }
+    let ago = SystemTime::now()
+        .duration_since(from_unix_ms(r.timestamp_ms))
+        .map(|d| format!(" ({} ago)", short(d)))
+        .unwrap_or_default();
+    writeln!(out, "  when        {}{ago}", rfc3339(r.timestamp_ms))?;
+    let route = r
+        .route
+        .as_deref()
+        .map(|rt| format!("  (route {rt})"))
+        .unwrap_or_default();
+    writeln!(out, "  request     {} {}{route}", r.method, r.path)?;
+    if r.client_ip.is_some() || r.user_agent.is_some() {
+        writeln!(
+            out,
+            "  client      {} {}",
+            r.client_ip.as_deref().unwrap_or("-"),
+            r.user_agent.as_deref().unwrap_or("")
+        )?;
+    }
+    if r.tenant.is_some() || r.principal.is_some() {
+        writeln!(
+            out,
+            "  tenant      {}  principal {}",
+            r.tenant.as_deref().unwrap_or("-"),
+            r.principal.as_deref().unwrap_or("-")
+        )?;
+    }
+    writeln!(
+        out,
+        "  latency     {:.1} ms   source {}",
+        r.latency_us as f64 / 1000.0,
+        r.source
+    )?;
+    for (i, c) in r.causes.iter().enumerate() {
+        writeln!(
+            out,
+            "  {}  {c}",
+            if i == 0 { "cause     " } else { "          " }
+        )?;
+    }
+    if let Some(p) = &r.panic_message {
+        writeln!(
+            out,
+            "  panic       {p} at {}",
+            r.panic_location.as_deref().unwrap_or("?")
+        )?;
+    }
+    for (n, v) in &r.headers {
+        writeln!(out, "  header      {n}: {v}")?;
+    }
+    if let Some(b) = &r.body_excerpt {
+        writeln!(out, "  body        {b}")?;
+    }
+    if let Some(d) = def {
+        if let Some(desc) = &d.description {
+            writeln!(out, "\nWhat it means:\n  {}", desc.trim())?;
+        }
+        if !d.resolution.is_empty() {
+            writeln!(out, "\nResolution:")?;
+            for (i, s) in d.resolution.iter().enumerate() {
+                writeln!(out, "  {}. {s}", i + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let since_ms = match &args.since {
+        Some(s) => Some(unix_ms(SystemTime::now()) - parse_duration(s)?.as_millis() as i64),
+        None => None,
+    };
+    let filter = Filter {
+        code: args.code.clone(),
+        status: args.status,
+        category: args.category.clone(),
+        route: args.route.clone(),
+        tenant: args.tenant.clone(),
+        since_ms,
+        until_ms: None,
+        limit: Some(args.limit.clamp(1, 1000)),
+        after: None,
+    };
+    let rt = runtime()?;
+    let records = rt.block_on(async {
+        let store = open(&args.store).await?;
+        let r = store.list(&filter).await?;
+        store.close().await;
+        anyhow::Ok(r)
+    })?;
+    if let Format::Json = args.store.format {
+        let v: Vec<_> = records.iter().map(record_json).collect();
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(Outcome::Ok);
+    }
+    writeln!(
+        out,
+        "{:<24}  {:>6}  {:<28}  {:<32}  error id",
+        "time", "status", "code", "request"
+    )?;
+    for r in &records {
+        let req: String = format!("{} {}", r.method, r.path)
+            .chars()
+            .take(32)
+            .collect();
+        writeln!(
+            out,
+            "{:<24}  {:>6}  {:<28}  {:<32}  {}",
+            rfc3339(r.timestamp_ms),
+            r.status,
+            r.code,
+            req,
+            r.error_id
+        )?;
+    }
+    writeln!(out, "{} error(s)", records.len())?;
+    Ok(Outcome::Ok)
+}
+
+pub(crate) fn stats(args: &StatsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let since = parse_duration(&args.since)?;
+    let bucket = parse_duration(&args.bucket)?.max(Duration::from_secs(1));
+    let since_ms = unix_ms(SystemTime::now()) - since.as_millis() as i64;
+    let rt = runtime()?;
+    let counts = rt.block_on(async {
+        let store = open(&args.store).await?;
+        let c = store.counts(since_ms, bucket.as_millis() as i64).await?;
+        store.close().await;
+        anyhow::Ok(c)
+    })?;
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for c in &counts {
+        match totals.iter_mut().find(|(code, _)| *code == c.code) {
+            Some((_, n)) => *n += c.count,
+            None => totals.push((c.code.clone(), c.count)),
+        }
+    }
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if let Format::Json = args.store.format {
+        let v = serde_json::json!({
+            "since": rfc3339(since_ms),
+            "bucket_seconds": bucket.as_secs(),
+            "totals": totals.iter().map(|(c, n)| serde_json::json!({"code": c, "count": n})).collect::<Vec<_>>(),
+            "buckets": counts.iter().map(|c| serde_json::json!({"start": rfc3339(c.bucket_ms), "code": c.code, "count": c.count})).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        writeln!(out)?;
+        return Ok(Outcome::Ok);
+    }
+    writeln!(
+        out,
+        "errors since {} (last {})",
+        rfc3339(since_ms),
+        args.since
+    )?;
+    let max = totals.first().map_or(1, |t| t.1.max(1));
+    for (code, n) in &totals {
+        let bar = "#".repeat(((n * 40) / max).max(1) as usize);
+        writeln!(out, "  {code:<32} {n:>8}  {bar}")?;
+    }
+    if totals.is_empty() {
+        writeln!(out, "  no errors")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("24h").unwrap(), Duration::from_secs(86_400));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}
