@@ -91,8 +91,66 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
 
-/// Rows per INSERT statement (SQLite allows 32,766 bound values; 21 columns).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT statement.
+const ROWS_PER_STATEMENT: usize = 5_000;
+
+/// Unpacks a JSON array of rows (each an array in `COLUMNS` order).
+#[cfg(feature = "sqlite")]
+const SQLITE_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, \
+    value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, value ->> 18, value ->> 19, value ->> 20 \
+    FROM jsonb_each(?1) WHERE true ON CONFLICT (error_id) DO NOTHING";
+
+#[cfg(feature = "postgres")]
+const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
+    SELECT e ->> 0, e ->> 1, e ->> 2, (e ->> 3)::bigint, e ->> 4, (e ->> 5)::bigint, e ->> 6, e ->> 7, e ->> 8, e ->> 9, e ->> 10, \
+    e ->> 11, e ->> 12, e ->> 13, e ->> 14, e ->> 15, e ->> 16, e ->> 17, e ->> 18, (e ->> 19)::bigint, e ->> 20 \
+    FROM jsonb_array_elements($1::jsonb) AS e ON CONFLICT (error_id) DO NOTHING";
+
+/// The rows as one JSON array of arrays, in `COLUMNS` order.
+fn rows_json(records: &[ErrorRecord]) -> String {
+    fn put<T: serde::Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, v);
+        buf.push(b',');
+    }
+    let mut buf = Vec::with_capacity(records.len() * 400);
+    buf.push(b'[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.push(b'[');
+        put(&mut buf, &r.error_id);
+        put(&mut buf, &r.request_id);
+        put(&mut buf, &r.trace_id);
+        put(&mut buf, &r.timestamp_ms);
+        put(&mut buf, &r.code);
+        put(&mut buf, &r.status);
+        put(&mut buf, &r.category);
+        put(&mut buf, &r.method);
+        put(&mut buf, &r.route);
+        put(&mut buf, &r.path);
+        put(&mut buf, &r.tenant);
+        put(&mut buf, &r.principal);
+        put(&mut buf, &r.client_ip);
+        put(&mut buf, &r.user_agent);
+        put(&mut buf, &headers_json(&r.headers));
+        put(&mut buf, &r.body_excerpt);
+        put(
+            &mut buf,
+            &serde_json::Value::from(r.causes.clone()).to_string(),
+        );
+        put(&mut buf, &r.panic_message);
+        put(&mut buf, &r.panic_location);
+        put(&mut buf, &r.latency_us);
+        put(&mut buf, &r.source);
+        buf.pop();
+        buf.push(b']');
+    }
+    buf.push(b']');
+    String::from_utf8(buf).unwrap_or_default()
+}
 
 /// The error log's database.
 ///
@@ -259,53 +317,33 @@ impl Store {
         }
     }
 
-    /// Inserts records in one transaction, in multi-row statements. A record
-    /// whose error id is already stored is skipped, so a retried batch never
-    /// duplicates.
+    /// Inserts records in one transaction. The batch travels as one JSON
+    /// parameter that the database unpacks (`json_each` in SQLite,
+    /// `json_array_elements` in PostgreSQL): one statement and one bind per
+    /// chunk, whatever its size. A record whose error id is already stored
+    /// is skipped, so a retried batch never duplicates.
     pub async fn insert_batch(&self, records: &[ErrorRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
         macro_rules! run {
-            ($pool:expr) => {{
+            ($pool:expr, $sql:expr) => {{
                 let mut tx = $pool.begin().await.map_err(query_err)?;
                 for chunk in records.chunks(ROWS_PER_STATEMENT) {
-                    let mut q =
-                        QueryBuilder::new(format!("INSERT INTO errcat_errors ({COLUMNS}) "));
-                    q.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.error_id.as_str())
-                            .push_bind(r.request_id.as_str())
-                            .push_bind(r.trace_id.as_deref())
-                            .push_bind(r.timestamp_ms)
-                            .push_bind(r.code.as_str())
-                            .push_bind(i64::from(r.status))
-                            .push_bind(r.category.as_str())
-                            .push_bind(r.method.as_str())
-                            .push_bind(r.route.as_deref())
-                            .push_bind(r.path.as_str())
-                            .push_bind(r.tenant.as_deref())
-                            .push_bind(r.principal.as_deref())
-                            .push_bind(r.client_ip.as_deref())
-                            .push_bind(r.user_agent.as_deref())
-                            .push_bind(headers_json(&r.headers))
-                            .push_bind(r.body_excerpt.as_deref())
-                            .push_bind(serde_json::Value::from(r.causes.clone()).to_string())
-                            .push_bind(r.panic_message.as_deref())
-                            .push_bind(r.panic_location.as_deref())
-                            .push_bind(r.latency_us)
-                            .push_bind(r.source.as_str());
-                    });
-                    q.push(" ON CONFLICT (error_id) DO NOTHING");
-                    q.build().execute(&mut *tx).await.map_err(query_err)?;
+                    sqlx::query($sql)
+                        .bind(rows_json(chunk))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_err)?;
                 }
                 tx.commit().await.map_err(query_err)
             }};
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool),
+            Store::Sqlite(pool) => run!(pool, SQLITE_INSERT),
             #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool),
+            Store::Postgres(pool) => run!(pool, POSTGRES_INSERT),
         }
     }
 
