@@ -259,7 +259,12 @@ where
             locale: text(header::ACCEPT_LANGUAGE)
                 .and_then(|l| negotiate::locale(&l).map(str::to_owned)),
             client_ip,
-            user_agent: text(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            user_agent: parts.headers.get(header::USER_AGENT).map(|ua| {
+                String::from_utf8_lossy(ua.as_bytes())
+                    .chars()
+                    .take(512)
+                    .collect()
+            }),
             started: Instant::now(),
             headers: Vec::new(),
             content_type: None,
