@@ -186,18 +186,28 @@ impl Future for ResponseFuture {
 struct RequestInfo {
     id: RequestId,
     method: http::Method,
-    path: String,
-    route: Option<String>,
-    accept: Option<String>,
-    locale: Option<String>,
+    uri: http::Uri,
+    route: Option<MatchedPath>,
+    accept: Option<HeaderValue>,
+    accept_language: Option<HeaderValue>,
     client_ip: Option<std::net::IpAddr>,
-    user_agent: Option<String>,
+    user_agent: Option<HeaderValue>,
     started: Instant,
     /// Recorded headers (redacted), when there are observers.
     headers: Vec<(String, String)>,
-    content_type: Option<String>,
+    content_type: Option<HeaderValue>,
     kept: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
     context: Option<ErrorContext>,
+}
+
+impl RequestInfo {
+    fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    fn route(&self) -> Option<&str> {
+        self.route.as_ref().map(MatchedPath::as_str)
+    }
 }
 
 enum Outcome {
@@ -225,46 +235,24 @@ where
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let (mut parts, mut body) = req.into_parts();
-        let id = parts
-            .headers
-            .get(REQUEST_ID)
-            .map(HeaderValue::as_bytes)
-            .filter(|v| RequestId::is_safe(v))
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .map_or_else(
-                || {
-                    RequestId(
-                        errcat_render::id::new_id(shared.renderer.catalog().api.error_id).into(),
-                    )
-                },
-                |v| RequestId(v.into()),
-            );
-        let client_ip = client_ip::resolve(&parts, &shared.trusted_proxies);
-        let text = |name: HeaderName| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+        let id = match parts.headers.get(REQUEST_ID) {
+            Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId(v.clone()),
+            _ => RequestId::generated(errcat_render::id::new_id(
+                shared.renderer.catalog().api.error_id,
+            )),
         };
+        let client_ip = client_ip::resolve(&parts, &shared.trusted_proxies);
+        // Only cheap clones here (header values and the URI share their
+        // bytes): the strings are made when an error needs them.
         let info = RequestInfo {
             id: id.clone(),
             method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
-            route: parts
-                .extensions
-                .get::<MatchedPath>()
-                .map(|m| m.as_str().to_owned()),
-            accept: text(header::ACCEPT),
-            locale: text(header::ACCEPT_LANGUAGE)
-                .and_then(|l| negotiate::locale(&l).map(str::to_owned)),
+            uri: parts.uri.clone(),
+            route: parts.extensions.get::<MatchedPath>().cloned(),
+            accept: parts.headers.get(header::ACCEPT).cloned(),
+            accept_language: parts.headers.get(header::ACCEPT_LANGUAGE).cloned(),
             client_ip,
-            user_agent: parts.headers.get(header::USER_AGENT).map(|ua| {
-                String::from_utf8_lossy(ua.as_bytes())
-                    .chars()
-                    .take(512)
-                    .collect()
-            }),
+            user_agent: parts.headers.get(header::USER_AGENT).cloned(),
             started: Instant::now(),
             headers: Vec::new(),
             content_type: None,
@@ -274,7 +262,7 @@ where
         let mut info = info;
         if !shared.observers.is_empty() {
             info.headers = shared.capture.select_headers(&parts.headers);
-            info.content_type = text(header::CONTENT_TYPE);
+            info.content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
             let context = ErrorContext::default();
             parts.extensions.insert(context.clone());
             info.context = Some(context);
@@ -293,7 +281,7 @@ where
             "request",
             request_id = %info.id,
             method = %info.method,
-            route = info.route.as_deref().unwrap_or(info.path.as_str()),
+            route = info.route.as_ref().map_or(info.uri.path(), MatchedPath::as_str),
             error_id = tracing::field::Empty,
         );
         // Take the service that was driven to readiness; leave a clone behind.
@@ -432,9 +420,7 @@ fn foreign_error(shared: &Shared, role: &str, res: &Response) -> Error {
 }
 
 fn set_request_id(res: &mut Response, id: &RequestId) {
-    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(REQUEST_ID, v);
-    }
+    res.headers_mut().insert(REQUEST_ID, id.header_value());
 }
 
 fn render(
@@ -446,15 +432,21 @@ fn render(
     info: &RequestInfo,
 ) -> (Response, Vec<ObserveFuture>) {
     let renderer = &shared.renderer;
-    let envelope = negotiate::envelope(info.accept.as_deref(), renderer.media_type(None));
+    let accept = info.accept.as_ref().and_then(|v| v.to_str().ok());
+    let envelope = negotiate::envelope(accept, renderer.media_type(None));
+    let locale = info
+        .accept_language
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(negotiate::locale);
     let rendered = renderer.render(
         err,
         &RenderOptions {
             envelope,
-            locale: info.locale.as_deref(),
+            locale,
             error_id: None,
             request_id: Some(info.id.as_str()),
-            instance: Some(&info.path),
+            instance: Some(info.path()),
             timestamp: None,
             status: keep_status,
         },
@@ -480,7 +472,7 @@ fn render(
     let causes = err.cause_chain();
     let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
     tracing::Span::current().record("error_id", rendered.error_id.as_str());
-    let route = info.route.as_deref().unwrap_or(&info.path);
+    let route = info.route().unwrap_or(info.path());
     if status.is_server_error() {
         tracing::error!(
             code = &*rendered.code,
@@ -518,9 +510,10 @@ fn render(
             .unwrap_or_default();
         let body_excerpt = info.kept.as_ref().and_then(|k| {
             let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            shared
-                .capture
-                .redact_body(&kept, info.content_type.as_deref())
+            shared.capture.redact_body(
+                &kept,
+                info.content_type.as_ref().and_then(|v| v.to_str().ok()),
+            )
         });
         let event = ErrorEvent {
             trace_id: context.trace_id,
@@ -529,16 +522,21 @@ fn render(
             request_headers: info.headers.clone(),
             body_excerpt,
             error_id: rendered.error_id,
-            request_id: Arc::clone(&info.id.0),
+            request_id: Arc::from(info.id.as_str()),
             code: rendered.code,
             status: rendered.status,
             category,
             source,
             method: info.method.clone(),
-            route: info.route.clone(),
-            path: info.path.clone(),
+            route: info.route().map(str::to_owned),
+            path: info.path().to_owned(),
             client_ip: info.client_ip,
-            user_agent: info.user_agent.clone(),
+            user_agent: info.user_agent.as_ref().map(|ua| {
+                String::from_utf8_lossy(ua.as_bytes())
+                    .chars()
+                    .take(512)
+                    .collect()
+            }),
             causes,
             panic_message,
             panic_location,

@@ -1,7 +1,8 @@
 //! Request ids: echoed when safe, generated otherwise.
 
 use std::fmt;
-use std::sync::Arc;
+
+use http::HeaderValue;
 
 /// The id of a request, in its extensions and its response's `X-Request-Id`.
 ///
@@ -10,7 +11,7 @@ use std::sync::Arc;
 /// replaced by a new id, so that logs and responses never carry what a
 /// client smuggled in.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(pub(crate) Arc<str>);
+pub struct RequestId(pub(crate) HeaderValue);
 
 impl RequestId {
     /// The longest inbound id that is echoed.
@@ -18,7 +19,20 @@ impl RequestId {
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only visible ASCII is ever stored (checked inbound, generated ids are ASCII).
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value (a cheap clone).
+    pub fn header_value(&self) -> HeaderValue {
+        self.0.clone()
+    }
+
+    /// A new id from text that is known to be safe.
+    pub(crate) fn generated(id: String) -> Self {
+        let value = HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
+            .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+        RequestId(value)
     }
 
     /// Whether an inbound value may be used as the request id.
@@ -40,6 +54,6 @@ impl RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
