@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::{Outcome, catalog_arg};
+use crate::{Outcome, UsageError, catalog_arg};
 
 /// Output formats of `errcat lint`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -28,7 +28,20 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let analysis = catalog_arg::analyze(Some(&args.catalog))?;
+    let mut analysis = catalog_arg::analyze(Some(&args.catalog))?;
+    // A lock beside the catalog: a code may never change its published meaning.
+    let lock_path = args.catalog.with_file_name(errcat_docs::lock::FILE_NAME);
+    if let Some(catalog) = &analysis.catalog
+        && lock_path.exists()
+    {
+        let text = std::fs::read_to_string(&lock_path)?;
+        let lock = errcat_docs::lock::Lock::parse(&text)
+            .map_err(|e| UsageError(format!("{}: {e}", lock_path.display())))?;
+        analysis
+            .report
+            .diagnostics
+            .extend(lock.diagnostics(catalog));
+    }
     let report = &analysis.report;
     match args.format {
         Format::Json => {

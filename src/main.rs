@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod catalog_arg;
+mod diff_cmd;
+mod docs_cmd;
 mod explain;
 mod lint;
 mod log;
@@ -33,6 +35,12 @@ enum Command {
     Errors(log::ErrorsArgs),
     /// Count errors per code in the error log.
     Stats(log::StatsArgs),
+    /// Write the error reference: a static HTML site, Markdown, OpenAPI or JSON.
+    Docs(docs_cmd::Args),
+    /// Compare two catalogs: added, removed and changed errors, breaking or compatible.
+    Diff(diff_cmd::DiffArgs),
+    /// Record every published code in the append-only errors.lock.
+    Lock(diff_cmd::LockArgs),
 }
 
 /// How a command ended.
@@ -66,6 +74,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lookup(args) => log::lookup(&args, &mut out)?,
         Command::Errors(args) => log::errors(&args, &mut out)?,
         Command::Stats(args) => log::stats(&args, &mut out)?,
+        Command::Docs(args) => docs_cmd::run(&args, &mut out)?,
+        Command::Diff(args) => diff_cmd::diff(&args, &mut out)?,
+        Command::Lock(args) => diff_cmd::lock(&args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -231,3 +231,34 @@ fn explain_lists_standard_roles() {
     );
     assert_eq!(stdout.lines().count(), 28);
 }
+
+#[test]
+fn lint_reports_a_changed_meaning_of_a_locked_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("errors.toml");
+    let entry = |status: u16| {
+        format!(
+            "[api]\nname = \"t\"\n[[errors]]\ncode = \"GONE_THING\"\nstatus = {status}\nmessage = \"m\"\ndescription = \"d\"\nresolution = \"r\"\n"
+        )
+    };
+    std::fs::write(&catalog, entry(410)).unwrap();
+    let c = catalog.to_str().unwrap();
+    let out = errcat(&["lock", "--catalog", c]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(errcat(&["lint", "--catalog", c]).status.code(), Some(0));
+
+    std::fs::write(&catalog, entry(404)).unwrap();
+    let out = errcat(&["lint", "--catalog", c, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let conflict = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "lock-conflict")
+        .expect("a lock conflict");
+    assert_eq!(
+        (conflict["line"].as_u64(), conflict["column"].as_u64()),
+        (Some(5), Some(10))
+    );
+}

@@ -11,7 +11,6 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, SamplingMode, criterion_group};
@@ -269,40 +268,12 @@ criterion_group!(benches, bench_load);
 
 // ---- Ratios from criterion's estimates. ----
 
-/// Where criterion writes its results: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("criterion"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion"),
-    }
-}
+#[path = "../../../benches/support/criterion_ratio.rs"]
+mod criterion_ratio;
 
-/// The mean of one benchmark in nanoseconds, if this run measured it.
+/// The mean of one benchmark of this run, in nanoseconds.
 fn mean_ns(bench: &str, started: SystemTime) -> Result<f64, String> {
-    let path = criterion_dir()
-        .join(GROUP)
-        .join(bench)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("no estimates at {}: {e}", path.display()))?;
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= started);
-    if !fresh {
-        return Err(format!(
-            "{} is from an earlier run (this run did not measure {GROUP}/{bench})",
-            path.display()
-        ));
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    v["mean"]["point_estimate"]
-        .as_f64()
-        .ok_or_else(|| format!("{}: no mean.point_estimate", path.display()))
+    criterion_ratio::estimates_ns(GROUP, bench, started).map(|(mean, _)| mean)
 }
 
 fn print_ratios(started: SystemTime) {
@@ -335,17 +306,5 @@ fn print_ratios(started: SystemTime) {
 fn main() {
     let started = SystemTime::now();
     benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs each
-    // benchmark once in test mode and writes no estimates.
-    let args: Vec<String> = std::env::args().collect();
-    let measuring = args.iter().any(|a| a == "--bench")
-        && !args
-            .iter()
-            .any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"));
-    if measuring {
-        print_ratios(started);
-    } else {
-        println!("(test mode: no estimates measured, ratios not printed)");
-    }
+    criterion_ratio::finish(started, print_ratios);
 }

@@ -16,7 +16,6 @@
 //! Run with `cargo bench -p errcat-render --bench render`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group};
@@ -243,57 +242,10 @@ fn bench_render(c: &mut Criterion) {
 
 criterion_group!(benches, bench_render);
 
-// ---- Ratios from criterion's estimates. ----
+#[path = "../../../benches/support/criterion_ratio.rs"]
+mod criterion_ratio;
 
-/// Where criterion writes its results: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("criterion"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion"),
-    }
-}
-
-/// The mean and median of one benchmark in nanoseconds, if this run
-/// measured it.
-fn estimates_ns(group: &str, bench: &str, started: SystemTime) -> Result<(f64, f64), String> {
-    let path = criterion_dir()
-        .join(group)
-        .join(bench)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("no estimates at {}: {e}", path.display()))?;
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= started);
-    if !fresh {
-        return Err(format!(
-            "{} is from an earlier run (this run did not measure {group}/{bench})",
-            path.display()
-        ));
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let get = |stat: &str| {
-        v[stat]["point_estimate"]
-            .as_f64()
-            .ok_or_else(|| format!("{}: no {stat}.point_estimate", path.display()))
-    };
-    Ok((get("mean")?, get("median")?))
-}
-
-fn human(ns: f64) -> String {
-    if ns < 1e3 {
-        format!("{ns:.0} ns")
-    } else if ns < 1e6 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
+use criterion_ratio::{estimates_ns, human};
 
 fn print_ratios(started: SystemTime) {
     println!();
@@ -323,17 +275,5 @@ fn print_ratios(started: SystemTime) {
 fn main() {
     let started = SystemTime::now();
     benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs each
-    // benchmark once in test mode and writes no estimates.
-    let args: Vec<String> = std::env::args().collect();
-    let measuring = args.iter().any(|a| a == "--bench")
-        && !args
-            .iter()
-            .any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"));
-    if measuring {
-        print_ratios(started);
-    } else {
-        println!("(test mode: no estimates measured, ratios not printed)");
-    }
+    criterion_ratio::finish(started, print_ratios);
 }

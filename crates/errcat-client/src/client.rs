@@ -1,0 +1,313 @@
+//! A `reqwest` client that turns error responses into [`ApiError`]s and
+//! retries the way the server asks.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, Method};
+
+use crate::debug::{self, DebugLog};
+use crate::parse::{ApiError, MAX_PARSE_BYTES, Parser};
+use crate::retry::{self, Decision, Failure, Jitter, RetryPolicy, Sleeper, TokioSleeper, XorShift};
+
+/// Why a call failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server answered with an error (after any retries).
+    Api(Box<ApiError>),
+    /// No response: connection, timeout or body error (after any retries).
+    Transport(reqwest::Error),
+    /// The request could not be built.
+    Build(reqwest::Error),
+}
+
+impl ClientError {
+    /// The API error, if the server answered.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Api(e) => e.fmt(f),
+            ClientError::Transport(e) => write!(f, "transport error: {e}"),
+            ClientError::Build(e) => write!(f, "invalid request: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::Api(e) => Some(&**e),
+            ClientError::Transport(e) | ClientError::Build(e) => Some(e),
+        }
+    }
+}
+
+/// An errcat API client: `reqwest` plus the catalog's parser and a retry
+/// policy. Cloning is cheap.
+///
+/// ```no_run
+/// use errcat_client::{Client, ClientError, DebugLog, Parser, RetryPolicy};
+///
+/// # async fn run(catalog: errcat_catalog::Catalog) {
+/// let client = Client::new(
+///     "http://127.0.0.1:8080",
+///     Parser::new(&catalog),
+///     RetryPolicy { auto_idempotency_key: true, ..RetryPolicy::default() },
+/// )
+/// .with_debug(DebugLog::stderr());
+/// match client.send(client.post("/templates").body(r#"{"name":"x"}"#)).await {
+///     Ok(res) => println!("{}", res.status()),
+///     Err(ClientError::Api(e)) => eprintln!("{e} (code {:?})", e.code),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+///
+/// The crate builds `reqwest` without TLS (loopback and plain HTTP); for
+/// `https` URLs enable a TLS feature of `reqwest` in your own manifest and
+/// pass your client with [`Client::with_http`].
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: Arc<str>,
+    parser: Parser,
+    policy: RetryPolicy,
+    sleeper: Arc<dyn Sleeper>,
+    jitter: Arc<dyn Jitter>,
+    debug: Option<DebugLog>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("policy", &self.policy)
+            .field("debug", &self.debug.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the API at `base_url` (paths given to [`Client::get`]
+    /// and friends are appended to it).
+    pub fn new(base_url: impl Into<String>, parser: Parser, policy: RetryPolicy) -> Self {
+        let base: String = base_url.into();
+        Client {
+            http: reqwest::Client::new(),
+            base_url: Arc::from(base.trim_end_matches('/')),
+            parser,
+            policy,
+            sleeper: Arc::new(TokioSleeper),
+            jitter: Arc::new(XorShift::from_time()),
+            debug: None,
+        }
+    }
+
+    /// Uses this `reqwest::Client` (timeouts, proxies, TLS).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Waits with this sleeper (tests record waits instead of sleeping).
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// Draws backoff jitter from this source.
+    pub fn with_jitter(mut self, jitter: Arc<dyn Jitter>) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Debug mode: logs every request and response (see [`DebugLog`]).
+    pub fn with_debug(mut self, log: DebugLog) -> Self {
+        self.debug = Some(log);
+        self
+    }
+
+    /// The parser.
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The retry policy.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// A request to `base_url + path`.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+    }
+
+    /// A GET request to `base_url + path`.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST request to `base_url + path`.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// Builds and sends a request: see [`Client::execute`].
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        self.execute(request.build().map_err(ClientError::Build)?)
+            .await
+    }
+
+    /// Sends a request, retrying as the policy allows. A success (status
+    /// below 400) is returned with its body unread; an error response is
+    /// read (at most [`MAX_PARSE_BYTES`]) and parsed.
+    pub async fn execute(
+        &self,
+        mut request: reqwest::Request,
+    ) -> Result<reqwest::Response, ClientError> {
+        if self.policy.auto_idempotency_key
+            && self.policy.max_attempts > 1
+            && matches!(*request.method(), Method::POST | Method::PATCH)
+            && !request.headers().contains_key("idempotency-key")
+        {
+            let rng = XorShift::from_time();
+            let key = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+            if let Ok(v) = HeaderValue::from_str(&key) {
+                request.headers_mut().insert("idempotency-key", v);
+            }
+        }
+        let idempotent = retry::is_idempotent(request.method(), request.headers());
+        let started = Instant::now();
+        // Waits as asked of the sleeper, and as they really took.
+        let mut slept = Duration::ZERO;
+        let mut slept_real = Duration::ZERO;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            // A body that cannot be cloned (a stream) allows one attempt.
+            let next = request.try_clone();
+            let method = request.method().as_str().to_owned();
+            let url = request.url().to_string();
+            if let Some(log) = &self.debug {
+                log.request(
+                    attempt,
+                    &method,
+                    &url,
+                    request.headers(),
+                    request.body().and_then(reqwest::Body::as_bytes),
+                );
+            }
+            let sent = Instant::now();
+            let result = self.http.execute(request).await;
+            let (failure, server, err) = match result {
+                Ok(res) if res.status().as_u16() < 400 => {
+                    if let Some(log) = &self.debug {
+                        log.response(
+                            &method,
+                            &url,
+                            res.status().as_u16(),
+                            sent.elapsed(),
+                            res.headers(),
+                            None,
+                        );
+                    }
+                    return Ok(res);
+                }
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let headers = res.headers().clone();
+                    let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
+                    if let Some(log) = &self.debug {
+                        log.response(&method, &url, status, sent.elapsed(), &headers, Some(&body));
+                    }
+                    let api = self.parser.parse(status, &headers, &body);
+                    let failure = Failure::Status {
+                        status,
+                        retryable_code: api.retryable,
+                    };
+                    (failure, api.retry_after, ClientError::Api(Box::new(api)))
+                }
+                Err(e) => {
+                    if let Some(log) = &self.debug {
+                        let shown = debug::redact_url(&url);
+                        log.note(&format!(
+                            "{method} {shown}: {}",
+                            e.to_string().replace(&url, &shown)
+                        ));
+                    }
+                    let failure = if e.is_connect() {
+                        Failure::Connect
+                    } else {
+                        Failure::Transport
+                    };
+                    (failure, None, ClientError::Transport(e))
+                }
+            };
+            let Some(again) = next else { return Err(err) };
+            let spent = started
+                .elapsed()
+                .saturating_sub(slept_real)
+                .saturating_add(slept);
+            let decision =
+                self.policy
+                    .decide(attempt, failure, idempotent, server, spent, &*self.jitter);
+            match decision {
+                Decision::Retry(wait) => {
+                    if let Some(log) = &self.debug {
+                        log.note(&format!(
+                            "retrying {method} {} in {}ms (attempt {attempt} failed)",
+                            debug::redact_url(&url),
+                            wait.as_millis()
+                        ));
+                    }
+                    let t = Instant::now();
+                    self.sleeper.sleep(wait).await;
+                    slept_real += t.elapsed();
+                    slept = slept.saturating_add(wait);
+                    request = again;
+                }
+                Decision::Stop(why) => {
+                    if let Some(log) = &self.debug
+                        && attempt > 1
+                    {
+                        log.note(&format!(
+                            "giving up on {method} {}: {why:?}",
+                            debug::redact_url(&url)
+                        ));
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of a body; a body that fails midway keeps
+/// what arrived.
+async fn read_bounded(mut res: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                let take = chunk.len().min(limit - body.len());
+                body.extend_from_slice(&chunk[..take]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
