@@ -138,6 +138,35 @@ pub(crate) const ERROR_KEYS: &[&str] = &[
     "visibility",
     "standard",
 ];
+/// Whether `key` is in [`ERROR_KEYS`]: a `match`, for the keys of every
+/// error entry.
+fn is_error_key(key: &str) -> bool {
+    matches!(
+        key,
+        "code"
+            | "numeric_code"
+            | "status"
+            | "category"
+            | "title"
+            | "message"
+            | "params"
+            | "description"
+            | "causes"
+            | "resolution"
+            | "links"
+            | "retryable"
+            | "retry_after"
+            | "retry_advice"
+            | "headers"
+            | "since"
+            | "deprecated"
+            | "replaced_by"
+            | "example"
+            | "translations"
+            | "visibility"
+            | "standard"
+    )
+}
 pub(crate) const PARAM_KEYS: &[&str] = &["type", "description", "example"];
 pub(crate) const LINK_KEYS: &[&str] = &["title", "url"];
 pub(crate) const EXAMPLE_KEYS: &[&str] = &["params", "details", "violations"];
@@ -204,7 +233,13 @@ impl Decoder {
     /// Reports keys of `entries` that are not in `allowed`.
     fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
         for e in entries {
-            if !allowed.contains(&e.key.as_ref()) {
+            let key: &str = &e.key;
+            let known = if std::ptr::eq(allowed, ERROR_KEYS) {
+                is_error_key(key)
+            } else {
+                allowed.contains(&key)
+            };
+            if !known {
                 let mut d =
                     Diagnostic::error("unknown-key", format!("unknown key `{}` in {what}", e.key))
                         .at(Some(e.key_span.clone()))
@@ -282,7 +317,11 @@ impl Decoder {
     fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
         match &node.kind {
             Kind::Str(s) => Some(vec![s.to_string()]),
-            Kind::Array(items) => Some(items.iter().filter_map(|i| self.string(i, what)).collect()),
+            Kind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                out.extend(items.iter().filter_map(|i| self.string(i, what)));
+                Some(out)
+            }
             _ => {
                 self.type_error(node, what, "a string or an array of strings");
                 None
@@ -292,7 +331,7 @@ impl Decoder {
 
     fn message(&mut self, node: &Node, what: &str) -> Option<At<Message>> {
         let raw = self.string(node, what)?;
-        match Message::parse(&raw) {
+        match Message::parse_owned(raw) {
             Ok(m) => Some(At {
                 value: m,
                 span: node.span.clone(),
@@ -976,6 +1015,22 @@ fn parse_status_range(s: &str) -> Option<StatusRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_keys_match() {
+        for k in ERROR_KEYS {
+            assert!(is_error_key(k), "{k}");
+        }
+        let others = ["", "codes", "Code", "type", "name", "retry", "status_"];
+        for k in others
+            .iter()
+            .chain(API_KEYS)
+            .chain(GUIDE_KEYS)
+            .chain(PARAM_KEYS)
+        {
+            assert_eq!(is_error_key(k), ERROR_KEYS.contains(k), "{k}");
+        }
+    }
 
     #[test]
     fn slugs() {

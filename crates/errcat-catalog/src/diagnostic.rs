@@ -132,6 +132,20 @@ impl Source {
         let (line, col) = self.line_col(offset);
         format!("{}:{line}:{col}", self.name)
     }
+
+    /// [`Source::location`] of an offset in `text`, without making a
+    /// `Source` (no copy of the text, no line index).
+    pub(crate) fn locate(name: &str, text: &str, offset: usize) -> String {
+        let offset = offset.min(text.len());
+        let before = &text.as_bytes()[..offset];
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = before.iter().filter(|&&b| b == b'\n').count();
+        let col = text.get(start..offset).unwrap_or("").chars().count();
+        format!("{name}:{}:{}", line + 1, col + 1)
+    }
 }
 
 /// All diagnostics of one catalog, with the source they point into.
@@ -313,5 +327,12 @@ mod tests {
         assert_eq!(s.line_col(5), (2, 2));
         assert_eq!(s.line_col(100), (3, 1));
         assert_eq!(s.location(5), "f:2:2");
+        for offset in 0..12 {
+            assert_eq!(
+                Source::locate("f", "ab\nüx\n", offset),
+                s.location(offset),
+                "{offset}"
+            );
+        }
     }
 }

@@ -42,6 +42,7 @@ mod resolve;
 mod schema_sync;
 mod style;
 pub mod template;
+mod toml_events;
 
 use std::path::Path;
 
@@ -94,7 +95,8 @@ impl Catalog {
     /// `{`) is read as JSON, anything else as TOML.
     pub fn analyze(source: Source) -> Analysis {
         let mut diags = Vec::new();
-        let catalog = analyze_into(&source, &mut diags);
+        let locate = |offset| source.location(offset);
+        let catalog = analyze_into(&source.name, &source.text, Checks::All, &locate, &mut diags);
         diags.sort_by(|a, b| {
             b.severity.cmp(&a.severity).then_with(|| {
                 a.span
@@ -122,6 +124,18 @@ impl Catalog {
     /// Reads a catalog text; fails with the report if it has errors.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str, name: &str) -> Result<Catalog, Report> {
+        // Loading needs only the errors: the checks that can only warn are
+        // skipped, and no `Source` (a copy of the text, with its line
+        // index) is made. A catalog with errors is read again by `analyze`,
+        // so that its report is the whole one, warnings included.
+        let mut diags = Vec::new();
+        let locate = |offset| Source::locate(name, text, offset);
+        let catalog = analyze_into(name, text, Checks::Errors, &locate, &mut diags);
+        if let Some(catalog) = catalog
+            && !diags.iter().any(|d| d.severity == Severity::Error)
+        {
+            return Ok(catalog);
+        }
         let analysis = Catalog::analyze(Source::new(name, text));
         analysis.catalog.ok_or(analysis.report)
     }
@@ -133,32 +147,25 @@ impl Catalog {
 
     /// Reads a catalog file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Catalog, LoadError> {
-        let analysis = Catalog::analyze_path(path)?;
-        analysis.catalog.ok_or(LoadError::Invalid(analysis.report))
+        let (bytes, name) = match read_catalog(path.as_ref())? {
+            Ok(read) => read,
+            Err(analysis) => return Err(LoadError::Invalid(analysis.report)),
+        };
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => Catalog::from_str(text, &name).map_err(LoadError::Invalid),
+            Err(_) => Err(LoadError::Invalid(
+                Catalog::analyze_bytes(&bytes, &name).report,
+            )),
+        }
     }
 
     /// Reads and checks a catalog file. Only I/O problems are `Err`; a file
     /// that is too large or not UTF-8 gives a report with that diagnostic.
     pub fn analyze_path(path: impl AsRef<Path>) -> Result<Analysis, LoadError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let io = |source| LoadError::Io {
-            path: name.clone(),
-            source,
-        };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > MAX_CATALOG_BYTES as u64 {
-            let d = Diagnostic::error(
-                "too-large",
-                format!(
-                    "the catalog is {len} bytes; errcat reads catalogs up to {MAX_CATALOG_BYTES} bytes"
-                ),
-            )
-            .help("split guide text into separate files, or check that this is the right file");
-            return Ok(single(Source::new(name, ""), d));
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
-        Ok(Catalog::analyze_bytes(&bytes, &name))
+        Ok(match read_catalog(path.as_ref())? {
+            Ok((bytes, name)) => Catalog::analyze_bytes(&bytes, &name),
+            Err(analysis) => analysis,
+        })
     }
 
     /// Reads and checks catalog bytes, reporting text that is not UTF-8.
@@ -181,6 +188,30 @@ impl Catalog {
     }
 }
 
+/// The bytes of a catalog file and its name for diagnostics, or the
+/// analysis of a file too large to read.
+#[allow(clippy::type_complexity)]
+fn read_catalog(path: &Path) -> Result<Result<(Vec<u8>, String), Analysis>, LoadError> {
+    let name = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_CATALOG_BYTES as u64 {
+        let d = Diagnostic::error(
+            "too-large",
+            format!(
+                "the catalog is {len} bytes; errcat reads catalogs up to {MAX_CATALOG_BYTES} bytes"
+            ),
+        )
+        .help("split guide text into separate files, or check that this is the right file");
+        return Ok(Err(single(Source::new(name, ""), d)));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    Ok(Ok((bytes, name)))
+}
+
 fn single(source: Source, d: Diagnostic) -> Analysis {
     Analysis {
         catalog: None,
@@ -192,9 +223,25 @@ fn single(source: Source, d: Diagnostic) -> Analysis {
     }
 }
 
-fn analyze_into(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Catalog> {
-    let text: &str = &source.text;
-    let is_json = source.name.ends_with(".json") || text.trim_start().starts_with('{');
+/// Which checks [`analyze_into`] runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checks {
+    /// Every check: errors and warnings.
+    All,
+    /// Only the checks that can find errors (loading).
+    Errors,
+}
+
+/// Reads, resolves and checks `text`; `locate` names a byte offset as
+/// `file:line:col` for diagnostics that point at a second place.
+fn analyze_into(
+    name: &str,
+    text: &str,
+    checks: Checks,
+    locate: &dyn Fn(usize) -> String,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Catalog> {
+    let is_json = name.ends_with(".json") || text.trim_start().starts_with('{');
     let parsed = if is_json {
         node::parse_json(text)
     } else {
@@ -216,7 +263,13 @@ fn analyze_into(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Catalog>
     let raw = decoder.document(&root);
     diags.append(&mut decoder.diags);
     let resolved = resolve::resolve(raw, diags);
-    lint::check(&resolved.catalog, &resolved.guide_categories, source, diags);
+    lint::check(
+        &resolved.catalog,
+        &resolved.guide_categories,
+        checks,
+        locate,
+        diags,
+    );
     Some(resolved.catalog)
 }
 

@@ -1,29 +1,43 @@
 //! Checks that need the whole resolved catalog.
 
+use crate::Checks;
 use crate::decode::{At, did_you_mean};
-use crate::diagnostic::{Diagnostic, Source};
-use crate::model::{Catalog, ErrorDef, FastMap, Origin, ParamType};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Catalog, Category, ErrorDef, FastMap, Origin, ParamType};
 use crate::style::CodeStyle;
 
+/// Runs the checks; with [`Checks::Errors`], only those that can find an
+/// error (a check that only warns is skipped).
 pub(crate) fn check(
     catalog: &Catalog,
     guide_categories: &[At<String>],
-    source: &Source,
+    checks: Checks,
+    locate: &dyn Fn(usize) -> String,
     diags: &mut Vec<Diagnostic>,
 ) {
-    duplicates(catalog, source, diags);
+    let warnings = checks == Checks::All;
+    duplicates(catalog, locate, diags);
     let category_names: Vec<&str> = catalog.categories.iter().map(|c| c.name.as_str()).collect();
+    let mut categories: FastMap<&str, &Category> = FastMap::default();
+    for c in &catalog.categories {
+        categories.entry(c.name.as_str()).or_insert(c);
+    }
     for e in &catalog.errors {
         if e.origin == Origin::Standard {
             continue;
         }
         code_chars(e, diags);
-        category(catalog, e, &category_names, diags);
+        category(&categories, e, &category_names, diags);
         placeholders(e, diags);
-        docs(e, diags);
-        retry(e, diags);
         replaced_by(catalog, e, diags);
-        example(e, diags);
+        if warnings {
+            docs(e, diags);
+            retry(e, diags);
+            example(e, diags);
+        }
+    }
+    if !warnings {
+        return;
     }
     code_style(catalog, diags);
     for g in guide_categories {
@@ -52,12 +66,15 @@ fn with_suggestion(d: Diagnostic, word: &str, names: &[&str]) -> Diagnostic {
     }
 }
 
-fn duplicates(catalog: &Catalog, source: &Source, diags: &mut Vec<Diagnostic>) {
-    let mut codes: FastMap<&str, &ErrorDef> = FastMap::default();
-    let mut numbers: FastMap<i64, &ErrorDef> = FastMap::default();
+fn duplicates(catalog: &Catalog, locate: &dyn Fn(usize) -> String, diags: &mut Vec<Diagnostic>) {
+    let n = catalog.errors.len();
+    let mut codes: FastMap<&str, &ErrorDef> =
+        FastMap::with_capacity_and_hasher(n, Default::default());
+    let mut numbers: FastMap<i64, &ErrorDef> =
+        FastMap::with_capacity_and_hasher(n, Default::default());
     for e in &catalog.errors {
         let first_at = |first: &ErrorDef| match first.spans.code.as_ref() {
-            Some(span) => format!("first defined at {}", source.location(span.start)),
+            Some(span) => format!("first defined at {}", locate(span.start)),
             None => {
                 "it is a standard error; override it with `standard = \"…\"` instead".to_owned()
             }
@@ -127,8 +144,13 @@ fn code_chars(e: &ErrorDef, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn category(catalog: &Catalog, e: &ErrorDef, names: &[&str], diags: &mut Vec<Diagnostic>) {
-    let Some(cat) = catalog.category(&e.category) else {
+fn category(
+    categories: &FastMap<&str, &Category>,
+    e: &ErrorDef,
+    names: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(&cat) = categories.get(e.category.as_str()) else {
         let d = Diagnostic::error(
             "unknown-category",
             format!("unknown category `{}`", e.category),
@@ -225,7 +247,10 @@ fn docs(e: &ErrorDef, diags: &mut Vec<Diagnostic>) {
     let missing: Vec<&str> = [
         (
             "description",
-            e.description.as_deref().is_none_or(|d| d.trim().is_empty()),
+            // `trim().is_empty()`, without scanning from both ends.
+            e.description
+                .as_deref()
+                .is_none_or(|d| d.chars().all(char::is_whitespace)),
         ),
         ("resolution", e.resolution.is_empty()),
     ]

@@ -183,20 +183,44 @@ pub struct Message {
 impl Message {
     /// Parses a message template; the error names the byte offset of the problem.
     pub fn parse(raw: &str) -> Result<Self, (usize, String)> {
+        let segments = Message::segments(raw)?;
+        Ok(Message {
+            raw: raw.to_owned(),
+            segments,
+        })
+    }
+
+    /// [`Message::parse`] of a string the caller already owns.
+    pub(crate) fn parse_owned(raw: String) -> Result<Self, (usize, String)> {
+        let segments = Message::segments(&raw)?;
+        Ok(Message { raw, segments })
+    }
+
+    fn segments(raw: &str) -> Result<Vec<Segment>, (usize, String)> {
+        let bytes = raw.as_bytes();
+        // Without braces the whole text is one segment.
+        if !bytes.iter().any(|&b| b == b'{' || b == b'}') {
+            return Ok(if raw.is_empty() {
+                Vec::new()
+            } else {
+                vec![Segment::Text(raw.to_owned())]
+            });
+        }
         let mut segments = Vec::new();
         let mut text = String::new();
-        let mut chars = raw.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '{' if chars.peek().map(|p| p.1) == Some('{') => {
-                    chars.next();
-                    text.push('{');
+        // `{` and `}` are ASCII, so every index where one is found is a
+        // character boundary; the text between them is copied in one go.
+        let mut literal_from = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'{' | b'}' if bytes.get(i + 1) == Some(&bytes[i]) => {
+                    text.push_str(&raw[literal_from..=i]);
+                    i += 2;
+                    literal_from = i;
                 }
-                '}' if chars.peek().map(|p| p.1) == Some('}') => {
-                    chars.next();
-                    text.push('}');
-                }
-                '{' => {
+                b'{' => {
+                    text.push_str(&raw[literal_from..i]);
                     let rest = &raw[i + 1..];
                     let Some(end) = rest.find('}') else {
                         return Err((i, "unclosed `{` (write `{{` for a literal brace)".into()));
@@ -217,21 +241,18 @@ impl Message {
                         segments.push(Segment::Text(std::mem::take(&mut text)));
                     }
                     segments.push(Segment::Param(name.to_owned()));
-                    for _ in 0..=name.chars().count() {
-                        chars.next();
-                    }
+                    i += 1 + end + 1;
+                    literal_from = i;
                 }
-                '}' => return Err((i, "unmatched `}` (write `}}` for a literal brace)".into())),
-                c => text.push(c),
+                b'}' => return Err((i, "unmatched `}` (write `}}` for a literal brace)".into())),
+                _ => i += 1,
             }
         }
+        text.push_str(&raw[literal_from..]);
         if !text.is_empty() {
             segments.push(Segment::Text(text));
         }
-        Ok(Message {
-            raw: raw.to_owned(),
-            segments,
-        })
+        Ok(segments)
     }
 
     /// A message without placeholders.
@@ -543,5 +564,94 @@ impl Catalog {
             .docs_url
             .as_ref()
             .map(|base| format!("{base}#{code}"))
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The parser as it was written first, char by char: the reference for
+    /// the faster one.
+    fn reference(raw: &str) -> Result<Vec<Segment>, (usize, String)> {
+        let mut segments = Vec::new();
+        let mut text = String::new();
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                    chars.next();
+                    text.push('{');
+                }
+                '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                    chars.next();
+                    text.push('}');
+                }
+                '{' => {
+                    let rest = &raw[i + 1..];
+                    let Some(end) = rest.find('}') else {
+                        return Err((i, "unclosed `{` (write `{{` for a literal brace)".into()));
+                    };
+                    let name = &rest[..end];
+                    if name.is_empty()
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || name.starts_with(|c: char| c.is_ascii_digit())
+                    {
+                        return Err((
+                            i,
+                            format!(
+                                "`{{{name}}}` is not a placeholder: names are letters, digits and `_`"
+                            ),
+                        ));
+                    }
+                    if !text.is_empty() {
+                        segments.push(Segment::Text(std::mem::take(&mut text)));
+                    }
+                    segments.push(Segment::Param(name.to_owned()));
+                    for _ in 0..=name.chars().count() {
+                        chars.next();
+                    }
+                }
+                '}' => return Err((i, "unmatched `}` (write `}}` for a literal brace)".into())),
+                c => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            segments.push(Segment::Text(text));
+        }
+        Ok(segments)
+    }
+
+    #[test]
+    fn examples_match_the_reference() {
+        for raw in [
+            "",
+            "plain",
+            "{a}",
+            "x {a} y {b_1}",
+            "{{literal}} {a}}}",
+            "{{{a}}}",
+            "é{a}ü{{ß}}",
+            "{a",
+            "a}",
+            "{1a}",
+            "{}",
+            "{a b}",
+            "{a{b}",
+            "}}{",
+        ] {
+            assert_eq!(Message::segments(raw), reference(raw), "{raw:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_reference(raw in "[a-z_0-9 {}é]{0,24}") {
+            prop_assert_eq!(Message::segments(&raw), reference(&raw));
+            if let Ok(m) = Message::parse(&raw) {
+                prop_assert_eq!(m.raw, raw);
+            }
+        }
     }
 }

@@ -14,6 +14,9 @@ use toml::de::{DeTable, DeValue};
 pub(crate) struct Node<'a> {
     pub(crate) span: Range<usize>,
     pub(crate) kind: Kind<'a>,
+    /// Table rules the TOML front-end needs while it builds the tree (see
+    /// `toml_events`); 0 elsewhere.
+    pub(crate) flags: u8,
 }
 
 /// The value of a [`Node`].
@@ -54,7 +57,15 @@ impl Kind<'_> {
     }
 }
 
-impl Node<'_> {
+impl<'a> Node<'a> {
+    pub(crate) fn new(span: Range<usize>, kind: Kind<'a>) -> Self {
+        Node {
+            span,
+            kind,
+            flags: 0,
+        }
+    }
+
     /// Converts the node into plain JSON, keeping key order.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
@@ -84,16 +95,28 @@ pub(crate) struct SyntaxError {
 }
 
 /// Parses TOML text into a [`Node`] tree.
+///
+/// The fast front-end builds the tree from `toml_parser`'s events; text it
+/// does not take (any error, or a very long table) is read with
+/// `toml::de::DeTable`, which also gives errors their message and span.
 pub(crate) fn parse_toml(text: &str) -> Result<Node<'_>, SyntaxError> {
+    match crate::toml_events::parse(text) {
+        Some(node) => Ok(node),
+        None => parse_detable(text),
+    }
+}
+
+/// Parses TOML text with `toml::de::DeTable`, then converts the table.
+pub(crate) fn parse_detable(text: &str) -> Result<Node<'_>, SyntaxError> {
     let table = DeTable::parse(text).map_err(|e| SyntaxError {
         message: e.message().trim().to_owned(),
         span: e.span().unwrap_or(0..0),
     })?;
     let span = 0..text.len();
-    Ok(Node {
+    Ok(Node::new(
         span,
-        kind: Kind::Table(convert_table(table.into_inner())),
-    })
+        Kind::Table(convert_table(table.into_inner())),
+    ))
 }
 
 fn convert_table(table: DeTable<'_>) -> Vec<Entry<'_>> {
@@ -114,26 +137,59 @@ fn convert_value(value: toml::Spanned<DeValue<'_>>) -> Node<'_> {
     let span = value.span();
     let kind = match value.into_inner() {
         DeValue::String(s) => Kind::Str(s),
-        DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-            Ok(n) => Kind::Int(n),
-            Err(_) => Kind::Str(Cow::Owned(i.as_str().to_owned())),
-        },
-        DeValue::Float(f) => {
-            let text = f.as_str().replace('_', "");
-            let parsed = match text.as_str() {
-                "inf" | "+inf" => Ok(f64::INFINITY),
-                "-inf" => Ok(f64::NEG_INFINITY),
-                "nan" | "+nan" | "-nan" => Ok(f64::NAN),
-                other => other.parse::<f64>(),
-            };
-            parsed.map_or_else(|_| Kind::Str(Cow::Owned(text.clone())), Kind::Float)
-        }
+        DeValue::Integer(i) => integer_kind(Cow::Borrowed(i.as_str()), i.radix()).into_owned(),
+        DeValue::Float(f) => float_kind(f.as_str()).into_owned(),
         DeValue::Boolean(b) => Kind::Bool(b),
         DeValue::Datetime(d) => Kind::Datetime(d.to_string()),
         DeValue::Array(items) => Kind::Array(items.into_iter().map(convert_value).collect()),
         DeValue::Table(t) => Kind::Table(convert_table(t)),
     };
-    Node { span, kind }
+    Node::new(span, kind)
+}
+
+/// A decoded TOML integer (digits without prefix, maybe `_`): the number,
+/// or the text when it does not fit an `i64`.
+pub(crate) fn integer_kind(digits: Cow<'_, str>, radix: u32) -> Kind<'_> {
+    let parsed = if digits.contains('_') {
+        i64::from_str_radix(&digits.replace('_', ""), radix)
+    } else {
+        i64::from_str_radix(&digits, radix)
+    };
+    match parsed {
+        Ok(n) => Kind::Int(n),
+        Err(_) => Kind::Str(Cow::Owned(digits.into_owned())),
+    }
+}
+
+/// A decoded TOML float: the number, or the text when it does not parse.
+pub(crate) fn float_kind(text: &str) -> Kind<'static> {
+    let text: Cow<'_, str> = if text.contains('_') {
+        Cow::Owned(text.replace('_', ""))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let parsed = match text.as_ref() {
+        "inf" | "+inf" => Ok(f64::INFINITY),
+        "-inf" => Ok(f64::NEG_INFINITY),
+        "nan" | "+nan" | "-nan" => Ok(f64::NAN),
+        other => other.parse::<f64>(),
+    };
+    parsed.map_or_else(|_| Kind::Str(Cow::Owned(text.into_owned())), Kind::Float)
+}
+
+impl Kind<'_> {
+    /// The same value, owning its text.
+    fn into_owned(self) -> Kind<'static> {
+        match self {
+            Kind::Str(s) => Kind::Str(Cow::Owned(s.into_owned())),
+            Kind::Int(i) => Kind::Int(i),
+            Kind::Float(f) => Kind::Float(f),
+            Kind::Bool(b) => Kind::Bool(b),
+            Kind::Datetime(d) => Kind::Datetime(d),
+            Kind::Null => Kind::Null,
+            Kind::Array(_) | Kind::Table(_) => unreachable!("scalars only"),
+        }
+    }
 }
 
 /// Parses JSON text into a [`Node`] tree, keeping spans.
@@ -199,10 +255,7 @@ impl<'a> JsonParser<'a> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(_) => return Err(self.error("expected a JSON value")),
         };
-        Ok(Node {
-            span: start..self.pos,
-            kind,
-        })
+        Ok(Node::new(start..self.pos, kind))
     }
 
     fn literal(&mut self, word: &str, kind: Kind<'a>) -> Result<Kind<'a>, SyntaxError> {

@@ -1,6 +1,5 @@
 //! Raw entries + the standard catalog → a resolved [`Catalog`].
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::decode::{At, BUILTIN_ENVELOPES, Decoder, RawCatalog, RawError, did_you_mean};
@@ -181,26 +180,24 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
     }
 
     // Standard entries by role, with codes in the catalog's style.
-    let mut std_by_role: HashMap<String, (usize, String)> = HashMap::new();
+    let mut std_by_role: FastMap<String, (usize, String)> = FastMap::default();
     for (i, e) in std_raw.errors.iter().enumerate() {
         let code = &e.code.as_ref().expect("standard codes are set").value;
         std_by_role.insert(role_of(code), (i, style.convert(code)));
     }
-    let mut std_by_code: HashMap<&str, &str> = HashMap::new();
+    let mut std_by_code: FastMap<&str, &str> = FastMap::default();
     for (role, (i, styled)) in &std_by_role {
         let _ = i;
         std_by_code.insert(styled.as_str(), role.as_str());
     }
 
-    let mut claimed: HashMap<String, usize> = HashMap::new();
-    let mut errors: Vec<ErrorDef> = Vec::new();
+    let mut claimed: FastMap<String, usize> = FastMap::default();
     let user_count = raw.errors.len();
+    let mut errors: Vec<ErrorDef> = Vec::with_capacity(user_count + std_raw.errors.len());
+    // The lower-case code, reused from entry to entry.
+    let mut lower = String::new();
     for (idx, mut user) in raw.errors.into_iter().enumerate() {
-        let code = user
-            .code
-            .as_ref()
-            .map(|c| c.value.clone())
-            .unwrap_or_default();
+        let code = user.code.as_ref().map_or("", |c| c.value.as_str());
         let mut roles: Vec<String> = Vec::new();
         match &user.standard {
             Some(r) => {
@@ -225,13 +222,14 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
                 }
             }
             None => {
-                let implied = std_by_code
-                    .get(code.as_str())
-                    .map(|r| (*r).to_owned())
-                    .or_else(|| {
-                        let lower = code.to_ascii_lowercase();
-                        std_by_role.contains_key(&lower).then_some(lower)
-                    });
+                let implied = std_by_code.get(code).map(|r| (*r).to_owned()).or_else(|| {
+                    lower.clear();
+                    lower.push_str(code);
+                    lower.make_ascii_lowercase();
+                    std_by_role
+                        .contains_key(lower.as_str())
+                        .then(|| lower.clone())
+                });
                 roles.extend(implied);
             }
         }
@@ -380,24 +378,32 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
 }
 
 fn finish(
-    raw: RawError,
+    mut raw: RawError,
     origin: Origin,
     roles: Vec<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> ErrorDef {
-    let code = raw
-        .code
-        .as_ref()
-        .map(|c| c.value.clone())
-        .unwrap_or_default();
-    let title = raw.title.clone().unwrap_or_else(|| humanize(&code));
-    let message = match (&raw.message, &raw.title) {
-        (Some(m), _) => m.value.clone(),
-        (None, Some(t)) => Message::literal(t),
-        (None, None) => {
+    let spans = ErrorSpans {
+        entry: raw.span.clone(),
+        code: raw.code.as_ref().map(|c| c.span.clone()),
+        numeric_code: raw.numeric_code.as_ref().map(|c| c.span.clone()),
+        status: raw.status.as_ref().map(|c| c.span.clone()),
+        category: raw.category.as_ref().map(|c| c.span.clone()),
+        message: raw.message.as_ref().map(|c| c.span.clone()),
+        params: raw.params.as_ref().map(|c| c.span.clone()),
+        replaced_by: raw.replaced_by.as_ref().map(|c| c.span.clone()),
+        standard: raw.standard.as_ref().map(|c| c.span.clone()),
+    };
+    let code = raw.code.take().map(|c| c.value).unwrap_or_default();
+    let has_title = raw.title.is_some();
+    let title = raw.title.take().unwrap_or_else(|| humanize(&code));
+    let message = match raw.message.take() {
+        Some(m) => m.value,
+        None if has_title => Message::literal(&title),
+        None => {
             diags.push(
                 Diagnostic::error("missing-key", format!("error `{code}` has no `message`"))
-                    .at(raw.code.as_ref().map(|c| c.span.clone()))
+                    .at(spans.code.clone())
                     .help("add `message = \"…\"`, the text sent to clients"),
             );
             Message::literal(&title)
@@ -405,17 +411,7 @@ fn finish(
     };
     let status = raw.status.as_ref().map(|s| s.value);
     ErrorDef {
-        spans: ErrorSpans {
-            entry: raw.span.clone(),
-            code: raw.code.as_ref().map(|c| c.span.clone()),
-            numeric_code: raw.numeric_code.as_ref().map(|c| c.span.clone()),
-            status: raw.status.as_ref().map(|c| c.span.clone()),
-            category: raw.category.as_ref().map(|c| c.span.clone()),
-            message: raw.message.as_ref().map(|c| c.span.clone()),
-            params: raw.params.as_ref().map(|c| c.span.clone()),
-            replaced_by: raw.replaced_by.as_ref().map(|c| c.span.clone()),
-            standard: raw.standard.as_ref().map(|c| c.span.clone()),
-        },
+        spans,
         code,
         numeric_code: raw.numeric_code.map(|n| n.value),
         status,

@@ -20,6 +20,9 @@ pub(crate) struct CodeStyle {
 
 impl CodeStyle {
     pub(crate) fn of(code: &str) -> Self {
+        if code.is_ascii() {
+            return CodeStyle::of_ascii(code.as_bytes());
+        }
         let upper = code.chars().any(|c| c.is_uppercase());
         let lower = code.chars().any(|c| c.is_lowercase());
         let case = match (upper, lower) {
@@ -29,6 +32,26 @@ impl CodeStyle {
             (false, false) => Case::None,
         };
         let sep = code.chars().find(|c| matches!(c, '_' | '-' | '.'));
+        CodeStyle { case, sep }
+    }
+
+    /// [`CodeStyle::of`] in one pass, for the usual ASCII code.
+    fn of_ascii(code: &[u8]) -> Self {
+        let (mut upper, mut lower, mut sep) = (false, false, None);
+        for &b in code {
+            match b {
+                b'A'..=b'Z' => upper = true,
+                b'a'..=b'z' => lower = true,
+                b'_' | b'-' | b'.' if sep.is_none() => sep = Some(char::from(b)),
+                _ => {}
+            }
+        }
+        let case = match (upper, lower) {
+            (true, false) => Case::Upper,
+            (false, true) => Case::Lower,
+            (true, true) => Case::Mixed,
+            (false, false) => Case::None,
+        };
         CodeStyle { case, sep }
     }
 
@@ -114,6 +137,34 @@ mod tests {
         assert_eq!(kebab.convert("MISSING_TOKEN"), "missing-token");
         let none = CodeStyle::common(std::iter::empty());
         assert_eq!(none.convert("NOT_FOUND"), "NOT_FOUND");
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees() {
+        for code in [
+            "AUTH_FAILED",
+            "auth-401",
+            "a.b_c",
+            "X",
+            "123",
+            "",
+            "MixedCase_x",
+        ] {
+            let slow = {
+                let upper = code.chars().any(|c| c.is_uppercase());
+                let lower = code.chars().any(|c| c.is_lowercase());
+                let sep = code.chars().find(|c| matches!(c, '_' | '-' | '.'));
+                (upper, lower, sep)
+            };
+            let fast = CodeStyle::of(code);
+            let case = match (slow.0, slow.1) {
+                (true, false) => Case::Upper,
+                (false, true) => Case::Lower,
+                (true, true) => Case::Mixed,
+                (false, false) => Case::None,
+            };
+            assert_eq!(fast, CodeStyle { case, sep: slow.2 }, "{code}");
+        }
     }
 
     #[test]

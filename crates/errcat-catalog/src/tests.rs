@@ -381,3 +381,52 @@ fn oversized_files_are_refused_before_reading() {
         "the catalog is 52428800 bytes; errcat reads catalogs up to 33554432 bytes"
     );
 }
+
+#[test]
+fn loading_skips_only_warnings() {
+    let warnings_only = format!(
+        "{HEAD}[[errors]]\ncode = \"auth_failed\"\nstatus = 401\nmessage = \"m\"\n\n[[errors]]\ncode = \"SLOW_DOWN\"\nstatus = 429\nmessage = \"m\"\nparams = {{ x = \"string\" }}\nexample = {{ params = {{ y = 1 }} }}\n\n[[guides]]\ntitle = \"G\"\ncategory = \"NOPE\"\n"
+    );
+    let with_errors = format!(
+        "{warnings_only}\n[[errors]]\ncode = \"auth_failed\"\nstatus = 400\nmessage = \"{{undeclared}}\"\n"
+    );
+    let dir = std::env::temp_dir().join(format!("errcat-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (text, errors) in [
+        (warnings_only.as_str(), false),
+        (with_errors.as_str(), true),
+        ("[api\nname = 1", true),
+    ] {
+        let analysis = Catalog::analyze(crate::Source::new("errors.toml", text));
+        let (e, w) = analysis.report.counts();
+        assert_eq!(e > 0, errors, "{text}");
+        assert!(w > 0 || text.starts_with("[api\n"), "{text}");
+        let path = dir.join("errors.toml");
+        std::fs::write(&path, text).unwrap();
+        let from_path = Catalog::from_path(&path);
+        match Catalog::from_str(text, "errors.toml") {
+            Ok(c) => {
+                let full = analysis.catalog.unwrap();
+                assert_eq!(c.errors, full.errors);
+                assert_eq!(c.categories, full.categories);
+                assert_eq!(c.guides, full.guides);
+                assert_eq!(c.api, full.api);
+                assert_eq!(from_path.unwrap().errors, full.errors);
+            }
+            Err(report) => {
+                assert!(errors);
+                // The whole report, warnings included, as `lint_str` gives it.
+                assert_eq!(report.diagnostics, analysis.report.diagnostics);
+                match from_path {
+                    Err(crate::LoadError::Invalid(r)) => {
+                        let full = Catalog::analyze_path(&path).unwrap().report;
+                        assert_eq!(r.diagnostics, full.diagnostics);
+                        assert_eq!(r.diagnostics.len(), analysis.report.diagnostics.len());
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
