@@ -108,11 +108,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn open(arg: &StoreArg) -> anyhow::Result<Store> {
-    let url = arg
-        .store
-        .clone()
-        .unwrap_or_else(|| errcat_store::DEFAULT_URL.to_owned());
+/// Opens an existing error log: a missing SQLite file is a usage error
+/// (an empty log created by a typo helps nobody).
+pub(crate) async fn open(url: Option<&str>) -> anyhow::Result<Store> {
+    let url = url.unwrap_or(errcat_store::DEFAULT_URL);
     if let Some(path) = url.strip_prefix("sqlite://")
         && !path.contains(":memory:")
         && !std::path::Path::new(path.split('?').next().unwrap_or(path)).exists()
@@ -122,7 +121,7 @@ async fn open(arg: &StoreArg) -> anyhow::Result<Store> {
         ))
         .into());
     }
-    Store::connect(&url)
+    Store::connect(url)
         .await
         .map_err(|e| UsageError(e.to_string()).into())
 }
@@ -160,7 +159,7 @@ fn record_json(r: &ErrorRecord) -> serde_json::Value {
 pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let rt = runtime()?;
     let records = rt.block_on(async {
-        let store = open(&args.store).await?;
+        let store = open(args.store.store.as_deref()).await?;
         let mut found: Vec<ErrorRecord> = store.by_error_id(&args.id).await?.into_iter().collect();
         if found.is_empty() {
             found = store.by_request_id(&args.id).await?;
@@ -300,7 +299,7 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
     };
     let rt = runtime()?;
     let records = rt.block_on(async {
-        let store = open(&args.store).await?;
+        let store = open(args.store.store.as_deref()).await?;
         let r = store.list(&filter).await?;
         store.close().await;
         anyhow::Ok(r)
@@ -341,7 +340,7 @@ pub(crate) fn stats(args: &StatsArgs, out: &mut impl Write) -> anyhow::Result<Ou
     let since_ms = unix_ms(SystemTime::now()) - since.as_millis() as i64;
     let rt = runtime()?;
     let counts = rt.block_on(async {
-        let store = open(&args.store).await?;
+        let store = open(args.store.store.as_deref()).await?;
         let c = store.counts(since_ms, bucket.as_millis() as i64).await?;
         store.close().await;
         anyhow::Ok(c)

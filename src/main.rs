@@ -1,4 +1,4 @@
-//! `errcat`: lint, explain and render an API's error catalog.
+//! `errcat`: lint, explain, render, document and diff an API's error catalog; look up its error log; serve its console; probe a live API (`check`); run the reference API (`demo`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -6,12 +6,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod catalog_arg;
+mod check;
+#[cfg(feature = "demo")]
+mod demo;
 mod diff_cmd;
 mod docs_cmd;
 mod explain;
 mod lint;
 mod log;
 mod render;
+mod serve;
 
 /// The error system of an HTTP API, defined once in `errors.toml`.
 #[derive(Debug, Parser)]
@@ -41,6 +45,13 @@ enum Command {
     Diff(diff_cmd::DiffArgs),
     /// Record every published code in the append-only errors.lock.
     Lock(diff_cmd::LockArgs),
+    /// Run the reference API with its error log, the docs at /errors and the console at /console.
+    #[cfg(feature = "demo")]
+    Demo(demo::Args),
+    /// Serve the docs site and the support console for an existing error log.
+    Serve(serve::Args),
+    /// Probe a running API: does every error it sends speak the catalog, and leak nothing?
+    Check(check::Args),
 }
 
 /// How a command ended.
@@ -77,6 +88,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Docs(args) => docs_cmd::run(&args, &mut out)?,
         Command::Diff(args) => diff_cmd::diff(&args, &mut out)?,
         Command::Lock(args) => diff_cmd::lock(&args, &mut out)?,
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::run(&args, &mut out)?,
+        Command::Serve(args) => serve::run(&args, &mut out)?,
+        Command::Check(args) => check::run(&args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

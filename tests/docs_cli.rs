@@ -1,8 +1,10 @@
 //! `errcat docs`, `errcat diff` and `errcat lock`, black-box; and the
 //! generated site driven in headless Chromium (tests/browser/site.mjs).
 
+mod common;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 
@@ -662,43 +664,15 @@ fn hundred_error_site_is_small() {
     assert!(bytes < 200 * 1024, "{bytes} bytes");
 }
 
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("CHROMIUM") {
-        return Some(PathBuf::from(p)).filter(|p| p.exists());
-    }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
 /// Loads a seed site and a 10,000-error site in headless Chromium through
 /// tests/browser/site.mjs (playwright-core). Needs `chromium`, `node` and
 /// `npm ci` in tests/browser; under CI=true a missing piece fails the test.
 #[test]
 fn browser_site_works_in_chromium() {
-    let browser_dir = root().join("tests/browser");
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let node_ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let chromium = chromium();
-    let pw = browser_dir.join("node_modules/playwright-core");
-    let missing = if chromium.is_none() {
-        Some("chromium is not installed (apt-get install -y chromium)")
-    } else if !node_ok {
-        Some("node is not installed")
-    } else if !pw.exists() {
-        Some("playwright-core is not installed (run `npm ci` in tests/browser)")
-    } else {
-        None
-    };
-    if let Some(why) = missing {
-        assert!(!ci, "browser test cannot run under CI: {why}");
-        eprintln!("skipping the browser test: {why}");
+    let Some(chromium) = common::browser::tools("the docs browser test") else {
         return;
-    }
+    };
+    let browser_dir = common::browser::dir();
     let target = root().join("target");
     let sites = target.join("browser-sites");
     let shots = target.join("browser-screenshots");
@@ -729,7 +703,7 @@ fn browser_site_works_in_chromium() {
         .arg(&seed)
         .arg(&big)
         .arg(&shots)
-        .env("CHROMIUM", chromium.unwrap())
+        .env("CHROMIUM", &chromium)
         .current_dir(&browser_dir)
         .output()
         .unwrap();

@@ -2,9 +2,8 @@
 // Usage: node site.mjs SEED_SITE_DIR BIG_SITE_DIR SCREENSHOT_DIR
 // Prints one line per check, metrics as `METRICS {json}`, and a closing
 // `N passed, N failed` line; exits 1 if any check failed.
-import { chromium } from 'playwright-core';
+import { assert, check, finish, launch } from './harness.mjs';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,29 +16,8 @@ fs.mkdirSync(shots, { recursive: true });
 const seedUrl = pathToFileURL(path.join(seedDir, 'index.html')).href;
 const bigUrl = pathToFileURL(path.join(bigDir, 'index.html')).href;
 
-let passed = 0, failed = 0;
 const metrics = {};
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}: ${e && e.message ? e.message : e}`);
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'errcat-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  viewport: { width: 1280, height: 900 },
-  colorScheme: 'light',
-});
-const page = context.pages()[0] || await context.newPage();
+const { page, close } = await launch('site');
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
@@ -245,10 +223,8 @@ try {
     assert(requests.length === 0, 'requested ' + requests.join(', '));
   });
 } finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 fs.writeFileSync(path.join(shots, 'metrics.json'), JSON.stringify(metrics, null, 2));
 console.log('METRICS ' + JSON.stringify({ ...metrics, keystrokes: undefined }));
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -118,6 +118,10 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
 /// assert_eq!(err.violations()[0].path, "events.0.type");
 /// assert_eq!(err.violations()[0].reason.as_deref(), Some("unknown_variant"));
 ///
+/// // Broken JSON is `invalid_json` even after a data error earlier in the body.
+/// let err = errcat_axum::from_json_slice::<Batch>(b"{\"events\": [{\"type\": 7}").unwrap_err();
+/// assert_eq!(err.code(), "INVALID_JSON");
+///
 /// let err = errcat_axum::from_json_slice::<Batch>(b"{\"events\": [}").unwrap_err();
 /// assert_eq!(err.code(), "INVALID_JSON");
 /// assert_eq!(err.param("reason").unwrap().to_text(), "expected value at line 1 column 13");
@@ -126,7 +130,18 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => v,
-        Err(e) => return Err(json_error(e)),
+        Err(e) => {
+            // A body that is not JSON at all is `invalid_json`, even when
+            // the deserializer met a data error (an unknown field, a wrong
+            // type) before it reached the broken part.
+            if e.inner().classify() == serde_json::error::Category::Data
+                && let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+                && syntax.classify() != serde_json::error::Category::Data
+            {
+                return Err(standard("invalid_json").with_param("reason", syntax.to_string()));
+            }
+            return Err(json_error(e));
+        }
     };
     if let Err(e) = de.end() {
         return Err(standard("invalid_json").with_param("reason", e.to_string()));

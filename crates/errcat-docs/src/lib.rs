@@ -40,6 +40,7 @@ mod openapi;
 pub use export::export_json;
 pub use html::site;
 pub use markdown::{markdown, markdown_by_category};
+pub use md::escape_html_into;
 pub use openapi::openapi;
 
 use errcat_catalog::{Catalog, ErrorDef};

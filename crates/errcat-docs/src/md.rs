@@ -25,8 +25,9 @@ pub(crate) fn esc_text(s: &str) -> String {
     out
 }
 
-/// [`esc`] into a buffer.
-pub(crate) fn esc_into(out: &mut String, s: &str) {
+/// Appends `s` to `out`, HTML-escaped for text and for quoted attribute
+/// values; control characters other than tab and newline become U+FFFD.
+pub fn escape_html_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -34,10 +35,13 @@ pub(crate) fn esc_into(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\t' && c != '\n' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
 }
+
+pub(crate) use escape_html_into as esc_into;
 
 /// Whether a link target is safe to put in `href`: http(s), mailto,
 /// relative paths and fragments; never `javascript:`, `data:`, `vbscript:`

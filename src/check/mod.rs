@@ -1,0 +1,1040 @@
+//! `errcat check`: a conformance probe for a running API.
+//!
+//! Each probe sends one request a conformant API must refuse in a known
+//! way (an unknown route, a wrong method, broken JSON…) and checks the
+//! answer against the catalog: the status, the envelope and its code, the
+//! request id, the `Content-Type`, and that nothing internal leaks. The
+//! rules are in `docs/check.md`.
+
+mod http;
+mod openapi;
+mod verify;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use errcat_catalog::Catalog;
+use errcat_client::Parser;
+use reqwest::{Method, Url};
+use serde_json::{Value, json};
+
+use crate::{Outcome, UsageError, catalog_arg};
+use http::{Failure, Request, seconds};
+use openapi::{Operation, Scheme, Spec};
+use verify::{Expect, Reply};
+
+/// The most bytes read of any response body.
+const MAX_READ: usize = 1024 * 1024;
+/// The most JSON operations probed with bad bodies.
+const MAX_BODY_OPS: usize = 12;
+/// Concurrent requests of the burst.
+const BURST_WORKERS: usize = 16;
+
+/// Arguments of `errcat check`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The base URL of the API (plain http).
+    #[arg(value_name = "URL")]
+    url: String,
+    /// The catalog the API speaks [default: errors.toml, else the standard catalog].
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+    /// The API's OpenAPI 3.x spec (JSON): a file or an http URL. Without it,
+    /// only the base URL and an unknown route are probed.
+    #[arg(long, value_name = "SPEC")]
+    openapi: Option<String>,
+    /// An API key, sent in the header the spec names, so authenticated
+    /// probes reach validation.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "ERRCAT_CHECK_API_KEY",
+        hide_env_values = true
+    )]
+    api_key: Option<String>,
+    /// The header `--api-key` goes in [default: the spec's first `apiKey`
+    /// scheme in a header whose name contains "key", else its first, else
+    /// `X-API-Key`].
+    #[arg(long, value_name = "NAME")]
+    api_key_header: Option<String>,
+    /// A bearer token, sent as `Authorization: Bearer TOKEN`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ERRCAT_CHECK_BEARER",
+        hide_env_values = true
+    )]
+    bearer: Option<String>,
+    /// Also send a burst of concurrent requests to one cheap endpoint until a 429 arrives.
+    #[arg(long)]
+    burst: bool,
+    /// The most requests of the burst.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    burst_max: usize,
+    /// The API's body limit in bytes; the oversized probe sends one byte more.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
+    max_body: u64,
+    /// The time limit of each request.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// The time limit of the whole check.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    time_limit: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// How a probe ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Ok,
+    Fail,
+    Skip,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Fail => "FAIL",
+            Verdict::Skip => "skip",
+        }
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone)]
+struct Row {
+    probe: String,
+    method: String,
+    path: String,
+    status: Option<u16>,
+    code: Option<String>,
+    verdict: Verdict,
+    /// The violations (empty when ok).
+    reasons: Vec<String>,
+    /// What the probe sent or why it was skipped.
+    note: Option<String>,
+}
+
+impl Row {
+    fn skip(probe: &str, note: &str) -> Self {
+        Row {
+            probe: probe.to_owned(),
+            method: "-".to_owned(),
+            path: "-".to_owned(),
+            status: None,
+            code: None,
+            verdict: Verdict::Skip,
+            reasons: Vec::new(),
+            note: Some(note.to_owned()),
+        }
+    }
+}
+
+/// One planned probe.
+#[derive(Debug, Clone)]
+struct Probe {
+    name: String,
+    /// The path shown (relative to the base URL).
+    path: String,
+    request: Request,
+    expect: Expect,
+    note: Option<String>,
+    /// Send this many body bytes over a raw connection instead.
+    oversized: Option<u64>,
+}
+
+/// A planned probe, or a row saying why one is not sent.
+#[derive(Debug)]
+enum Step {
+    Probe(Probe),
+    Skip(Row),
+}
+
+/// What every probe task shares.
+struct Ctx {
+    client: reqwest::Client,
+    catalog: Catalog,
+    parser: Parser,
+    timeout: Duration,
+    deadline: tokio::time::Instant,
+    time_limit: Duration,
+}
+
+pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let base = base_url(&args.url)?;
+    let catalog = catalog_arg::load(args.catalog.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let rows = runtime.block_on(check(args, base.clone(), catalog))?;
+    let elapsed = started.elapsed();
+    // Do not wait for requests still hanging on a hostile server.
+    runtime.shutdown_background();
+    report(args, &base, &rows, elapsed, out)?;
+    Ok(if rows.iter().any(|r| r.verdict == Verdict::Fail) {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// Parses URL: plain http only (this build has no TLS).
+fn base_url(url: &str) -> anyhow::Result<Url> {
+    let parsed = Url::parse(url).map_err(|e| {
+        UsageError(format!(
+            "`{url}` is not a URL ({e}); pass the API's base URL, e.g. http://127.0.0.1:8080"
+        ))
+    })?;
+    match parsed.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(UsageError(format!(
+                "cannot check {url}: https is not supported, this errcat is built without TLS; \
+                 check the API over plain http (e.g. http://127.0.0.1:PORT) or through a local TLS-terminating proxy"
+            ))
+            .into());
+        }
+        other => {
+            return Err(UsageError(format!(
+                "cannot check {url}: unsupported scheme `{other}`; pass an http:// URL"
+            ))
+            .into());
+        }
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(UsageError(format!("`{url}` has no host")).into());
+    }
+    Ok(parsed)
+}
+
+/// The URL of `path` (from the spec, after its server prefix): joined to
+/// the base URL's path, unless the spec's paths already start with it
+/// (`http://host/api` and `/api/items`). An empty path is the base URL.
+fn join(base: &Url, prefix: &str, path: &str) -> Url {
+    if prefix.is_empty() && path.is_empty() {
+        return base.clone();
+    }
+    let mut url = base.clone();
+    let base_path = base.path().trim_end_matches('/');
+    let full = format!("{prefix}{path}");
+    let joined = if !base_path.is_empty()
+        && (full == base_path || full.starts_with(&format!("{base_path}/")))
+    {
+        full
+    } else {
+        let prefix = if base_path.ends_with(prefix) {
+            ""
+        } else {
+            prefix
+        };
+        format!("{base_path}{prefix}{path}")
+    };
+    url.set_path(if joined.is_empty() { "/" } else { &joined });
+    url.set_query(None);
+    url
+}
+
+async fn check(args: &Args, base: Url, catalog: Catalog) -> anyhow::Result<Vec<Row>> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(args.timeout)
+        .user_agent("errcat-check")
+        .build()?;
+    let parser = Parser::new(&catalog);
+    let ctx = Arc::new(Ctx {
+        client,
+        catalog,
+        parser,
+        timeout: args.timeout,
+        deadline: tokio::time::Instant::now() + args.time_limit,
+        time_limit: args.time_limit,
+    });
+    let (spec, spec_doc) = match &args.openapi {
+        Some(s) => {
+            let doc = load_spec(&ctx, s).await?;
+            let spec = openapi::parse(&doc)
+                .map_err(|e| UsageError(format!("cannot use the OpenAPI spec {s}: {e}")))?;
+            (Some(spec), doc)
+        }
+        None => (None, Value::Null),
+    };
+    let prefix = spec.as_ref().map_or("", |s| s.prefix.as_str()).to_owned();
+
+    // The base URL first: it tells whether the API is there at all.
+    let creds = Creds {
+        api_key: args.api_key.clone(),
+        api_key_header: args.api_key_header.clone().unwrap_or_else(|| {
+            let names = spec
+                .as_ref()
+                .map(|s| s.api_key_headers.as_slice())
+                .unwrap_or_default();
+            names
+                .iter()
+                .find(|n| n.to_ascii_lowercase().contains("key"))
+                .or(names.first())
+                .cloned()
+                .unwrap_or_else(|| "X-API-Key".to_owned())
+        }),
+        bearer: args.bearer.clone(),
+    };
+    let mut base_probe = probe("base", Method::GET, &base, "", "", Expect::default(), None);
+    base_probe.request.headers = creds.all();
+    let (base_row, base_reply) = match run_probe(&ctx, &base_probe).await {
+        Err(f) if f.connect => {
+            return Err(UsageError(format!(
+                "cannot reach {base}: {} (is the API running?)",
+                f.reason
+            ))
+            .into());
+        }
+        r => finish(&ctx, &base_probe, r),
+    };
+
+    let mut planned: Vec<Step> = Vec::new();
+    let mut rows = vec![base_row];
+    let unknown = format!("/errcat-check-{:016x}", random());
+    planned.push(Step::Probe(probe(
+        "unknown-route",
+        Method::GET,
+        &base,
+        &prefix,
+        &unknown,
+        Expect::new(&[404], &["NOT_FOUND"]),
+        None,
+    )));
+    match &spec {
+        Some(spec) => plan_spec(args, &base, spec, &spec_doc, &creds, &mut planned),
+        None => {
+            match base_reply {
+                Some(status) if status < 300 => {
+                    let mut p = probe(
+                        "wrong-method",
+                        Method::DELETE,
+                        &base,
+                        "",
+                        "",
+                        Expect::new(&[405], &["VALIDATION"]),
+                        Some("DELETE on the base URL, which answered GET".to_owned()),
+                    );
+                    p.request.headers = creds.all();
+                    planned.push(Step::Probe(p));
+                }
+                _ => planned.push(Step::Skip(Row::skip(
+                    "wrong-method",
+                    "the base URL did not answer GET with 2xx; pass --openapi to name a route",
+                ))),
+            }
+            for name in ["malformed-json", "wrong-type", "credentials", "oversized"] {
+                planned.push(Step::Skip(Row::skip(name, "needs --openapi")));
+            }
+        }
+    }
+
+    let handles: Vec<_> = planned
+        .into_iter()
+        .map(|step| match step {
+            Step::Probe(p) => {
+                let ctx = ctx.clone();
+                Ok(tokio::spawn(async move {
+                    let r = run_probe(&ctx, &p).await;
+                    finish(&ctx, &p, r).0
+                }))
+            }
+            Step::Skip(row) => Err(Box::new(row)),
+        })
+        .collect();
+    for h in handles {
+        rows.push(match h {
+            Ok(h) => h.await.unwrap_or_else(|e| internal_row(&e)),
+            Err(row) => *row,
+        });
+    }
+
+    if args.burst {
+        let target = burst_target(&base, spec.as_ref(), &creds);
+        rows.push(burst(&ctx, target, args.burst_max).await);
+    }
+    Ok(rows)
+}
+
+fn internal_row(e: &tokio::task::JoinError) -> Row {
+    Row {
+        probe: "internal".to_owned(),
+        method: "-".to_owned(),
+        path: "-".to_owned(),
+        status: None,
+        code: None,
+        verdict: Verdict::Fail,
+        reasons: vec![format!("errcat check failed internally: {e}")],
+        note: None,
+    }
+}
+
+/// A random number for the unknown route, without a dependency.
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// The credentials given on the command line.
+struct Creds {
+    api_key: Option<String>,
+    /// The header the API key goes in.
+    api_key_header: String,
+    bearer: Option<String>,
+}
+
+impl Creds {
+    /// Every credential given, for routes whose security is unknown.
+    fn all(&self) -> Vec<(String, String)> {
+        let mut h = Vec::new();
+        if let Some(k) = &self.api_key {
+            h.push((self.api_key_header.clone(), k.clone()));
+        }
+        if let Some(t) = &self.bearer {
+            h.push(("Authorization".to_owned(), format!("Bearer {t}")));
+        }
+        h
+    }
+
+    /// Headers for one scheme, if its credential was given.
+    fn for_scheme(&self, s: &Scheme) -> Option<(String, String)> {
+        match s {
+            Scheme::ApiKeyHeader(name) if name.eq_ignore_ascii_case(&self.api_key_header) => {
+                self.api_key.clone().map(|k| (name.clone(), k))
+            }
+            Scheme::ApiKeyHeader(_) => None,
+            Scheme::Bearer => self
+                .bearer
+                .clone()
+                .map(|t| ("Authorization".to_owned(), format!("Bearer {t}"))),
+            Scheme::Unsupported(_) => None,
+        }
+    }
+
+    /// Headers that satisfy one of the operation's alternatives.
+    fn for_op(&self, op: &Operation) -> Option<Vec<(String, String)>> {
+        if op.security.is_empty() {
+            return Some(Vec::new());
+        }
+        op.security
+            .iter()
+            .find_map(|alt| alt.iter().map(|s| self.for_scheme(s)).collect())
+    }
+}
+
+fn probe(
+    name: &str,
+    method: Method,
+    base: &Url,
+    prefix: &str,
+    path: &str,
+    expect: Expect,
+    note: Option<String>,
+) -> Probe {
+    let url = join(base, prefix, path);
+    Probe {
+        name: name.to_owned(),
+        path: url.path().to_owned(),
+        request: Request {
+            method,
+            url,
+            headers: Vec::new(),
+            body: None,
+        },
+        expect,
+        note,
+        oversized: None,
+    }
+}
+
+/// Authenticates `p` for `op` when possible; else also accepts an AUTH
+/// refusal, and says so.
+fn authenticate(p: &mut Probe, op: &Operation, creds: &Creds) {
+    match creds.for_op(op) {
+        Some(headers) => p.request.headers.extend(headers),
+        None => {
+            p.expect = p.expect.clone().or_auth();
+            let wanted: Vec<String> = op
+                .security
+                .iter()
+                .flatten()
+                .map(|s| match s {
+                    Scheme::ApiKeyHeader(h) if h.eq_ignore_ascii_case(&creds.api_key_header) => {
+                        "--api-key".to_owned()
+                    }
+                    Scheme::ApiKeyHeader(h) => format!("--api-key-header {h} --api-key …"),
+                    Scheme::Bearer => "--bearer".to_owned(),
+                    Scheme::Unsupported(s) => s.clone(),
+                })
+                .collect();
+            let note = format!(
+                "no credentials for this route, 401/403 accepted (pass {})",
+                wanted.join(" or ")
+            );
+            p.note = Some(match p.note.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
+    }
+}
+
+fn method(m: &str) -> Method {
+    Method::from_bytes(m.as_bytes()).unwrap_or(Method::GET)
+}
+
+fn json_request(p: &mut Probe, body: Vec<u8>) {
+    p.request
+        .headers
+        .push(("Content-Type".to_owned(), "application/json".to_owned()));
+    p.request.body = Some(body);
+}
+
+fn plan_spec(
+    args: &Args,
+    base: &Url,
+    spec: &Spec,
+    doc: &Value,
+    creds: &Creds,
+    planned: &mut Vec<Step>,
+) {
+    let prefix = spec.prefix.as_str();
+    // Wrong method: a route without parameters if there is one.
+    let mut paths: Vec<&Operation> = spec.ops.iter().collect();
+    paths.sort_by_key(|o| o.has_params());
+    let wrong = paths.iter().find_map(|op| {
+        ["PATCH", "DELETE", "PUT", "POST", "GET"]
+            .into_iter()
+            .find(|m| !op.path_methods.iter().any(|pm| pm == m))
+            .map(|m| (*op, m))
+    });
+    match wrong {
+        Some((op, m)) => {
+            let mut p = probe(
+                "wrong-method",
+                method(m),
+                base,
+                prefix,
+                &op.path,
+                Expect::new(&[405], &["VALIDATION"]),
+                Some(format!(
+                    "{} declares {}",
+                    op.template,
+                    op.path_methods.join(", ")
+                )),
+            );
+            authenticate(&mut p, op, creds);
+            planned.push(Step::Probe(p));
+        }
+        None => planned.push(Step::Skip(Row::skip(
+            "wrong-method",
+            "every path of the spec takes every method",
+        ))),
+    }
+
+    // Bad bodies on JSON operations.
+    let json_ops: Vec<&Operation> = spec.ops.iter().filter(|o| o.body.is_some()).collect();
+    if json_ops.is_empty() {
+        for name in ["malformed-json", "wrong-type", "oversized"] {
+            planned.push(Step::Skip(Row::skip(
+                name,
+                "no operation of the spec takes an application/json body",
+            )));
+        }
+    }
+    for op in json_ops.iter().take(MAX_BODY_OPS) {
+        let m = method(&op.method);
+        let mut p = probe(
+            "malformed-json",
+            m.clone(),
+            base,
+            prefix,
+            &op.path,
+            Expect::new(&[400, 422], &["VALIDATION"]),
+            Some("body `{\"errcat\": \"check\",` (cut short)".to_owned()),
+        );
+        json_request(&mut p, br#"{"errcat": "check","#.to_vec());
+        authenticate(&mut p, op, creds);
+        planned.push(Step::Probe(p));
+
+        let schema = op.body.as_ref().unwrap_or(&Value::Null);
+        let (body, what) = openapi::wrong_body(doc, schema);
+        let mut p = probe(
+            "wrong-type",
+            m,
+            base,
+            prefix,
+            &op.path,
+            Expect::new(&[400, 422], &["VALIDATION"]),
+            Some(what),
+        );
+        json_request(&mut p, body.to_string().into_bytes());
+        authenticate(&mut p, op, creds);
+        planned.push(Step::Probe(p));
+    }
+    if json_ops.len() > MAX_BODY_OPS {
+        planned.push(Step::Skip(Row::skip(
+            "malformed-json",
+            &format!(
+                "{} more JSON operations not probed (at most {MAX_BODY_OPS})",
+                json_ops.len() - MAX_BODY_OPS
+            ),
+        )));
+    }
+    if let Some(op) = json_ops.first() {
+        let size = args.max_body.saturating_add(1);
+        let mut p = probe(
+            "oversized",
+            method(&op.method),
+            base,
+            prefix,
+            &op.path,
+            Expect::new(&[413], &["VALIDATION"]),
+            Some(format!(
+                "{size}-byte body (--max-body {} + 1)",
+                args.max_body
+            )),
+        );
+        authenticate(&mut p, op, creds);
+        p.oversized = Some(size);
+        planned.push(Step::Probe(p));
+    }
+
+    plan_credentials(base, spec, doc, planned);
+}
+
+/// Missing and invalid credentials on secured operations.
+fn plan_credentials(base: &Url, spec: &Spec, doc: &Value, planned: &mut Vec<Step>) {
+    let prefix = spec.prefix.as_str();
+    // Safe methods first; a body operation gets a wrongly typed body, so
+    // an API that forgot its auth still creates nothing.
+    let rank = |o: &Operation| match o.method.as_str() {
+        "GET" | "HEAD" => 0,
+        _ if o.body.is_some() => 1,
+        "DELETE" => 3,
+        _ => 2,
+    };
+    let mut secured: Vec<&Operation> = spec.ops.iter().filter(|o| !o.security.is_empty()).collect();
+    secured.sort_by_key(|o| (rank(o), o.has_params()));
+    let Some(first) = secured.first() else {
+        planned.push(Step::Skip(Row::skip(
+            "credentials",
+            "no operation of the spec has `security`",
+        )));
+        return;
+    };
+    let body_of = |p: &mut Probe, op: &Operation| {
+        if let Some(schema) = &op.body {
+            let (body, _) = openapi::wrong_body(doc, schema);
+            json_request(p, body.to_string().into_bytes());
+        }
+    };
+    let mut p = probe(
+        "missing-credentials",
+        method(&first.method),
+        base,
+        prefix,
+        &first.path,
+        Expect::new(&[401, 403], &["AUTH"]),
+        Some("no credentials".to_owned()),
+    );
+    body_of(&mut p, first);
+    planned.push(Step::Probe(p));
+
+    let mut seen: Vec<Scheme> = Vec::new();
+    for op in &secured {
+        for s in op.security.iter().flatten() {
+            if seen.contains(s) {
+                continue;
+            }
+            seen.push(s.clone());
+            let (header, note) = match s {
+                Scheme::ApiKeyHeader(h) => (
+                    (h.clone(), "errcat-check-invalid-key".to_owned()),
+                    format!("{h}: errcat-check-invalid-key"),
+                ),
+                Scheme::Bearer => (
+                    (
+                        "Authorization".to_owned(),
+                        "Bearer errcat.check.invalid".to_owned(),
+                    ),
+                    "Authorization: Bearer errcat.check.invalid".to_owned(),
+                ),
+                Scheme::Unsupported(label) => {
+                    planned.push(Step::Skip(Row::skip(
+                        "invalid-credentials",
+                        &format!(
+                            "scheme {label} is not probed (only apiKey in a header and bearer)"
+                        ),
+                    )));
+                    continue;
+                }
+            };
+            let mut p = probe(
+                &format!("invalid-credentials ({})", s.label()),
+                method(&op.method),
+                base,
+                prefix,
+                &op.path,
+                Expect::new(&[401, 403], &["AUTH"]),
+                Some(note),
+            );
+            p.request.headers.push(header);
+            body_of(&mut p, op);
+            planned.push(Step::Probe(p));
+        }
+    }
+}
+
+/// The cheapest endpoint: a GET without parameters from the spec, else the base URL.
+fn burst_target(base: &Url, spec: Option<&Spec>, creds: &Creds) -> Probe {
+    let op = spec.and_then(|s| {
+        s.ops
+            .iter()
+            .filter(|o| o.method == "GET" && !o.has_params())
+            .find(|o| creds.for_op(o).is_some())
+            .map(|o| (o, s.prefix.as_str()))
+    });
+    let mut p = match op {
+        Some((op, prefix)) => {
+            let mut p = probe(
+                "burst",
+                Method::GET,
+                base,
+                prefix,
+                &op.path,
+                Expect::default(),
+                None,
+            );
+            p.request.headers = creds.for_op(op).unwrap_or_default();
+            p
+        }
+        None => {
+            let mut p = probe("burst", Method::GET, base, "", "", Expect::default(), None);
+            p.request.headers = creds.all();
+            p
+        }
+    };
+    p.expect = Expect::new(&[429], &["RATE_LIMIT"]);
+    p
+}
+
+async fn load_spec(ctx: &Ctx, spec: &str) -> anyhow::Result<Value> {
+    const MAX_SPEC: usize = 16 * 1024 * 1024;
+    let text = if spec.starts_with("http://") || spec.starts_with("https://") {
+        let url = base_url(spec)?;
+        let req = Request {
+            method: Method::GET,
+            url,
+            headers: vec![("Accept".to_owned(), "application/json".to_owned())],
+            body: None,
+        };
+        let r = http::send(
+            &ctx.client,
+            &req,
+            ctx.timeout.max(Duration::from_secs(5)).min(ctx.time_limit),
+            MAX_SPEC,
+        )
+        .await
+        .map_err(|f| {
+            UsageError(format!(
+                "cannot fetch the OpenAPI spec {spec}: {}",
+                f.reason
+            ))
+        })?;
+        if r.status != 200 {
+            return Err(UsageError(format!(
+                "cannot fetch the OpenAPI spec {spec}: status {}",
+                r.status
+            ))
+            .into());
+        }
+        r.body
+    } else {
+        std::fs::read(spec)
+            .map_err(|e| UsageError(format!("cannot read the OpenAPI spec {spec}: {e}")))?
+    };
+    serde_json::from_slice(&text).map_err(|e| {
+        UsageError(format!(
+            "the OpenAPI spec {spec} is not JSON ({e}); YAML is not supported, convert it to JSON"
+        ))
+        .into()
+    })
+}
+
+/// Sends one probe within the time limit.
+async fn run_probe(ctx: &Ctx, p: &Probe) -> Result<Reply, Failure> {
+    let send = async {
+        match p.oversized {
+            Some(size) => http::send_oversized(&p.request, size, ctx.timeout, MAX_READ).await,
+            None => http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await,
+        }
+    };
+    match tokio::time::timeout_at(ctx.deadline, send).await {
+        Ok(r) => r,
+        Err(_) => Err(Failure {
+            reason: format!(
+                "not finished: the time limit of {} was reached",
+                seconds(ctx.time_limit)
+            ),
+            connect: false,
+        }),
+    }
+}
+
+/// The row of a probe, and the status it got.
+fn finish(ctx: &Ctx, p: &Probe, r: Result<Reply, Failure>) -> (Row, Option<u16>) {
+    let mut row = Row {
+        probe: p.name.clone(),
+        method: p.request.method.to_string(),
+        path: p.path.clone(),
+        status: None,
+        code: None,
+        verdict: Verdict::Ok,
+        reasons: Vec::new(),
+        note: p.note.clone(),
+    };
+    match r {
+        Ok(reply) => {
+            let (code, reasons) =
+                verify::verify(&ctx.catalog, &ctx.parser, MAX_READ, &p.expect, &reply);
+            row.status = Some(reply.status);
+            row.code = code;
+            row.reasons = reasons;
+        }
+        Err(f) => row.reasons.push(f.reason),
+    }
+    if !row.reasons.is_empty() {
+        row.verdict = Verdict::Fail;
+    }
+    let status = row.status;
+    (row, status)
+}
+
+/// Many concurrent requests to one endpoint until a 429 arrives.
+async fn burst(ctx: &Arc<Ctx>, p: Probe, max: usize) -> Row {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let limited: Arc<Mutex<Option<Result<Reply, Failure>>>> = Arc::new(Mutex::new(None));
+    let failures = Arc::new(Mutex::new((0usize, None::<String>)));
+    let p = Arc::new(p);
+    let workers: Vec<_> = (0..BURST_WORKERS)
+        .map(|_| {
+            let (ctx, p, sent, stop) = (ctx.clone(), p.clone(), sent.clone(), stop.clone());
+            let (limited, failures) = (limited.clone(), failures.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) && sent.fetch_add(1, Ordering::SeqCst) < max {
+                    match http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
+                        Ok(r) if r.status == 429 => {
+                            stop.store(true, Ordering::SeqCst);
+                            if let Ok(mut l) = limited.lock() {
+                                l.get_or_insert(Ok(r));
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(f) => {
+                            if let Ok(mut fl) = failures.lock() {
+                                fl.0 += 1;
+                                fl.1.get_or_insert(f.reason);
+                                // A server that fails every request will not say 429.
+                                if fl.0 >= 8 {
+                                    stop.store(true, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let all = async {
+        for w in workers {
+            let _ = w.await;
+        }
+    };
+    let timed_out = tokio::time::timeout_at(ctx.deadline, all).await.is_err();
+    stop.store(true, Ordering::SeqCst);
+    let count = sent.load(Ordering::SeqCst).min(max);
+    let found = limited.lock().ok().and_then(|mut l| l.take());
+    let (failed, first_failure) = failures
+        .lock()
+        .map(|f| (f.0, f.1.clone()))
+        .unwrap_or_default();
+    let mut p = (*p).clone();
+    p.note = Some(format!("{count} requests, {BURST_WORKERS} at a time"));
+    match found {
+        Some(r) => finish(ctx, &p, r).0,
+        None => {
+            let mut why = format!("no 429 after {count} requests");
+            if timed_out {
+                why.push_str(&format!(
+                    " (the time limit of {} was reached)",
+                    seconds(ctx.time_limit)
+                ));
+            } else if count >= max {
+                why.push_str(" (--burst-max)");
+            }
+            if let Some(f) = first_failure {
+                why.push_str(&format!("; {failed} failed: {f}"));
+            }
+            finish(
+                ctx,
+                &p,
+                Err(Failure {
+                    reason: why,
+                    connect: false,
+                }),
+            )
+            .0
+        }
+    }
+}
+
+fn report(
+    args: &Args,
+    base: &Url,
+    rows: &[Row],
+    elapsed: Duration,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
+    let (ok, failed, skipped) = (
+        count(Verdict::Ok),
+        count(Verdict::Fail),
+        count(Verdict::Skip),
+    );
+    let secs = elapsed.as_secs_f64();
+    if args.format == OutputFormat::Json {
+        let probes: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "probe": r.probe,
+                    "method": r.method,
+                    "path": r.path,
+                    "status": r.status,
+                    "code": r.code,
+                    "verdict": match r.verdict { Verdict::Ok => "ok", Verdict::Fail => "fail", Verdict::Skip => "skip" },
+                    "reasons": r.reasons,
+                    "note": r.note,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "url": base.as_str(),
+            "passed": failed == 0,
+            "summary": {"probes": rows.len(), "ok": ok, "failed": failed, "skipped": skipped, "seconds": (secs * 1000.0).round() / 1000.0},
+            "probes": probes,
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            let reason = if r.reasons.is_empty() {
+                r.note.clone().unwrap_or_default()
+            } else {
+                r.reasons.join("; ")
+            };
+            [
+                r.probe.clone(),
+                r.method.clone(),
+                r.path.clone(),
+                r.status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                r.code.clone().unwrap_or_else(|| "-".to_owned()),
+                r.verdict.as_str().to_owned(),
+                reason,
+            ]
+        })
+        .collect();
+    let header = [
+        "PROBE", "METHOD", "PATH", "STATUS", "CODE", "VERDICT", "REASON",
+    ]
+    .map(str::to_owned);
+    let mut widths = [0usize; 6];
+    for row in std::iter::once(&header).chain(&cells) {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&cells) {
+        let mut line = String::new();
+        for (w, c) in widths.iter().zip(row) {
+            line.push_str(&format!("{c:<w$}  "));
+        }
+        line.push_str(&row[6]);
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    writeln!(
+        out,
+        "\n{} probes of {base}: {ok} ok, {failed} failed, {skipped} skipped in {secs:.2} s",
+        rows.len()
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_base_prefix_and_path() {
+        let base = Url::parse("http://h:1/api/").unwrap();
+        assert_eq!(join(&base, "", "/items").as_str(), "http://h:1/api/items");
+        assert_eq!(
+            join(&base, "/api", "/items").as_str(),
+            "http://h:1/api/items"
+        );
+        assert_eq!(
+            join(&base, "/v1", "/items").as_str(),
+            "http://h:1/api/v1/items"
+        );
+        assert_eq!(
+            join(&base, "", "/api/items").as_str(),
+            "http://h:1/api/items"
+        );
+        assert_eq!(join(&base, "", "").as_str(), "http://h:1/api/");
+        let root = Url::parse("http://h:1").unwrap();
+        assert_eq!(join(&root, "", "").as_str(), "http://h:1/");
+        assert_eq!(join(&root, "/v1", "/items").as_str(), "http://h:1/v1/items");
+    }
+
+    #[test]
+    fn refuses_https_and_other_schemes() {
+        let e = base_url("https://api.example.com").unwrap_err().to_string();
+        assert!(
+            e.contains("https is not supported") && e.contains("without TLS"),
+            "{e}"
+        );
+        assert!(
+            base_url("ftp://x")
+                .unwrap_err()
+                .to_string()
+                .contains("`ftp`")
+        );
+        assert!(base_url("nope").is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! The verdict rules: what every response of a probe must be.
+
+use axum::http::HeaderMap;
+use errcat_catalog::Catalog;
+use errcat_client::{Format, Parser};
+
+/// The seven standard categories.
+const STANDARD_CATEGORIES: [&str; 7] = [
+    "VALIDATION",
+    "AUTH",
+    "NOT_FOUND",
+    "CONFLICT",
+    "RATE_LIMIT",
+    "EXTERNAL_SERVICE",
+    "INTERNAL",
+];
+
+/// What a probe expects.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Expect {
+    /// Accepted statuses; empty: any status below 500.
+    pub(super) statuses: Vec<u16>,
+    /// Accepted categories of the code (for error statuses).
+    pub(super) categories: Vec<&'static str>,
+}
+
+impl Expect {
+    pub(super) fn new(statuses: &[u16], categories: &[&'static str]) -> Self {
+        Expect {
+            statuses: statuses.to_vec(),
+            categories: categories.to_vec(),
+        }
+    }
+
+    /// Also accepts 401/403 with an `AUTH` code.
+    pub(super) fn or_auth(mut self) -> Self {
+        self.statuses.extend([401, 403]);
+        self.categories.push("AUTH");
+        self
+    }
+}
+
+/// A response, read up to the body limit.
+#[derive(Debug)]
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Vec<u8>,
+    /// The body was longer than the limit; reading stopped.
+    pub(super) truncated: bool,
+}
+
+/// Checks a response; returns the code it carries and the violations.
+pub(super) fn verify(
+    catalog: &Catalog,
+    parser: &Parser,
+    max_read: usize,
+    expect: &Expect,
+    r: &Reply,
+) -> (Option<String>, Vec<String>) {
+    let mut v = Vec::new();
+    let status = r.status;
+    if expect.statuses.is_empty() {
+        if status >= 500 {
+            v.push(format!("expected a status below 500, got {status}"));
+        }
+    } else if !expect.statuses.contains(&status) {
+        let list: Vec<String> = expect.statuses.iter().map(u16::to_string).collect();
+        if status == 429 {
+            v.push(format!(
+                "expected {}, got 429: rate limited (re-run after Retry-After, or check --burst separately)",
+                list.join("/")
+            ));
+        } else {
+            v.push(format!("expected {}, got {status}", list.join("/")));
+        }
+    }
+    let header = |name: &str| {
+        r.headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+    };
+    if status == 405 && header("allow").is_none() {
+        v.push("405 without an Allow header".to_owned());
+    }
+    if status == 429 && header("retry-after").is_none() {
+        v.push("429 without a Retry-After header".to_owned());
+    }
+    let request_id = header("x-request-id");
+    if request_id.is_none() {
+        v.push("no X-Request-Id header".to_owned());
+    }
+    let mut code = None;
+    if r.truncated {
+        v.push(format!(
+            "body larger than {max_read} bytes, stopped reading"
+        ));
+    } else if status >= 400 {
+        code = envelope(catalog, parser, expect, r, request_id, &mut v);
+    }
+    leaks(r, &mut v);
+    (code, v)
+}
+
+/// The envelope rules for an error response.
+fn envelope(
+    catalog: &Catalog,
+    parser: &Parser,
+    expect: &Expect,
+    r: &Reply,
+    request_id: Option<&str>,
+    v: &mut Vec<String>,
+) -> Option<String> {
+    let status = r.status;
+    let e = parser.parse_body(status, &r.body);
+    let (name, media, carries_id) = match e.format {
+        Format::Problem => ("problem", "application/problem+json", true),
+        Format::Google => ("google", "application/json", true),
+        Format::Custom(i) => match catalog.envelopes.get(i) {
+            Some(env) => (
+                env.name.as_str(),
+                env.media_type.as_str(),
+                env.body.to_string().contains("$request_id"),
+            ),
+            None => ("custom", "application/json", false),
+        },
+        Format::Empty => {
+            v.push("empty body, not a catalog envelope".to_owned());
+            return None;
+        }
+        Format::Text => {
+            v.push("plain-text body, not a catalog envelope".to_owned());
+            return None;
+        }
+        _ => {
+            v.push("body is not a catalog envelope".to_owned());
+            return None;
+        }
+    };
+    let content_type = r
+        .headers
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != media.to_ascii_lowercase() {
+        if content_type.is_empty() {
+            v.push(format!("no Content-Type; the {name} envelope is `{media}`"));
+        } else {
+            v.push(format!(
+                "Content-Type is `{content_type}`; the {name} envelope is `{media}`"
+            ));
+        }
+    }
+    match (&e.request_id, request_id) {
+        (Some(body), Some(head)) if body != head => v.push(format!(
+            "request id in the body (`{body}`) differs from X-Request-Id (`{head}`)"
+        )),
+        (None, _) if carries_id => v.push("no request id in the body".to_owned()),
+        _ => {}
+    }
+    let Some(code) = e.code.clone() else {
+        v.push(format!("{name} envelope without a code"));
+        return None;
+    };
+    let Some(def) = catalog.get(&code) else {
+        v.push(format!("code `{code}` is not in the catalog"));
+        return Some(code);
+    };
+    match def.status {
+        Some(s) if s == status => {}
+        Some(s) => v.push(format!(
+            "`{code}` has status {s} in the catalog, the response {status}"
+        )),
+        None => v.push(format!("`{code}` has no status in the catalog")),
+    }
+    if !expect.categories.is_empty() && !category_fits(catalog, &def.category, status, expect) {
+        v.push(format!(
+            "`{code}` is in category {}, expected {}",
+            def.category,
+            expect.categories.join(" or ")
+        ));
+    }
+    Some(code)
+}
+
+/// The category is an expected one, or a custom category whose statuses
+/// include the response's.
+fn category_fits(catalog: &Catalog, category: &str, status: u16, expect: &Expect) -> bool {
+    if expect.categories.contains(&category) {
+        return true;
+    }
+    if STANDARD_CATEGORIES.contains(&category) {
+        return false;
+    }
+    catalog.category(category).is_some_and(|c| {
+        c.statuses.is_empty() || c.statuses.iter().any(|range| range.contains(status))
+    })
+}
+
+/// Signs of internals: stack traces, SQL, file paths.
+fn leaks(r: &Reply, v: &mut Vec<String>) {
+    let body = String::from_utf8_lossy(&r.body);
+    if let Some(what) = leak(&body) {
+        v.push(format!("leaks internals: {what} in the body"));
+    }
+    for (name, value) in &r.headers {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        if let Some(what) = leak(&text) {
+            v.push(format!("leaks internals: {what} in the {name} header"));
+        }
+    }
+}
+
+/// The first sign of internals in `text`, described.
+pub(super) fn leak(text: &str) -> Option<String> {
+    const PLAIN: [(&str, &str); 13] = [
+        ("panicked at", "a Rust panic"),
+        ("stack backtrace:", "a Rust backtrace"),
+        ("Traceback (most recent call last)", "a Python traceback"),
+        ("java.lang.", "a Java exception"),
+        ("Exception in thread", "a Java exception"),
+        ("syntax error at or near", "an SQL error"),
+        ("SQLSTATE", "an SQL error"),
+        ("INSERT INTO ", "SQL"),
+        (".py\", line", "a Python file path"),
+        ("node_modules/", "a Node.js file path"),
+        ("/home/", "a file path"),
+        ("/usr/src/", "a file path"),
+        ("C:\\", "a Windows file path"),
+    ];
+    for (needle, what) in PLAIN {
+        if text.contains(needle) {
+            return Some(format!("{what} (`{}`)", needle.trim()));
+        }
+    }
+    if let Some(i) = text.find("SELECT ")
+        && text[i..].contains(" FROM ")
+    {
+        return Some("SQL (`SELECT … FROM`)".to_owned());
+    }
+    for ext in [".rs:", ".go:", ".js:", ".ts:", ".java:", ".rb:", ".php:"] {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(ext) {
+            let at = from + i;
+            let after = &text[at + ext.len()..];
+            let before = &text[..at];
+            let named = before
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if named && after.starts_with(|c: char| c.is_ascii_digit()) {
+                return Some(format!("a source location (`{ext}N`)"));
+            }
+            from = at + ext.len();
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leak;
+
+    #[test]
+    fn finds_leaks_and_not_ordinary_text() {
+        for (text, found) in [
+            (
+                "thread 'main' panicked at src/db.rs:12:5",
+                "a Rust panic (`panicked at`)",
+            ),
+            ("at src/db.rs:12", "a source location (`.rs:N`)"),
+            (
+                "ERROR: syntax error at or near \"FROM\"",
+                "an SQL error (`syntax error at or near`)",
+            ),
+            ("SELECT id FROM users", "SQL (`SELECT … FROM`)"),
+            (
+                "File \"/app/x.py\", line 3",
+                "a Python file path (`.py\", line`)",
+            ),
+            ("C:\\app\\x.cs", "a Windows file path (`C:\\`)"),
+            ("/usr/src/app/main.go:1", "a file path (`/usr/src/`)"),
+        ] {
+            assert_eq!(leak(text).as_deref(), Some(found), "{text}");
+        }
+        for text in [
+            "Template tpl_1 not found",
+            "Select a plan from the list",
+            "https://docs.example.com/errors#NOT_FOUND",
+            "Expected a request with Content-Type application/json",
+            "invalid JSON at line 1 column 12",
+        ] {
+            assert_eq!(leak(text), None, "{text}");
+        }
+    }
+}

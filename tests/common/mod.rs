@@ -1,0 +1,5 @@
+//! Helpers shared by the black-box tests of the `errcat` binary.
+
+#![allow(dead_code, unreachable_pub)]
+
+pub mod browser;

@@ -1,0 +1,364 @@
+//! `errcat demo`, black-box: the binary starts the reference API with its
+//! SQLite error log, docs and console; an error a request gets is found
+//! again from its id; `errcat check` finds nothing wrong with it.
+
+#![cfg(feature = "demo")]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `errcat demo`, killed on drop.
+struct Demo {
+    child: Child,
+    addr: String,
+    banner: Vec<String>,
+    ready: Duration,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &Path) -> Demo {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(["demo", "--addr", "127.0.0.1:0", "--store"])
+        .arg(format!("sqlite://{}", db.display()))
+        .current_dir(root())
+        .env_remove("ERRCAT_STORE")
+        .env_remove("ERRCAT_CONSOLE_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    let addr = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first line: {first}"))
+        .to_owned();
+    // Ready: the first request answered.
+    loop {
+        if get(&addr, "/api/health", &[]).0 == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never ready");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ready = started.elapsed();
+    let mut banner = vec![first];
+    // The banner ends with the line about the console.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout so that the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Demo {
+        child,
+        addr,
+        banner,
+        ready,
+    }
+}
+
+/// A request over a plain TCP connection: (status, headers, body).
+fn request(addr: &str, raw: &str, body: &[u8]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+    let mut raw = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("\r\n");
+    match TcpStream::connect(addr) {
+        Ok(_) => request(addr, &raw, b""),
+        Err(_) => (0, String::new(), String::new()),
+    }
+}
+
+fn post_json(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("\r\n");
+    request(addr, &raw, body.as_bytes())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Polls `f` until it is true (the error log writes in the background).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn demo_serves_logs_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut demo = start(&db);
+    eprintln!("errcat demo ready in {} ms", demo.ready.as_millis());
+    let banner = demo.banner.join("\n");
+    for needle in [
+        "/errors",
+        "/console",
+        "/api/openapi.json",
+        errcat_reference_api::DEMO_API_KEY,
+        "curl -i",
+        "sqlite://",
+    ] {
+        assert!(banner.contains(needle), "banner lacks {needle}:\n{banner}");
+    }
+    assert_eq!(banner.matches("curl -i").count(), 3, "{banner}");
+
+    // The three curl lines of the banner produce errors.
+    let addr = demo.addr.clone();
+    let (status, head, body) = post_json(
+        &addr,
+        "/api/events",
+        &[("X-API-Key", errcat_reference_api::DEMO_API_KEY)],
+        r#"{"events": [{"type": "teleport", "user_id": "u1", "timestamp": 1}]}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    let v = json(&body);
+    assert_eq!(v["code"], "VALIDATION_ERROR");
+    assert_eq!(v["errors"][0]["path"], "events.0.type");
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("application/problem+json")
+    );
+    let error_id = v["error_id"].as_str().unwrap().to_owned();
+    let request_id = header(&head, "x-request-id").unwrap().to_owned();
+    assert_eq!(v["request_id"], request_id.as_str());
+
+    let (status, _, body) = post_json(
+        &addr,
+        "/api/auth/login",
+        &[],
+        r#"{"email": "bob@acme.test", "password": "#,
+    );
+    assert_eq!(
+        (status, json(&body)["code"].as_str()),
+        (400, Some("INVALID_JSON"))
+    );
+    let (status, _, body) = get(&addr, "/api/debug/panic", &[]);
+    let panic = json(&body);
+    assert_eq!(
+        (status, panic["code"].as_str()),
+        (500, Some("INTERNAL_ERROR"))
+    );
+    assert!(!body.contains("index out of bounds"), "{body}");
+    let panic_id = panic["error_id"].as_str().unwrap().to_owned();
+
+    // The docs and the console are served next to the API.
+    let (status, _, body) = get(&addr, "/errors", &[]);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"id="OBJECT_LOCKED""#));
+
+    // The error log has the errors, found again from either id.
+    eventually("the validation error is in the log", || {
+        get(&addr, &format!("/console/lookup?id={error_id}"), &[]).0 == 200
+    });
+    let (_, _, page) = get(&addr, &format!("/console/lookup?id={error_id}"), &[]);
+    assert!(page.contains("VALIDATION_ERROR"), "{page}");
+    assert!(page.contains("/api/events"), "{page}");
+    let (status, _, page) = get(&addr, &format!("/console/lookup?id={request_id}"), &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains(&error_id), "{page}");
+    eventually("the panic is in the log", || {
+        get(&addr, &format!("/console/lookup?id={panic_id}"), &[]).0 == 200
+    });
+    let (_, _, page) = get(&addr, &format!("/console/lookup?id={panic_id}"), &[]);
+    assert!(
+        page.contains("index out of bounds"),
+        "the panic message is for support: {page}"
+    );
+
+    // The same log, through the CLI.
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(["lookup", &error_id, "--format", "json", "--store"])
+        .arg(format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = json(&String::from_utf8_lossy(&out.stdout));
+    let text = found.to_string();
+    assert!(
+        text.contains("VALIDATION_ERROR") && text.contains(&request_id),
+        "{text}"
+    );
+
+    // The console, in headless Chromium: look up the ids of the real
+    // failing request above, follow the link to the reference, see the chart.
+    if let Some(chromium) = common::browser::tools("the demo console browser test") {
+        let shots = root().join("target/demo-console-shots");
+        let _ = std::fs::remove_dir_all(&shots);
+        let out = Command::new("node")
+            .arg(common::browser::dir().join("console.mjs"))
+            .arg(format!("http://{addr}"))
+            .args([&error_id, &request_id])
+            .arg(&shots)
+            .env("CHROMIUM", &chromium)
+            .current_dir(common::browser::dir())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        println!("{stdout}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "browser checks failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(" 0 failed"), "{stdout}");
+        for shot in ["lookup.png", "recent.png", "chart.png"] {
+            assert!(shots.join(shot).exists(), "no {shot}");
+        }
+    }
+
+    // `errcat check` against the running demo: every probe passes, quickly.
+    let (status, _, body) = post_json(
+        &addr,
+        "/api/auth/login",
+        &[],
+        r#"{"email": "alice@acme.test", "password": "demo-password"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = json(&body)["access_token"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .arg("check")
+        .arg(format!("http://{addr}/api"))
+        .args([
+            "--catalog",
+            "examples/reference-api/errors.toml",
+            "--openapi",
+        ])
+        .arg(format!("http://{addr}/api/openapi.json"))
+        .args([
+            "--api-key",
+            errcat_reference_api::DEMO_API_KEY,
+            "--bearer",
+            &token,
+            "--burst",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let table = String::from_utf8_lossy(&out.stdout);
+    println!("{table}");
+    eprintln!("errcat check of the demo took {} ms", took.as_millis());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{table}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    for probe in [
+        "unknown-route",
+        "wrong-method",
+        "malformed-json",
+        "wrong-type",
+        "oversized",
+        "missing-credentials",
+        "burst",
+    ] {
+        assert!(table.contains(probe), "no {probe} row:\n{table}");
+    }
+    assert!(table.contains("INVALID_JSON"), "{table}");
+    assert!(table.contains("RATE_LIMITED"), "{table}");
+
+    // SIGTERM: the writer flushes and the process exits 0.
+    let pid = demo.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = demo.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "demo did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn demo_refuses_a_busy_port_with_a_clear_message() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(["demo", "--addr", &addr, "--store"])
+        .arg(format!("sqlite://{}", dir.path().join("d.db").display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains("--addr"),
+        "{err}"
+    );
+}
