@@ -90,12 +90,25 @@ async fn postgres_connections_cut_mid_run() {
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
         if round % 3 == 1 {
-            let killed: Vec<bool> = sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
-                .bind(&app)
-                .fetch_all(admin_pool)
-                .await
-                .unwrap();
-            assert!(!killed.is_empty(), "round {round}: no connection to cut");
+            // The writer reconnects after the previous cut at its own pace
+            // (retry backoff, a loaded machine): wait for its connection,
+            // then cut it.
+            let mut killed: Vec<bool> = Vec::new();
+            for _ in 0..250 {
+                killed = sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+                    .bind(&app)
+                    .fetch_all(admin_pool)
+                    .await
+                    .unwrap();
+                if !killed.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(
+                !killed.is_empty(),
+                "round {round}: no connection to cut within 5 s"
+            );
         }
     }
     let stats = log.shutdown().await;
