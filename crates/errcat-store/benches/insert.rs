@@ -39,7 +39,8 @@ async fn fresh(url: &str, tag: &str) -> Store {
     let store = Store::connect(url).await.expect("store");
     #[cfg(feature = "postgres")]
     if let Store::Postgres(pool) = &store {
-        let schema = format!("errcat_bench_{tag}_{}", std::process::id());
+        // One schema per tag, replaced by the next run: runs never pile up.
+        let schema = format!("errcat_bench_{tag}");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         )))

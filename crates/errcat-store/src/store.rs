@@ -45,6 +45,31 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database refused the data itself (a value it cannot
+    /// store, a key too large for an index, a broken constraint) rather
+    /// than being unreachable: retrying the same records cannot succeed.
+    pub(crate) fn is_refused_data(&self) -> bool {
+        let Some(sqlx::Error::Database(db)) = &self.source else {
+            return false;
+        };
+        // PostgreSQL: data exceptions (22…), integrity violations (23…),
+        // program limits such as an index row too large (54…).
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            let code = pg.code();
+            return code.starts_with("22") || code.starts_with("23") || code.starts_with("54");
+        }
+        // SQLite: a value too big (18), a constraint (19), a type mismatch
+        // (20); extended codes carry the primary code in their low byte.
+        let primary = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .map(|c| c & 0xff);
+        matches!(primary, Some(18..=20))
+    }
+}
+
 fn query_err(e: sqlx::Error) -> StoreError {
     StoreError::new(
         StoreErrorKind::Query,
@@ -91,65 +116,76 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
 
-/// Rows per INSERT statement.
-const ROWS_PER_STATEMENT: usize = 5_000;
-
-/// Unpacks a JSON array of rows (each an array in `COLUMNS` order).
+/// Rows of the largest SQLite INSERT statement (a power of two). A batch is
+/// split into statements of 512, 256, …, 1 rows: at most ten distinct
+/// statements, each prepared once per connection and then reused.
 #[cfg(feature = "sqlite")]
-const SQLITE_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, \
-    value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, value ->> 18, value ->> 19, value ->> 20 \
-    FROM jsonb_each(?1) WHERE true ON CONFLICT (error_id) DO NOTHING";
+const SQLITE_MAX_ROWS: usize = 512;
 
+/// The multi-row INSERT of `rows` rows (a power of two up to
+/// `SQLITE_MAX_ROWS`), with one `?` per column.
+#[cfg(feature = "sqlite")]
+fn sqlite_insert_sql(rows: usize) -> std::sync::Arc<str> {
+    use std::sync::{Arc, OnceLock};
+    static SQL: OnceLock<Vec<Arc<str>>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        let row = format!("({})", vec!["?"; 21].join(","));
+        (0..=SQLITE_MAX_ROWS.trailing_zeros())
+            .map(|k| {
+                let values = vec![row.as_str(); 1 << k].join(",");
+                Arc::from(format!(
+                    "INSERT INTO errcat_errors ({COLUMNS}) VALUES {values} ON CONFLICT (error_id) DO NOTHING"
+                ))
+            })
+            .collect()
+    });
+    debug_assert!(rows.is_power_of_two() && rows <= SQLITE_MAX_ROWS);
+    Arc::clone(&all[rows.trailing_zeros() as usize])
+}
+
+/// PostgreSQL: one array per column, unnested together. A plain INSERT
+/// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for
+/// `ON CONFLICT` costs about a fifth more per row, and a batch rarely holds a
+/// stored error id (a retry after a lost commit reply, a duplicate record).
+/// When it does (unique violation, the statement is rolled back), the batch
+/// is inserted again with `ON CONFLICT (error_id) DO NOTHING`, which skips
+/// the stored ones.
 #[cfg(feature = "postgres")]
 const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
-    SELECT e ->> 0, e ->> 1, e ->> 2, (e ->> 3)::bigint, e ->> 4, (e ->> 5)::bigint, e ->> 6, e ->> 7, e ->> 8, e ->> 9, e ->> 10, \
-    e ->> 11, e ->> 12, e ->> 13, e ->> 14, e ->> 15, e ->> 16, e ->> 17, e ->> 18, (e ->> 19)::bigint, e ->> 20 \
-    FROM jsonb_array_elements($1::jsonb) AS e ON CONFLICT (error_id) DO NOTHING";
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[])";
 
-/// The rows as one JSON array of arrays, in `COLUMNS` order.
-fn rows_json(records: &[ErrorRecord]) -> String {
-    fn put<T: serde::Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, v);
-        buf.push(b',');
+/// [`POSTGRES_INSERT`], skipping stored error ids.
+#[cfg(feature = "postgres")]
+const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[]) \
+    ON CONFLICT (error_id) DO NOTHING";
+
+/// PostgreSQL's `unique_violation`.
+#[cfg(feature = "postgres")]
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// The `headers` column: `[[name, value], …]` as JSON text.
+fn headers_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The `causes` column: `[cause, …]` as JSON text.
+fn causes_json(causes: &[String]) -> String {
+    serde_json::to_string(causes).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Text for PostgreSQL, whose `text` cannot hold NUL: each NUL becomes
+/// U+FFFD (as the boundary layer does with bytes that are not UTF-8). The
+/// JSON columns (headers, causes) are unaffected: JSON escapes NUL.
+#[cfg(feature = "postgres")]
+fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
-    let mut buf = Vec::with_capacity(records.len() * 400);
-    buf.push(b'[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.push(b'[');
-        put(&mut buf, &r.error_id);
-        put(&mut buf, &r.request_id);
-        put(&mut buf, &r.trace_id);
-        put(&mut buf, &r.timestamp_ms);
-        put(&mut buf, &r.code);
-        put(&mut buf, &r.status);
-        put(&mut buf, &r.category);
-        put(&mut buf, &r.method);
-        put(&mut buf, &r.route);
-        put(&mut buf, &r.path);
-        put(&mut buf, &r.tenant);
-        put(&mut buf, &r.principal);
-        put(&mut buf, &r.client_ip);
-        put(&mut buf, &r.user_agent);
-        put(&mut buf, &headers_json(&r.headers));
-        put(&mut buf, &r.body_excerpt);
-        put(
-            &mut buf,
-            &serde_json::Value::from(r.causes.clone()).to_string(),
-        );
-        put(&mut buf, &r.panic_message);
-        put(&mut buf, &r.panic_location);
-        put(&mut buf, &r.latency_us);
-        put(&mut buf, &r.source);
-        buf.pop();
-        buf.push(b']');
-    }
-    buf.push(b']');
-    String::from_utf8(buf).unwrap_or_default()
 }
 
 /// The error log's database.
@@ -317,33 +353,43 @@ impl Store {
         }
     }
 
-    /// Inserts records in one transaction. The batch travels as one JSON
-    /// parameter that the database unpacks (`json_each` in SQLite,
-    /// `json_array_elements` in PostgreSQL): one statement and one bind per
-    /// chunk, whatever its size. A record whose error id is already stored
-    /// is skipped, so a retried batch never duplicates.
+    /// Inserts records in one transaction. A record whose error id is
+    /// already stored is skipped, so a retried batch never duplicates.
+    ///
+    /// SQLite: multi-row `INSERT … ON CONFLICT DO NOTHING` statements of up
+    /// to 512 rows with one bound parameter per field, prepared once per
+    /// connection. PostgreSQL: one `INSERT … SELECT FROM UNNEST(arrays)`
+    /// statement, one array per column (again with `ON CONFLICT DO NOTHING`
+    /// when the batch holds a stored error id). PostgreSQL text cannot hold
+    /// NUL: a NUL in a field is stored there as U+FFFD (headers and causes,
+    /// stored as JSON, keep theirs escaped).
     pub async fn insert_batch(&self, records: &[ErrorRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
-        macro_rules! run {
-            ($pool:expr, $sql:expr) => {{
-                let mut tx = $pool.begin().await.map_err(query_err)?;
-                for chunk in records.chunks(ROWS_PER_STATEMENT) {
-                    sqlx::query($sql)
-                        .bind(rows_json(chunk))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(query_err)?;
-                }
-                tx.commit().await.map_err(query_err)
-            }};
-        }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool, SQLITE_INSERT),
+            Store::Sqlite(pool) => sqlite_insert(pool, records).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool, POSTGRES_INSERT),
+            Store::Postgres(pool) => match postgres_insert(pool, POSTGRES_INSERT, records).await {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+                    postgres_insert(pool, POSTGRES_INSERT_SKIPPING, records)
+                        .await
+                        .map_err(query_err)
+                }
+                r => r.map_err(query_err),
+            },
+        }
+    }
+
+    /// How many batches the writer commits at once: one for SQLite (a single
+    /// writer at a time), two for PostgreSQL.
+    pub(crate) fn concurrent_batches(&self) -> usize {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(_) => 1,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => 2,
         }
     }
 
@@ -496,14 +542,107 @@ impl Store {
     }
 }
 
-fn headers_json(headers: &[(String, String)]) -> String {
-    serde_json::Value::Array(
-        headers
-            .iter()
-            .map(|(n, v)| serde_json::Value::Array(vec![n.clone().into(), v.clone().into()]))
-            .collect(),
-    )
-    .to_string()
+#[cfg(feature = "sqlite")]
+async fn sqlite_insert(pool: &sqlx::SqlitePool, records: &[ErrorRecord]) -> Result<(), StoreError> {
+    use sqlx::Arguments;
+    let mut tx = pool.begin().await.map_err(query_err)?;
+    let mut rest = records;
+    while !rest.is_empty() {
+        // The largest power of two that fits: 512, 256, …, 1.
+        let n = if rest.len() >= SQLITE_MAX_ROWS {
+            SQLITE_MAX_ROWS
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        let mut args = sqlx::sqlite::SqliteArguments::default();
+        args.reserve(n * 21, 0);
+        let add = |r: Result<(), sqlx::error::BoxDynError>| {
+            r.map_err(|e| query_err(sqlx::Error::Encode(e)))
+        };
+        for r in chunk {
+            add(args.add(r.error_id.as_str()))?;
+            add(args.add(r.request_id.as_str()))?;
+            add(args.add(r.trace_id.as_deref()))?;
+            add(args.add(r.timestamp_ms))?;
+            add(args.add(r.code.as_str()))?;
+            add(args.add(i64::from(r.status)))?;
+            add(args.add(r.category.as_str()))?;
+            add(args.add(r.method.as_str()))?;
+            add(args.add(r.route.as_deref()))?;
+            add(args.add(r.path.as_str()))?;
+            add(args.add(r.tenant.as_deref()))?;
+            add(args.add(r.principal.as_deref()))?;
+            add(args.add(r.client_ip.as_deref()))?;
+            add(args.add(r.user_agent.as_deref()))?;
+            add(args.add(headers_json(&r.headers)))?;
+            add(args.add(r.body_excerpt.as_deref()))?;
+            add(args.add(causes_json(&r.causes)))?;
+            add(args.add(r.panic_message.as_deref()))?;
+            add(args.add(r.panic_location.as_deref()))?;
+            add(args.add(r.latency_us))?;
+            add(args.add(r.source.as_str()))?;
+        }
+        sqlx::query_with(sqlx::AssertSqlSafe(sqlite_insert_sql(n)), args)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err)?;
+    }
+    tx.commit().await.map_err(query_err)
+}
+
+/// The batch as one `INSERT … SELECT FROM UNNEST(…)` statement (`sql`): one
+/// statement, so one transaction.
+#[cfg(feature = "postgres")]
+async fn postgres_insert(
+    pool: &sqlx::PgPool,
+    sql: &'static str,
+    records: &[ErrorRecord],
+) -> Result<(), sqlx::Error> {
+    use std::borrow::Cow;
+    let text = |f: fn(&ErrorRecord) -> &str| -> Vec<Cow<'_, str>> {
+        records.iter().map(|r| pg_text(f(r))).collect()
+    };
+    let opt = |f: fn(&ErrorRecord) -> Option<&str>| -> Vec<Option<Cow<'_, str>>> {
+        records.iter().map(|r| f(r).map(pg_text)).collect()
+    };
+    let int = |f: fn(&ErrorRecord) -> i64| -> Vec<i64> { records.iter().map(f).collect() };
+    sqlx::query(sql)
+        .bind(text(|r| &r.error_id))
+        .bind(text(|r| &r.request_id))
+        .bind(opt(|r| r.trace_id.as_deref()))
+        .bind(int(|r| r.timestamp_ms))
+        .bind(text(|r| &r.code))
+        .bind(int(|r| i64::from(r.status)))
+        .bind(text(|r| &r.category))
+        .bind(text(|r| &r.method))
+        .bind(opt(|r| r.route.as_deref()))
+        .bind(text(|r| &r.path))
+        .bind(opt(|r| r.tenant.as_deref()))
+        .bind(opt(|r| r.principal.as_deref()))
+        .bind(opt(|r| r.client_ip.as_deref()))
+        .bind(opt(|r| r.user_agent.as_deref()))
+        .bind(
+            records
+                .iter()
+                .map(|r| headers_json(&r.headers))
+                .collect::<Vec<_>>(),
+        )
+        .bind(opt(|r| r.body_excerpt.as_deref()))
+        .bind(
+            records
+                .iter()
+                .map(|r| causes_json(&r.causes))
+                .collect::<Vec<_>>(),
+        )
+        .bind(opt(|r| r.panic_message.as_deref()))
+        .bind(opt(|r| r.panic_location.as_deref()))
+        .bind(int(|r| r.latency_us))
+        .bind(text(|r| &r.source))
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 fn decode<R: Row>(r: &R) -> Result<ErrorRecord, StoreError>

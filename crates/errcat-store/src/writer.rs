@@ -112,6 +112,7 @@ pub(crate) struct Stats {
     dropped: AtomicU64,
     sampled_out: AtomicU64,
     failed_writes: AtomicU64,
+    rejected: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -127,6 +128,9 @@ pub struct StatsSnapshot {
     pub sampled_out: u64,
     /// Failed batch writes (each retried).
     pub failed_writes: u64,
+    /// Records the database refused as data (a value or key it cannot
+    /// store), set aside so that they do not block the records after them.
+    pub rejected: u64,
 }
 
 impl Stats {
@@ -137,6 +141,7 @@ impl Stats {
             dropped: self.dropped.load(Ordering::Relaxed),
             sampled_out: self.sampled_out.load(Ordering::Relaxed),
             failed_writes: self.failed_writes.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
         }
     }
 }
@@ -292,8 +297,13 @@ async fn run(
     stats: Arc<Stats>,
     config: WriterConfig,
 ) {
-    let mut batch = Vec::with_capacity(config.batch);
+    // Batches written at once: one for SQLite (one writer at a time), two for
+    // PostgreSQL, so that one batch is sent and inserted while the other's
+    // commit is flushed. Each is still its own transaction.
+    let in_flight = store.concurrent_batches().max(1);
+    let mut writes = tokio::task::JoinSet::new();
     loop {
+        let mut batch = Vec::with_capacity(config.batch);
         // Wait for the first record, then gather more for up to `linger`.
         let got = rx.recv_many(&mut batch, config.batch).await;
         if got == 0 {
@@ -309,7 +319,43 @@ async fn run(
                 }
             }
         }
-        let mut delay = config.retry_initial;
+        if writes.len() >= in_flight {
+            while writes.len() >= in_flight {
+                let _ = writes.join_next().await;
+            }
+            // Records that came while waiting for the write go in this batch.
+            while batch.len() < config.batch {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+        }
+        writes.spawn(write(
+            store.clone(),
+            batch,
+            Arc::clone(&stats),
+            config.retry_initial,
+            config.retry_max,
+        ));
+    }
+    while writes.join_next().await.is_some() {}
+}
+
+/// Writes one batch, retrying with backoff until it is committed. A batch
+/// the database refuses as data is split in halves until the refused
+/// records are found; those are counted in `rejected` and logged, and the
+/// rest is written.
+async fn write(
+    store: Store,
+    batch: Vec<ErrorRecord>,
+    stats: Arc<Stats>,
+    retry_initial: Duration,
+    retry_max: Duration,
+) {
+    let mut pending = vec![batch];
+    while let Some(batch) = pending.pop() {
+        let mut delay = retry_initial;
         loop {
             match store.insert_batch(&batch).await {
                 Ok(()) => {
@@ -318,14 +364,26 @@ async fn run(
                         .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     break;
                 }
+                Err(e) if e.is_refused_data() => {
+                    stats.failed_writes.fetch_add(1, Ordering::Relaxed);
+                    if batch.len() == 1 {
+                        stats.rejected.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, error_id = %batch[0].error_id, "errcat error log refused a record; set aside");
+                    } else {
+                        let mut first = batch;
+                        let second = first.split_off(first.len() / 2);
+                        pending.push(second);
+                        pending.push(first);
+                    }
+                    break;
+                }
                 Err(e) => {
                     stats.failed_writes.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, records = batch.len(), retry_in_ms = delay.as_millis() as u64, "errcat error log write failed; retrying");
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(config.retry_max);
+                    delay = (delay * 2).min(retry_max);
                 }
             }
         }
-        batch.clear();
     }
 }

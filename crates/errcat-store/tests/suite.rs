@@ -219,3 +219,172 @@ async fn several_processes_migrate_one_database() {
     assert_eq!(t.store.schema_version().await.unwrap(), 1);
     t.cleanup().await;
 }
+
+/// Field values an attacker controls (body excerpt, user agent, path, causes)
+/// survive the insert path byte for byte: tabs, newlines, carriage returns,
+/// backslashes (also before `N` and digits, which COPY's text format would
+/// read as escapes), quotes, control characters, non-ASCII, very long
+/// strings. NUL, which PostgreSQL's text type cannot hold, is kept by SQLite
+/// and stored as U+FFFD by PostgreSQL, except in the headers and causes,
+/// stored as JSON text where NUL is escaped, and so kept by both.
+#[tokio::test]
+async fn hostile_field_values_round_trip() {
+    let nasty = [
+        "tab\there",
+        "line\nfeed\r\ncrlf\rcr",
+        r"back\slash \N \\N \0 \t \n \x41 \101 \. \",
+        "quote' double\" back`tick ; DROP TABLE errcat_errors; --",
+        "nul\0in\0the\0middle\0",
+        "\0",
+        "ctl \u{1} \u{7} \u{8} \u{b} \u{c} \u{1b}[31m \u{1f} \u{7f}",
+        "non-ascii é ü ß 漢字 😀 \u{2028} \u{2029} \u{feff} \u{fffd}",
+        "",
+        "\\.\n\\.",
+        "{\"json\": [1, \"x\\u0000\"]}",
+    ];
+    let long = "x\ty\\z\n\0é".repeat(30_000); // 270 kB
+    for t in common::all().await {
+        let mut records = Vec::new();
+        for (i, v) in nasty.iter().chain([&long.as_str()]).enumerate() {
+            let v = v.to_string();
+            // The indexed columns (error id, request id, code) stay short:
+            // PostgreSQL refuses b-tree keys over about 2.7 kB, and the layer
+            // bounds them (generated ids, inbound request ids of at most 128
+            // bytes, catalog codes).
+            let short = format!("{i}\t{v:.100}");
+            let mut r = ErrorRecord::new(
+                format!("hostile-{short}"),
+                short.clone(),
+                short.clone(),
+                400,
+            );
+            r.trace_id = Some(v.clone());
+            r.category = v.clone();
+            r.method = v.clone();
+            r.route = Some(v.clone());
+            r.path = v.clone();
+            r.tenant = Some(v.clone());
+            r.principal = Some(v.clone());
+            r.client_ip = Some(v.clone());
+            r.user_agent = Some(v.clone());
+            r.headers = vec![(v.clone(), v.clone()), ("x-b".into(), v.clone())];
+            r.body_excerpt = Some(v.clone());
+            r.causes = vec![v.clone(), String::new(), v.clone()];
+            r.panic_message = Some(v.clone());
+            r.panic_location = Some(v.clone());
+            r.source = v.clone();
+            r.latency_us = i64::MAX - i as i64;
+            r.timestamp_ms = i64::MIN + i as i64;
+            records.push(r);
+        }
+        // Mixed with ordinary records and None fields, in one batch.
+        let mut plain = ErrorRecord::new("hostile-plain", "r", "NOT_FOUND", 404);
+        plain.status = u16::MAX;
+        records.push(plain);
+        t.store
+            .insert_batch(&records)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        // Retried: skipped, not duplicated, not an error.
+        t.store
+            .insert_batch(&records)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        for r in &records {
+            let expected = if t.name == "postgres" {
+                without_nul(r)
+            } else {
+                r.clone()
+            };
+            let got = t
+                .store
+                .by_error_id(&expected.error_id)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {:?} missing",
+                        t.name,
+                        &expected.error_id[..expected.error_id.len().min(40)]
+                    )
+                });
+            assert!(
+                got == expected,
+                "{}: {:?} differs",
+                t.name,
+                &r.error_id[..r.error_id.len().min(40)]
+            );
+            let by_req = t.store.by_request_id(&expected.request_id).await.unwrap();
+            assert!(by_req.contains(&expected), "{}", t.name);
+        }
+        let all = t
+            .store
+            .list(&Filter {
+                limit: Some(1000),
+                ..Filter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), records.len(), "{}", t.name);
+        t.cleanup().await;
+    }
+}
+
+fn without_nul(r: &ErrorRecord) -> ErrorRecord {
+    let f = |s: &String| s.replace('\0', "\u{fffd}");
+    let o = |s: &Option<String>| s.as_ref().map(f);
+    ErrorRecord {
+        error_id: f(&r.error_id),
+        request_id: f(&r.request_id),
+        trace_id: o(&r.trace_id),
+        code: f(&r.code),
+        category: f(&r.category),
+        method: f(&r.method),
+        route: o(&r.route),
+        path: f(&r.path),
+        tenant: o(&r.tenant),
+        principal: o(&r.principal),
+        client_ip: o(&r.client_ip),
+        user_agent: o(&r.user_agent),
+        body_excerpt: o(&r.body_excerpt),
+        panic_message: o(&r.panic_message),
+        panic_location: o(&r.panic_location),
+        source: f(&r.source),
+        ..r.clone()
+    }
+}
+
+/// A batch holding stored error ids and the same id twice stores each new
+/// record once and fails nothing (PostgreSQL's plain INSERT hits a unique
+/// violation and the batch is inserted again skipping stored ids).
+#[tokio::test]
+async fn partly_stored_batches_store_only_the_new_records() {
+    for t in common::all().await {
+        let s = &t.store;
+        let first: Vec<ErrorRecord> = (0..600)
+            .map(|i| rec(i, 1_000 + i as i64, "A", 500))
+            .collect();
+        s.insert_batch(&first).await.unwrap();
+        let mut second: Vec<ErrorRecord> = (300..1300)
+            .map(|i| rec(i, 1_000 + i as i64, "B", 500))
+            .collect();
+        second.push(rec(1299, 0, "C", 500)); // the same id twice in one batch
+        s.insert_batch(&second).await.unwrap();
+        let all = s
+            .list(&Filter {
+                limit: Some(1000),
+                ..Filter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 1000, "{}", t.name);
+        let counts = s.counts(0, 1_000_000).await.unwrap();
+        let total: i64 = counts.iter().map(|c| c.count).sum();
+        assert_eq!(total, 1300, "{}", t.name);
+        // Stored records are kept as first written.
+        assert_eq!(s.by_error_id("err-00300").await.unwrap().unwrap().code, "A");
+        assert_eq!(s.by_error_id("err-00600").await.unwrap().unwrap().code, "B");
+        assert_eq!(s.by_error_id("err-01299").await.unwrap().unwrap().code, "B");
+        t.cleanup().await;
+    }
+}

@@ -172,3 +172,46 @@ async fn sampling_keeps_every_5xx() {
     assert_eq!(stats.written, 200 + kept_4xx);
     assert_eq!(stats.sampled_out, 200 + (200 - kept_4xx));
 }
+
+/// A record the database refuses as data (here a request id too large for
+/// PostgreSQL's index) is set aside and counted; it does not block the
+/// records around it, and the writer keeps writing.
+#[tokio::test]
+async fn a_refused_record_is_set_aside_and_the_rest_written() {
+    let Some(t) = common::postgres().await else {
+        return;
+    };
+    let log = ErrorLog::spawn(
+        t.store.clone(),
+        WriterConfig {
+            batch: 50,
+            linger: Duration::from_millis(50),
+            retry_initial: Duration::from_millis(10),
+            ..WriterConfig::default()
+        },
+    );
+    // Hex of pseudo-random bytes compresses poorly: well over the ~2.7 kB
+    // a btree index entry may hold.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let huge: String = (0..12_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"0123456789abcdef"[(x & 15) as usize])
+        })
+        .collect();
+    for i in 0..40 {
+        let mut r = rec(i, 500);
+        if i == 17 {
+            r.request_id = huge.clone();
+        }
+        assert_eq!(log.record(r), Recorded::Queued);
+    }
+    let stats = log.shutdown().await;
+    assert_eq!((stats.written, stats.rejected), (39, 1), "{stats:?}");
+    assert_eq!(count(&t).await, 39);
+    assert!(t.store.by_error_id("e17").await.unwrap().is_none());
+    assert!(t.store.by_error_id("e18").await.unwrap().is_some());
+    t.cleanup().await;
+}
