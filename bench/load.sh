@@ -61,7 +61,7 @@ pin() { # pin CPU: the command prefix that pins to CPU (none on one CPU)
 
 echo "# building the server (release)"
 cargo build --release --quiet -p errcat-axum --example loadtest
-bin=target/release/examples/loadtest
+bin=${CARGO_TARGET_DIR:-target}/release/examples/loadtest
 
 work=$(mktemp -d)
 server_pid=

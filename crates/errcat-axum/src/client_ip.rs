@@ -14,16 +14,19 @@ use ipnet::IpNet;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-pub(crate) fn resolve(parts: &http::request::Parts, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
+pub(crate) fn resolve(
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())?;
     if !trusted.iter().any(|n| n.contains(&peer)) {
         return Some(peer);
     }
     let mut client = peer;
-    for value in parts.headers.get_all("x-forwarded-for").iter().rev() {
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
         let Ok(text) = value.to_str() else {
             return Some(client);
         };
@@ -54,6 +57,10 @@ mod tests {
             .extensions
             .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
         parts
+    }
+
+    fn resolve(parts: &http::request::Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+        super::resolve(&parts.extensions, &parts.headers, trusted)
     }
 
     #[test]

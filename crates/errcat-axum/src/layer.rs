@@ -191,13 +191,20 @@ struct RequestInfo {
     accept: Option<HeaderValue>,
     accept_language: Option<HeaderValue>,
     client_ip: Option<std::net::IpAddr>,
-    user_agent: Option<HeaderValue>,
     started: Instant,
-    /// Recorded headers (redacted), when there are observers.
+    /// Recorded when there are observers (and only then: boxed, so that the
+    /// response future stays small without them).
+    observed: Option<Box<Observed>>,
+}
+
+/// What only the observers need of the request.
+struct Observed {
+    user_agent: Option<HeaderValue>,
+    /// Recorded headers (redacted).
     headers: Vec<(String, String)>,
     content_type: Option<HeaderValue>,
     kept: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
-    context: Option<ErrorContext>,
+    context: ErrorContext,
 }
 
 impl RequestInfo {
@@ -232,50 +239,53 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
-        let (mut parts, mut body) = req.into_parts();
-        let id = match parts.headers.get(REQUEST_ID) {
+        // The request is worked on in place (not split into its parts and
+        // put back together): it is large, and each move copies it.
+        let id = match req.headers().get(REQUEST_ID) {
             Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId(v.clone()),
-            _ => RequestId::generated(errcat_render::id::new_id(
-                shared.renderer.catalog().api.error_id,
-            )),
+            _ => RequestId::generate(shared.renderer.catalog().api.error_id),
         };
-        let client_ip = client_ip::resolve(&parts, &shared.trusted_proxies);
+        let client_ip =
+            client_ip::resolve(req.extensions(), req.headers(), &shared.trusted_proxies);
         // Only cheap clones here (header values and the URI share their
         // bytes): the strings are made when an error needs them.
-        let info = RequestInfo {
+        let mut info = RequestInfo {
             id: id.clone(),
-            method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            route: parts.extensions.get::<MatchedPath>().cloned(),
-            accept: parts.headers.get(header::ACCEPT).cloned(),
-            accept_language: parts.headers.get(header::ACCEPT_LANGUAGE).cloned(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            accept: req.headers().get(header::ACCEPT).cloned(),
+            accept_language: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
             client_ip,
-            user_agent: parts.headers.get(header::USER_AGENT).cloned(),
             started: Instant::now(),
-            headers: Vec::new(),
-            content_type: None,
-            kept: None,
-            context: None,
+            observed: None,
         };
-        let mut info = info;
         if !shared.observers.is_empty() {
-            info.headers = shared.capture.select_headers(&parts.headers);
-            info.content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
             let context = ErrorContext::default();
-            parts.extensions.insert(context.clone());
-            info.context = Some(context);
+            req.extensions_mut().insert(context.clone());
+            let mut observed = Observed {
+                user_agent: req.headers().get(header::USER_AGENT).cloned(),
+                headers: shared.capture.select_headers(req.headers()),
+                content_type: req.headers().get(header::CONTENT_TYPE).cloned(),
+                kept: None,
+                context,
+            };
             if shared.capture.body_excerpt > 0 {
-                let (tee, kept) = Tee::wrap(body, shared.capture.body_excerpt);
-                body = tee;
-                info.kept = Some(kept);
+                req = req.map(|body| {
+                    let (tee, kept) = Tee::wrap(body, shared.capture.body_excerpt);
+                    observed.kept = Some(kept);
+                    tee
+                });
             }
+            info.observed = Some(Box::new(observed));
         }
-        parts.extensions.insert(id);
-        parts.extensions.insert(BodyLimit(shared.body_limit));
+        let extensions = req.extensions_mut();
+        extensions.insert(id);
+        extensions.insert(BodyLimit(shared.body_limit));
         if let Some(ip) = client_ip {
-            parts.extensions.insert(ClientIp(ip));
+            extensions.insert(ClientIp(ip));
         }
         let span = tracing::info_span!(
             "request",
@@ -284,17 +294,16 @@ where
             route = info.route.as_ref().map_or(info.uri.path(), MatchedPath::as_str),
             error_id = tracing::field::Empty,
         );
-        // Take the service that was driven to readiness; leave a clone behind.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let fut = inner.call(Request::from_parts(parts, body));
-        let timeout = shared.timeout;
+        // `poll_ready` drove `self.inner` to readiness, and the request is
+        // handed to it right here: no clone of the service is needed.
+        let fut = self.inner.call(req);
+        // The deadline counts from the request's arrival, as `info.started`
+        // does; a limit too far out to be an instant is no limit.
+        let deadline = shared
+            .timeout
+            .and_then(|limit| tokio::time::Instant::from_std(info.started).checked_add(limit));
         let task = async move {
-            let guarded = AssertUnwindSafe(fut).catch_unwind();
-            let caught = match timeout {
-                Some(limit) => tokio::time::timeout(limit, guarded).await.ok(),
-                None => Some(guarded.await),
-            };
+            let caught = run_guarded(fut, deadline).await;
             let outcome = match caught {
                 None => Outcome::TimedOut,
                 Some(Ok(Ok(res))) => Outcome::Response(res),
@@ -309,10 +318,54 @@ where
             }
             Ok(res)
         };
-        ResponseFuture {
-            inner: Box::pin(task.instrument(span)),
-        }
+        // Without a subscriber that wants the span, entering and leaving it
+        // on every poll would do nothing: leave the wrapper out.
+        let inner: Pin<Box<dyn Future<Output = _> + Send>> = if span.is_disabled() {
+            Box::pin(task)
+        } else {
+            Box::pin(task.instrument(span))
+        };
+        ResponseFuture { inner }
     }
+}
+
+/// Runs `fut`, catching its panics, until it is done (`Some`) or `deadline`
+/// has passed (`None`).
+///
+/// The timer is armed only if the future is still pending after its first
+/// poll: most handlers answer on their first poll, and so never register a
+/// timer in the runtime's wheel (nor take its lock twice, to add and remove
+/// the entry). Once armed, the deadline is also checked against the clock
+/// after every pending poll, so that a future that spends the task's whole
+/// cooperative budget each time (which makes the timer's own poll return
+/// pending) still times out, as with `tokio::time::timeout`.
+async fn run_guarded<F: Future>(
+    fut: F,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<std::thread::Result<F::Output>> {
+    let mut guarded = std::pin::pin!(AssertUnwindSafe(fut).catch_unwind());
+    let Some(deadline) = deadline else {
+        return Some(guarded.await);
+    };
+    let mut timer = std::pin::pin!(None::<tokio::time::Sleep>);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = guarded.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        if let Some(sleep) = timer.as_mut().as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
+            return Poll::Ready(None);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// The standard role a foreign status is rewritten to, and whether the
@@ -419,6 +472,16 @@ fn foreign_error(shared: &Shared, role: &str, res: &Response) -> Error {
     )))
 }
 
+/// The `Content-Type` of a rendered error; the built-in envelopes' media
+/// types without parsing or copying.
+fn content_type(media_type: &str) -> Option<HeaderValue> {
+    match media_type {
+        "application/problem+json" => Some(HeaderValue::from_static("application/problem+json")),
+        "application/json" => Some(HeaderValue::from_static("application/json")),
+        other => HeaderValue::from_str(other).ok(),
+    }
+}
+
 fn set_request_id(res: &mut Response, id: &RequestId) {
     res.headers_mut().insert(REQUEST_ID, id.header_value());
 }
@@ -455,7 +518,7 @@ fn render(
     let mut res = Response::new(Body::from(rendered.body));
     *res.status_mut() = status;
     let headers = res.headers_mut();
-    if let Ok(ct) = HeaderValue::from_str(&rendered.content_type) {
+    if let Some(ct) = content_type(&rendered.content_type) {
         headers.insert(header::CONTENT_TYPE, ct);
     }
     for (name, value) in &rendered.headers {
@@ -497,29 +560,25 @@ fn render(
         );
     }
     let mut pending = Vec::new();
-    if !shared.observers.is_empty() {
+    if let Some(observed) = info.observed.as_deref() {
         let category = renderer
             .catalog()
             .get(&rendered.code)
             .map(|d| d.category.clone())
             .unwrap_or_default();
-        let context = info
-            .context
-            .as_ref()
-            .map(ErrorContext::snapshot)
-            .unwrap_or_default();
-        let body_excerpt = info.kept.as_ref().and_then(|k| {
+        let context = observed.context.snapshot();
+        let body_excerpt = observed.kept.as_ref().and_then(|k| {
             let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             shared.capture.redact_body(
                 &kept,
-                info.content_type.as_ref().and_then(|v| v.to_str().ok()),
+                observed.content_type.as_ref().and_then(|v| v.to_str().ok()),
             )
         });
         let event = ErrorEvent {
             trace_id: context.trace_id,
             tenant: context.tenant,
             principal: context.principal,
-            request_headers: info.headers.clone(),
+            request_headers: observed.headers.clone(),
             body_excerpt,
             error_id: rendered.error_id,
             request_id: Arc::from(info.id.as_str()),
@@ -531,7 +590,7 @@ fn render(
             route: info.route().map(str::to_owned),
             path: info.path().to_owned(),
             client_ip: info.client_ip,
-            user_agent: info.user_agent.as_ref().map(|ua| {
+            user_agent: observed.user_agent.as_ref().map(|ua| {
                 String::from_utf8_lossy(ua.as_bytes())
                     .chars()
                     .take(512)
@@ -548,4 +607,63 @@ fn render(
         }
     }
     (res, pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handler_ready_at_once_arms_no_timer() {
+        // A runtime without a timer: arming one would panic.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let deadline = rt.block_on(async {
+            Some(tokio::time::Instant::from_std(Instant::now()) + Duration::from_secs(30))
+        });
+        let out = rt.block_on(run_guarded(async { 7 }, deadline));
+        assert_eq!(out.map(Result::unwrap), Some(7));
+        let out = rt.block_on(run_guarded(async { panic!("boom") }, deadline));
+        assert!(matches!(out, Some(Err(_))));
+    }
+
+    #[test]
+    fn a_pending_handler_times_out_at_the_deadline() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let start = tokio::time::Instant::now();
+            let deadline = Some(start + Duration::from_millis(50));
+            let never = std::future::pending::<()>();
+            assert!(run_guarded(never, deadline).await.is_none());
+            assert!(start.elapsed() >= Duration::from_millis(50));
+            // A future that keeps its task busy times out too.
+            let start = tokio::time::Instant::now();
+            let deadline = Some(start + Duration::from_millis(50));
+            let busy = std::future::poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::<()>::Pending
+            });
+            assert!(run_guarded(busy, deadline).await.is_none());
+            // One that answers after a few polls is not cut short.
+            let mut polls = 0;
+            let slow = std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls < 3 {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                } else {
+                    Poll::Ready(polls)
+                }
+            });
+            let deadline = Some(tokio::time::Instant::now() + Duration::from_secs(30));
+            assert_eq!(
+                run_guarded(slow, deadline).await.map(Result::unwrap),
+                Some(3)
+            );
+        });
+    }
 }

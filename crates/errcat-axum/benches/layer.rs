@@ -1,0 +1,300 @@
+//! The per-request cost of [`ErrcatLayer`]: the same router with and
+//! without the layer, driven in process with `tower::ServiceExt::oneshot`
+//! (no sockets, no hyper), so that the difference is the layer's own work.
+//!
+//! - `layer_ok`: `GET /ok` answered `{"status":"ok"}`; `bare` is the router
+//!   alone, `errcat` the router with the layer (defaults: 30 s timeout, a
+//!   generated request id), `errcat_inbound_id` the same with a safe
+//!   inbound `X-Request-Id`.
+//! - `layer_err`: `GET /err`; `bare_static` answers a pre-serialized body of
+//!   errcat's size, `errcat` renders `TEMPLATE_NOT_FOUND` per request.
+//!
+//! Each iteration builds the request and reads the whole response body.
+//! After criterion's runs, `main` prints errcat/bare per scenario (time per
+//! request, and its inverse: the requests/s ratio the layer would allow).
+//!
+//! Run with `cargo bench -p errcat-axum --bench layer`; on a shared machine
+//! `LAYER_ROUNDS=15 cargo bench -p errcat-axum --bench layer` compares the
+//! fastest of interleaved rounds instead (see [`interleaved`]).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use criterion::{Criterion, criterion_group};
+use errcat_axum::ErrcatLayer;
+use errcat_catalog::Catalog;
+use errcat_render::{Error, Renderer};
+use tower::ServiceExt;
+
+const CATALOG: &str = r#"
+[api]
+name = "Shop"
+docs_url = "https://shop.example/errors"
+
+[[errors]]
+code = "TEMPLATE_NOT_FOUND"
+numeric_code = 4041
+status = 404
+message = "Template {template_id} not found"
+params = { template_id = "string" }
+description = "No template has this id."
+resolution = "List the templates to find the id."
+"#;
+
+const OK_BODY: &str = r#"{"status":"ok"}"#;
+const TEMPLATE_ID: &str = "tpl_8c1f2a";
+
+/// The groups and the pairs (errcat bench, baseline bench) compared in each.
+const PAIRS: [(&str, &str, &str); 3] = [
+    ("layer_ok", "errcat", "bare"),
+    ("layer_ok", "errcat_inbound_id", "bare"),
+    ("layer_err", "errcat", "bare_static"),
+];
+
+fn ok() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OK_BODY).into_response()
+}
+
+fn base_router() -> Router {
+    Router::new().route("/ok", get(|| async { ok() }))
+}
+
+fn errcat_router() -> Router {
+    let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"));
+    base_router()
+        .route(
+            "/err",
+            get(|| async {
+                Err::<Response, _>(
+                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", TEMPLATE_ID),
+                )
+            }),
+        )
+        .layer(ErrcatLayer::new(renderer))
+        // As `axum::serve` has it: every route made once, not per request.
+        .with_state(())
+}
+
+fn bare_router(static_body: &'static [u8]) -> Router {
+    base_router()
+        .route(
+            "/err",
+            get(move || async move {
+                (
+                    StatusCode::NOT_FOUND,
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/problem+json"),
+                    )],
+                    static_body,
+                )
+                    .into_response()
+            }),
+        )
+        .with_state(())
+}
+
+fn request(path: &'static str, request_id: bool) -> Request<Body> {
+    let mut b = Request::get(path)
+        .header(header::HOST, "127.0.0.1:18080")
+        .header(header::USER_AGENT, "wrk");
+    if request_id {
+        b = b.header("x-request-id", "req-7f3a9c2e");
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+async fn once(app: &Router, path: &'static str, request_id: bool) -> (StatusCode, usize) {
+    let res = app
+        .clone()
+        .oneshot(request(path, request_id))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, body.len())
+}
+
+fn bench_layer(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let errcat = errcat_router();
+    let sample = rt.block_on(async {
+        let res = errcat
+            .clone()
+            .oneshot(request("/err", false))
+            .await
+            .expect("infallible");
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body")
+    });
+    let bare = bare_router(Box::leak(sample.to_vec().into_boxed_slice()));
+    rt.block_on(async {
+        let (s, n) = once(&bare, "/err", false).await;
+        let (es, en) = once(&errcat, "/err", false).await;
+        assert_eq!(
+            (s, n),
+            (es, en),
+            "the bare /err must answer errcat's status and size"
+        );
+        println!("/err: {} bytes, status {}", n, s.as_u16());
+    });
+
+    let cases: [(&str, &str, &Router, &'static str, bool); 5] = [
+        ("layer_ok", "bare", &bare, "/ok", false),
+        ("layer_ok", "errcat", &errcat, "/ok", false),
+        ("layer_ok", "errcat_inbound_id", &errcat, "/ok", true),
+        ("layer_err", "bare_static", &bare, "/err", false),
+        ("layer_err", "errcat", &errcat, "/err", false),
+    ];
+    for group_name in ["layer_ok", "layer_err"] {
+        let mut group = c.benchmark_group(group_name);
+        group
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        for (g, name, app, path, request_id) in cases {
+            if g != group_name {
+                continue;
+            }
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            black_box(once(app, path, request_id).await);
+                        }
+                        start.elapsed()
+                    })
+                });
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_layer);
+
+#[path = "../../../benches/support/criterion_ratio.rs"]
+mod criterion_ratio;
+
+use criterion_ratio::{estimates_ns, human};
+
+fn print_ratios(started: SystemTime) {
+    println!();
+    for (group, errcat, baseline) in PAIRS {
+        match (
+            estimates_ns(group, errcat, started),
+            estimates_ns(group, baseline, started),
+        ) {
+            (Ok((e, e_median)), Ok((b, b_median))) => println!(
+                "ratio {group}/{errcat} errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, layer +{}; median time ratio {:.2}x)",
+                e / b,
+                b / e,
+                human(e),
+                human(b),
+                human(e - b),
+                e_median / b_median
+            ),
+            (Err(why), _) | (_, Err(why)) => {
+                println!("ratio {group}/{errcat}: not available ({why})");
+            }
+        }
+    }
+}
+
+/// `LAYER_ROUNDS=n`: instead of criterion, `n` interleaved rounds of 20,000
+/// requests per case, printing each case's fastest round and median round.
+/// On a shared machine other work only ever slows a round down, so the
+/// fastest rounds compare the stacks' own costs.
+fn interleaved(rounds: usize) {
+    const PER_ROUND: u32 = 20_000;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let errcat = errcat_router();
+    let bare = bare_router(Box::leak(
+        rt.block_on(async {
+            let res = errcat
+                .clone()
+                .oneshot(request("/err", false))
+                .await
+                .expect("infallible");
+            axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("body")
+        })
+        .to_vec()
+        .into_boxed_slice(),
+    ));
+    let cases: [(&str, &Router, &'static str, bool); 5] = [
+        ("ok bare", &bare, "/ok", false),
+        ("ok errcat", &errcat, "/ok", false),
+        ("ok errcat_inbound_id", &errcat, "/ok", true),
+        ("err bare_static", &bare, "/err", false),
+        ("err errcat", &errcat, "/err", false),
+    ];
+    // `LAYER_CASE="ok errcat"`: only that case (to count its allocations
+    // or clock reads with `perf stat`).
+    let only = std::env::var("LAYER_CASE").ok();
+    let mut times: Vec<Vec<f64>> = vec![vec![0.0]; cases.len()];
+    for _ in 0..rounds {
+        for (i, (name, app, path, request_id)) in cases.iter().enumerate() {
+            if only.as_deref().is_some_and(|o| o != *name) {
+                continue;
+            }
+            let ns = rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..PER_ROUND {
+                    black_box(once(app, path, *request_id).await);
+                }
+                start.elapsed().as_nanos() as f64 / f64::from(PER_ROUND)
+            });
+            if times[i] == [0.0] {
+                times[i].clear();
+            }
+            times[i].push(ns);
+        }
+    }
+    let stat = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[0], v[v.len() / 2])
+    };
+    let stats: Vec<(f64, f64)> = times.iter_mut().map(stat).collect();
+    for ((name, ..), (min, median)) in cases.iter().zip(&stats) {
+        println!("{name:<22} min {min:7.0} ns  median {median:7.0} ns");
+    }
+    for (e, b) in [(1, 0), (2, 0), (4, 3)] {
+        println!(
+            "ratio {} / {}: requests/s {:.3} by min (layer +{:.0} ns), {:.3} by median",
+            cases[e].0,
+            cases[b].0,
+            stats[b].0 / stats[e].0,
+            stats[e].0 - stats[b].0,
+            stats[b].1 / stats[e].1
+        );
+    }
+}
+
+fn main() {
+    if let Some(rounds) = std::env::var("LAYER_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        interleaved(rounds);
+        return;
+    }
+    let started = SystemTime::now();
+    benches();
+    criterion_ratio::finish(started, print_ratios);
+}
