@@ -1,6 +1,7 @@
 //! Fuzzes catalog loading: arbitrary bytes read as `errors.toml` and as
 //! `errors.json` must give a catalog or a report, never a panic; the report
-//! must print; and every error of a catalog that loads must render, in every
+//! must print; `Catalog::from_str` (the fast path) must load exactly the
+//! catalogs the full analysis accepts; and every error of a catalog that loads must render, in every
 //! envelope of the catalog, to a body that is valid JSON.
 
 #![no_main]
@@ -14,6 +15,15 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     for name in ["errors.toml", "errors.json"] {
         let analysis = Catalog::analyze_bytes(data, name);
+        // The fast loading path agrees with the full analysis.
+        if let Ok(text) = std::str::from_utf8(data) {
+            let loaded = Catalog::from_str(text, name);
+            assert_eq!(
+                loaded.is_ok(),
+                !analysis.report.has_errors() && analysis.catalog.is_some(),
+                "from_str and analyze disagree"
+            );
+        }
         // Diagnostics locate their spans in the text: printing them must not panic.
         let _ = analysis.report.to_string();
         let _ = analysis.report.to_json();
