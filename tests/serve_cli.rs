@@ -645,15 +645,24 @@ fn serve_answers_503_when_the_error_log_breaks() {
     let log = seeded();
     let srv = serve(&log.url, "127.0.0.1:0", &[]);
     assert_eq!(get(srv.addr, "/console/lookup?id=err-user").status, 200);
-    // Overwrite the database (and its WAL) with garbage under the running server.
-    let db = PathBuf::from(log.url.strip_prefix("sqlite://").unwrap());
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", db.display()));
-        if let Ok(meta) = std::fs::metadata(&p) {
-            let len = usize::try_from(meta.len()).unwrap().max(4096);
-            std::fs::write(&p, vec![0xA5u8; len]).unwrap();
-        }
-    }
+    // Break the database under the running server: drop its table from
+    // another connection (every connection sees the schema change on its
+    // next statement, so no cached page can still answer).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = errcat_store::Store::connect(&log.url).await.unwrap();
+        let errcat_store::Store::Sqlite(pool) = &store else {
+            unreachable!("a SQLite URL")
+        };
+        sqlx::query("DROP TABLE errcat_errors")
+            .execute(pool)
+            .await
+            .unwrap();
+        store.close().await;
+    });
     for t in [
         "/console",
         "/console/lookup?id=err-hostile",
