@@ -22,32 +22,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::{Request, StatusCode, header};
 use criterion::{Criterion, criterion_group};
 use errcat_axum::ErrcatLayer;
-use errcat_catalog::Catalog;
-use errcat_render::{Error, Renderer};
 use tower::ServiceExt;
 
-const CATALOG: &str = r#"
-[api]
-name = "Shop"
-docs_url = "https://shop.example/errors"
+#[path = "../../../benches/support/shop_app.rs"]
+mod shop_app;
 
-[[errors]]
-code = "TEMPLATE_NOT_FOUND"
-numeric_code = 4041
-status = 404
-message = "Template {template_id} not found"
-params = { template_id = "string" }
-description = "No template has this id."
-resolution = "List the templates to find the id."
-"#;
-
-const OK_BODY: &str = r#"{"status":"ok"}"#;
-const TEMPLATE_ID: &str = "tpl_8c1f2a";
+use shop_app::{bare_router, errcat_router};
 
 /// The groups and the pairs (errcat bench, baseline bench) compared in each.
 const PAIRS: [(&str, &str, &str); 3] = [
@@ -55,49 +38,6 @@ const PAIRS: [(&str, &str, &str); 3] = [
     ("layer_ok", "errcat_inbound_id", "bare"),
     ("layer_err", "errcat", "bare_static"),
 ];
-
-fn ok() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OK_BODY).into_response()
-}
-
-fn base_router() -> Router {
-    Router::new().route("/ok", get(|| async { ok() }))
-}
-
-fn errcat_router() -> Router {
-    let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"));
-    base_router()
-        .route(
-            "/err",
-            get(|| async {
-                Err::<Response, _>(
-                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", TEMPLATE_ID),
-                )
-            }),
-        )
-        .layer(ErrcatLayer::new(renderer))
-        // As `axum::serve` has it: every route made once, not per request.
-        .with_state(())
-}
-
-fn bare_router(static_body: &'static [u8]) -> Router {
-    base_router()
-        .route(
-            "/err",
-            get(move || async move {
-                (
-                    StatusCode::NOT_FOUND,
-                    [(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/problem+json"),
-                    )],
-                    static_body,
-                )
-                    .into_response()
-            }),
-        )
-        .with_state(())
-}
 
 fn request(path: &'static str, request_id: bool) -> Request<Body> {
     let mut b = Request::get(path)
@@ -127,7 +67,7 @@ fn bench_layer(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let errcat = errcat_router();
+    let errcat = errcat_router(ErrcatLayer::new(shop_app::renderer()));
     let sample = rt.block_on(async {
         let res = errcat
             .clone()
@@ -222,7 +162,7 @@ fn interleaved(rounds: usize) {
         .enable_all()
         .build()
         .expect("runtime");
-    let errcat = errcat_router();
+    let errcat = errcat_router(ErrcatLayer::new(shop_app::renderer()));
     let bare = bare_router(Box::leak(
         rt.block_on(async {
             let res = errcat

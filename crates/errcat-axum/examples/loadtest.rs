@@ -22,72 +22,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use errcat_axum::ErrcatLayer;
-use errcat_catalog::{Catalog, IdScheme};
+use errcat_catalog::IdScheme;
 use errcat_render::id::new_id;
-use errcat_render::{Error, Renderer};
 use http_api_problem::HttpApiProblem;
 use tower::ServiceExt;
 
-/// The catalog the errcat stack renders from.
-const CATALOG: &str = r#"
-[api]
-name = "Shop"
-docs_url = "https://shop.example/errors"
+#[path = "../../../benches/support/shop_app.rs"]
+mod shop_app;
 
-[[errors]]
-code = "TEMPLATE_NOT_FOUND"
-numeric_code = 4041
-status = 404
-message = "Template {template_id} not found"
-params = { template_id = "string" }
-description = "No template has this id."
-resolution = "List the templates to find the id."
-"#;
-
-const OK_BODY: &str = r#"{"status":"ok"}"#;
-const TEMPLATE_ID: &str = "tpl_8c1f2a";
-
-fn ok() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OK_BODY).into_response()
-}
-
-fn base_router() -> Router {
-    Router::new().route("/ok", get(|| async { ok() }))
-}
-
-fn errcat_router() -> Router {
-    let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"));
-    base_router()
-        .route(
-            "/err",
-            get(|| async {
-                Err::<Response, _>(
-                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", TEMPLATE_ID),
-                )
-            }),
-        )
-        .layer(ErrcatLayer::new(renderer))
-}
-
-fn bare_router(static_body: &'static [u8]) -> Router {
-    base_router().route(
-        "/err",
-        get(move || async move {
-            (
-                StatusCode::NOT_FOUND,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/problem+json"),
-                )],
-                static_body,
-            )
-                .into_response()
-        }),
-    )
-}
+use shop_app::{TEMPLATE_ID, bare_router, base_router, errcat_router};
 
 /// http-api-problem's idiom for the same error, built per request: the
 /// catalog body's members, without the ids it has no notion of.
@@ -175,7 +121,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let errcat = errcat_router();
+        let errcat = errcat_router(ErrcatLayer::new(shop_app::renderer()));
         // The bare stack answers with a body of errcat's size, made once.
         let (_, sample) = first_body(errcat.clone()).await;
         let static_body: &'static [u8] = Box::leak(sample.into_boxed_slice());

@@ -8,39 +8,13 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::routing::get;
 use errcat_axum::ErrcatLayer;
-use errcat_catalog::Catalog;
-use errcat_render::{Error, Renderer};
 use errcat_store::{ErrorLog, Store, WriterConfig};
 
-const CATALOG: &str = r#"
-[api]
-name = "Shop"
-docs_url = "https://shop.example/errors"
+#[path = "../../../benches/support/shop_app.rs"]
+mod shop_app;
 
-[[errors]]
-code = "TEMPLATE_NOT_FOUND"
-numeric_code = 4041
-status = 404
-message = "Template {template_id} not found"
-params = { template_id = "string" }
-description = "No template has this id."
-resolution = "List the templates to find the id."
-"#;
-
-fn app(layer: ErrcatLayer) -> Router {
-    Router::new()
-        .route(
-            "/err",
-            get(|| async {
-                Err::<String, _>(
-                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", "tpl_8c1f2a"),
-                )
-            }),
-        )
-        .layer(layer)
-}
+use shop_app::errcat_router as app;
 
 async fn serve(port: u16, app: Router) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -69,7 +43,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"));
+        let renderer = shop_app::renderer();
         let store = Store::connect(&format!("sqlite://{db}"))
             .await
             .expect("store");
