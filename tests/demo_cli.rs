@@ -78,9 +78,13 @@ fn start(db: &Path) -> Demo {
     }
 }
 
-/// A request over a plain TCP connection: (status, headers, body).
+/// A request over a plain TCP connection: (status, headers, body); status 0
+/// when nothing listens.
 fn request(addr: &str, raw: &str, body: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
+    // Not listening yet: status 0.
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return (0, String::new(), String::new());
+    };
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(raw.as_bytes()).unwrap();
     s.write_all(body).unwrap();
@@ -102,10 +106,7 @@ fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, String
         raw.push_str(&format!("{k}: {v}\r\n"));
     }
     raw.push_str("\r\n");
-    match TcpStream::connect(addr) {
-        Ok(_) => request(addr, &raw, b""),
-        Err(_) => (0, String::new(), String::new()),
-    }
+    request(addr, &raw, b"")
 }
 
 fn post_json(

@@ -7,9 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use errcat_axum::Json;
 use errcat_axum::jwt::{Claims, JwtAuth};
 use errcat_axum::roles::RoleOrder;
-use errcat_axum::{ErrorContext, Json};
 use errcat_render::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -76,10 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Claims(claims) = Claims::<TokenClaims>::from_request_parts(parts, state).await?;
-        if let Some(ctx) = parts.extensions.get::<ErrorContext>() {
-            ctx.set_tenant(&claims.team);
-            ctx.set_principal(&claims.sub);
-        }
+        crate::record_caller(parts, Some(&claims.team), &claims.sub);
         Ok(Caller {
             email: claims.sub,
             team: claims.team,

@@ -4,7 +4,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use errcat_axum::ErrorContext;
 use errcat_axum::api_key::{ApiKey, ApiKeyRecord};
 use errcat_axum::validation::ValidJson;
 use errcat_render::Error;
@@ -55,12 +54,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Key {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ApiKey(key) = ApiKey::from_request_parts(parts, state).await?;
-        if let Some(ctx) = parts.extensions.get::<ErrorContext>() {
-            ctx.set_principal(&key.id);
-            if let Some(tenant) = &key.tenant {
-                ctx.set_tenant(tenant);
-            }
-        }
+        crate::record_caller(parts, key.tenant.as_deref(), &key.id);
         Ok(Key(key))
     }
 }

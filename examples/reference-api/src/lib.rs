@@ -252,6 +252,21 @@ pub async fn serve(
     .await
 }
 
+/// Records the caller's tenant and principal for the error log, on the
+/// request's `ErrorContext` (present under the boundary layer).
+pub(crate) fn record_caller(
+    parts: &axum::http::request::Parts,
+    tenant: Option<&str>,
+    principal: &str,
+) {
+    if let Some(ctx) = parts.extensions.get::<errcat_axum::ErrorContext>() {
+        ctx.set_principal(principal);
+        if let Some(tenant) = tenant {
+            ctx.set_tenant(tenant);
+        }
+    }
+}
+
 /// A hex string of `n` random bytes, for tokens and ids.
 pub(crate) fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];

@@ -1,6 +1,7 @@
 //! The API's data, in memory, seeded with demo records.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::Config;
@@ -132,8 +133,11 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     db: Mutex<Db>,
     revoked: RwLock<HashSet<String>>,
-    /// `Some(retry_after_seconds)` while in maintenance.
-    maintenance: Mutex<Option<u64>>,
+    /// Retry-After seconds while in maintenance, 0 when not: read on every
+    /// request, so an atomic rather than a lock.
+    maintenance: AtomicU64,
+    /// The client of outgoing webhook deliveries (one connection pool).
+    pub(crate) http: reqwest::Client,
 }
 
 /// The state handlers share; cheap to clone.
@@ -146,7 +150,8 @@ impl AppState {
             config,
             db: Mutex::new(Db::seeded()),
             revoked: RwLock::default(),
-            maintenance: Mutex::new(None),
+            maintenance: AtomicU64::new(0),
+            http: reqwest::Client::new(),
         }))
     }
 
@@ -176,18 +181,13 @@ impl AppState {
     }
 
     pub(crate) fn maintenance(&self) -> Option<u64> {
-        *self
-            .0
-            .maintenance
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        Some(self.0.maintenance.load(Ordering::Relaxed)).filter(|&s| s > 0)
     }
 
+    /// `retry_after` must be at least 1 second when set.
     pub(crate) fn set_maintenance(&self, retry_after: Option<u64>) {
-        *self
-            .0
+        self.0
             .maintenance
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = retry_after;
+            .store(retry_after.unwrap_or(0), Ordering::Relaxed);
     }
 }

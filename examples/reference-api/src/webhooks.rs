@@ -94,7 +94,9 @@ pub(crate) async fn test_endpoint(
     let event = json!({"type": "webhook.test", "team": caller.team});
     let status = upstream
         .call(async {
-            let response = reqwest::Client::new()
+            let response = state
+                .0
+                .http
                 .post(&endpoint.url)
                 .header("content-type", "application/json")
                 .body(event.to_string())
