@@ -182,26 +182,33 @@ enum Var {
 }
 
 impl Var {
+    /// What the reader does with a template variable: the catalog's
+    /// variables it reads back, plus two of its own built-in templates use;
+    /// `None` for what it skips (`$type`, `$instance`, `$timestamp`,
+    /// `$doc_url`) and for unknown names.
     fn parse(name: &str, violation: bool) -> Option<Var> {
-        Some(match (name, violation) {
-            ("path", true) => Var::Path,
-            ("message", true) => Var::ViolationMessage,
-            ("message", false) => Var::Message,
-            ("reason", true) => Var::Reason,
-            (_, true) => return None,
-            ("code", _) => Var::Code,
-            ("numeric_code", _) => Var::NumericCode,
-            ("status", _) => Var::Status,
-            ("title", _) => Var::Title,
-            ("category", _) => Var::Category,
-            ("details", _) => Var::Details,
-            ("details_raw", _) => Var::DetailsRaw,
-            ("field_violations", _) => Var::FieldViolations,
-            ("error_id", _) => Var::ErrorId,
-            ("request_id", _) => Var::RequestId,
-            ("retry_after", _) => Var::RetryAfter,
-            ("google_details", _) => Var::GoogleDetails,
-            _ => return None,
+        use errcat_catalog::template::Var as T;
+        match (name, violation) {
+            ("details_raw", false) => return Some(Var::DetailsRaw),
+            ("google_details", false) => return Some(Var::GoogleDetails),
+            _ => {}
+        }
+        Some(match T::parse(name, violation)? {
+            T::Code => Var::Code,
+            T::NumericCode => Var::NumericCode,
+            T::Status => Var::Status,
+            T::Title => Var::Title,
+            T::Message => Var::Message,
+            T::Category => Var::Category,
+            T::Details => Var::Details,
+            T::FieldViolations => Var::FieldViolations,
+            T::ErrorId => Var::ErrorId,
+            T::RequestId => Var::RequestId,
+            T::RetryAfter => Var::RetryAfter,
+            T::Path => Var::Path,
+            T::ViolationMessage => Var::ViolationMessage,
+            T::Reason => Var::Reason,
+            T::Type | T::Instance | T::Timestamp | T::DocUrl => return None,
         })
     }
 }

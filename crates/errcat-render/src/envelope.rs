@@ -2,58 +2,10 @@
 //! and variable slots, rendered without building a JSON tree.
 
 use errcat_catalog::FieldViolation;
-use errcat_catalog::template::{self, VarRef};
+use errcat_catalog::template::{self, Var, VarRef};
 
 use crate::Ctx;
 use crate::json;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Var {
-    Code,
-    NumericCode,
-    Status,
-    Title,
-    Message,
-    Category,
-    Details,
-    FieldViolations,
-    ErrorId,
-    RequestId,
-    Type,
-    Instance,
-    RetryAfter,
-    Timestamp,
-    DocUrl,
-    // Violation template only.
-    Path,
-    Reason,
-}
-
-impl Var {
-    fn parse(name: &str, violation: bool) -> Option<Var> {
-        Some(match (name, violation) {
-            ("path", true) => Var::Path,
-            ("message", _) => Var::Message,
-            ("reason", true) => Var::Reason,
-            (_, true) => return None,
-            ("code", _) => Var::Code,
-            ("numeric_code", _) => Var::NumericCode,
-            ("status", _) => Var::Status,
-            ("title", _) => Var::Title,
-            ("category", _) => Var::Category,
-            ("details", _) => Var::Details,
-            ("field_violations", _) => Var::FieldViolations,
-            ("error_id", _) => Var::ErrorId,
-            ("request_id", _) => Var::RequestId,
-            ("type", _) => Var::Type,
-            ("instance", _) => Var::Instance,
-            ("retry_after", _) => Var::RetryAfter,
-            ("timestamp", _) => Var::Timestamp,
-            ("doc_url", _) => Var::DocUrl,
-            _ => return None,
-        })
-    }
-}
 
 #[derive(Clone, Debug)]
 pub(crate) enum Node {
@@ -278,7 +230,7 @@ impl Compiled {
             },
             Var::Status => json::int(buf, ctx.status),
             Var::Title => json::str(buf, ctx.title),
-            Var::Message => match v {
+            Var::Message | Var::ViolationMessage => match v {
                 Some(v) => json::str(buf, &v.message),
                 None => ctx.write_message(buf),
             },
