@@ -104,6 +104,14 @@ pub(super) fn verify(
     (code, v)
 }
 
+/// Whether an envelope template has the variable `name` (`"$name"` or
+/// `"$name?"`, not an escaped `"$$name"`).
+fn carries(body: &serde_json::Value, name: &str) -> bool {
+    let mut found = false;
+    errcat_catalog::template::visit_vars(body, &mut |r| found |= r.name == name);
+    found
+}
+
 /// The envelope rules for an error response.
 fn envelope(
     catalog: &Catalog,
@@ -122,7 +130,7 @@ fn envelope(
             Some(env) => (
                 env.name.as_str(),
                 env.media_type.as_str(),
-                env.body.to_string().contains("$request_id"),
+                carries(&env.body, "request_id"),
             ),
             None => ("custom", "application/json", false),
         },
