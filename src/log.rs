@@ -89,17 +89,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, UsageError> {
             "`{s}` is not a duration: use a number and s, m, h or d (`15m`, `24h`)"
         ))
     };
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(secs))
+    errcat_store::parse_duration(s).ok_or_else(bad)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

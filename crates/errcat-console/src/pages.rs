@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use errcat_catalog::Catalog;
-use errcat_store::{ErrorRecord, Filter, StoreError, from_unix_ms, unix_ms};
+use errcat_store::{ErrorRecord, Filter, StoreError, from_unix_ms, parse_duration, unix_ms};
 
 use crate::Shared;
 use crate::chart::{self, Axis};
@@ -639,21 +639,6 @@ fn ago(now: i64, ms: i64) -> String {
         3600..=86_399 => format!("{} h ago", s / 3600),
         _ => format!("{} d ago", s / 86_400),
     }
-}
-
-/// `90s`, `15m`, `1h`, `7d`.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = num.parse().ok()?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(mult).map(Duration::from_secs)
 }
 
 /// A duration ago (`24h`) or a UTC time (`2026-01-31T09:00`, `…:00Z`), in ms.

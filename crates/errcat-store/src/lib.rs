@@ -26,7 +26,7 @@ mod writer;
 
 #[cfg(feature = "axum")]
 pub use observer::record_of;
-pub use record::{Count, ErrorRecord, Filter, from_unix_ms, unix_ms};
+pub use record::{Count, ErrorRecord, Filter, from_unix_ms, parse_duration, unix_ms};
 pub use store::{DEFAULT_URL, SCHEMA_VERSION, Store, StoreError, StoreErrorKind, redact_url};
 pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, WriterConfig};
 

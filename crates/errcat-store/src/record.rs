@@ -61,6 +61,29 @@ pub fn from_unix_ms(ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
+/// A duration as support types it for the log's time filters: a whole
+/// number and `s`, `m`, `h` or `d` (`90s`, `15m`, `24h`, `7d`); `None`
+/// otherwise, or when it overflows.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(errcat_store::parse_duration("15m"), Some(Duration::from_secs(900)));
+/// assert_eq!(errcat_store::parse_duration("2 weeks"), None);
+/// ```
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult).map(Duration::from_secs)
+}
+
 impl ErrorRecord {
     /// A record with the given ids, code and status, and empty details: a
     /// starting point for tests and for callers outside axum.
