@@ -654,9 +654,10 @@ fn serve_answers_503_when_the_error_log_breaks() {
         .unwrap();
     rt.block_on(async {
         let store = errcat_store::Store::connect(&log.url).await.unwrap();
-        let errcat_store::Store::Sqlite(pool) = &store else {
+        let errcat_store::Store::Sqlite(db) = &store else {
             unreachable!("a SQLite URL")
         };
+        let pool = db.pool();
         sqlx::query("DROP TABLE errcat_errors")
             .execute(pool)
             .await

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 /// What replaces a secret.
@@ -93,6 +93,66 @@ impl Default for Capture {
     }
 }
 
+/// [`Capture::headers`], parsed once: each name with whether its value is
+/// secret. A request's headers are picked as cheap clones (values share the
+/// request's bytes) and made into text only when an error is recorded.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HeaderSelection(Vec<(HeaderName, bool)>);
+
+impl HeaderSelection {
+    pub(crate) fn of(capture: &Capture) -> Self {
+        HeaderSelection(
+            capture
+                .headers
+                .iter()
+                .filter_map(|name| {
+                    let parsed = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                    let secret = capture
+                        .secret_headers
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(parsed.as_str()));
+                    Some((parsed, secret))
+                })
+                .collect(),
+        )
+    }
+
+    /// The selected headers of a request, as indexes into the selection
+    /// with their values, in the selection's order.
+    pub(crate) fn pick(&self, headers: &HeaderMap) -> Vec<(usize, HeaderValue)> {
+        let mut out = Vec::new();
+        if headers.is_empty() {
+            return out;
+        }
+        for (i, (name, _)) in self.0.iter().enumerate() {
+            for value in headers.get_all(name) {
+                out.push((i, value.clone()));
+            }
+        }
+        out
+    }
+
+    /// Picked headers as recorded: secrets redacted, values cut at 512
+    /// characters.
+    pub(crate) fn render(&self, picked: &[(usize, HeaderValue)]) -> Vec<(String, String)> {
+        picked
+            .iter()
+            .filter_map(|(i, value)| {
+                let (name, secret) = self.0.get(*i)?;
+                let v = if *secret {
+                    REDACTED.to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes())
+                        .chars()
+                        .take(512)
+                        .collect()
+                };
+                Some((name.as_str().to_owned(), v))
+            })
+            .collect()
+    }
+}
+
 impl Capture {
     fn is_secret_field(&self, name: &str) -> bool {
         let norm: String = name
@@ -105,21 +165,8 @@ impl Capture {
 
     /// The recorded headers, secrets redacted, values cut at 512 characters.
     pub fn select_headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for name in &self.headers {
-            for value in headers.get_all(name.as_str()) {
-                let v = if self.secret_headers.iter().any(|s| s == name) {
-                    REDACTED.to_owned()
-                } else {
-                    String::from_utf8_lossy(value.as_bytes())
-                        .chars()
-                        .take(512)
-                        .collect()
-                };
-                out.push((name.clone(), v));
-            }
-        }
-        out
+        let selection = HeaderSelection::of(self);
+        selection.render(&selection.pick(headers))
     }
 
     /// The body excerpt with secret fields redacted, or `None` when there is

@@ -18,7 +18,7 @@ use http::{Request, StatusCode};
 use ipnet::IpNet;
 use tracing::Instrument;
 
-use crate::capture::{Capture, ErrorContext, Tee};
+use crate::capture::{Capture, ErrorContext, HeaderSelection, Tee};
 use crate::client_ip::{self, ClientIp};
 use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
 use crate::request_id::RequestId;
@@ -44,6 +44,8 @@ struct Shared {
     trusted_proxies: Vec<IpNet>,
     observers: Vec<Arc<dyn ErrorObserver>>,
     capture: Capture,
+    /// `capture.headers`, parsed.
+    captured_headers: HeaderSelection,
 }
 
 /// Puts every error response of the services it wraps into the catalog's
@@ -90,6 +92,7 @@ impl ErrcatLayer {
                 body_limit: DEFAULT_BODY_LIMIT,
                 trusted_proxies: Vec::new(),
                 observers: Vec::new(),
+                captured_headers: HeaderSelection::of(&Capture::default()),
                 capture: Capture::default(),
             }),
         }
@@ -139,7 +142,9 @@ impl ErrcatLayer {
     /// (see [`Capture`]). Nothing is captured while there is no observer.
     #[must_use]
     pub fn capture(mut self, capture: Capture) -> Self {
-        self.shared_mut().capture = capture;
+        let shared = self.shared_mut();
+        shared.captured_headers = HeaderSelection::of(&capture);
+        shared.capture = capture;
         self
     }
 
@@ -200,8 +205,8 @@ struct RequestInfo {
 /// What only the observers need of the request.
 struct Observed {
     user_agent: Option<HeaderValue>,
-    /// Recorded headers (redacted).
-    headers: Vec<(String, String)>,
+    /// Recorded headers, picked (redacted when made into text).
+    headers: Vec<(usize, HeaderValue)>,
     content_type: Option<HeaderValue>,
     kept: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
     context: ErrorContext,
@@ -267,7 +272,7 @@ where
             req.extensions_mut().insert(context.clone());
             let mut observed = Observed {
                 user_agent: req.headers().get(header::USER_AGENT).cloned(),
-                headers: shared.capture.select_headers(req.headers()),
+                headers: shared.captured_headers.pick(req.headers()),
                 content_type: req.headers().get(header::CONTENT_TYPE).cloned(),
                 kept: None,
                 context,
@@ -578,7 +583,7 @@ fn render(
             trace_id: context.trace_id,
             tenant: context.tenant,
             principal: context.principal,
-            request_headers: observed.headers.clone(),
+            request_headers: shared.captured_headers.render(&observed.headers),
             body_excerpt,
             error_id: rendered.error_id,
             request_id: Arc::from(info.id.as_str()),

@@ -21,12 +21,16 @@
 #[cfg(feature = "axum")]
 mod observer;
 mod record;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 mod writer;
 
 #[cfg(feature = "axum")]
 pub use observer::record_of;
 pub use record::{Count, ErrorRecord, Filter, from_unix_ms, parse_duration, unix_ms};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use store::{DEFAULT_URL, SCHEMA_VERSION, Store, StoreError, StoreErrorKind, redact_url};
 pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, WriterConfig};
 

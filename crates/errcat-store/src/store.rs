@@ -27,7 +27,9 @@ pub struct StoreError {
     kind: StoreErrorKind,
     message: String,
     #[source]
-    source: Option<sqlx::Error>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The database refused the data itself (see [`StoreError::is_refused_data`]).
+    refused: bool,
 }
 
 impl StoreError {
@@ -37,10 +39,27 @@ impl StoreError {
     }
 
     fn new(kind: StoreErrorKind, message: impl Into<String>, source: Option<sqlx::Error>) -> Self {
+        let refused = source.as_ref().is_some_and(refused_by_sqlx);
         StoreError {
             kind,
             message: message.into(),
-            source,
+            source: source.map(|e| Box::new(e) as _),
+            refused,
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn with_source(
+        kind: StoreErrorKind,
+        message: impl Into<String>,
+        source: Box<dyn std::error::Error + Send + Sync>,
+        refused: bool,
+    ) -> Self {
+        StoreError {
+            kind,
+            message: message.into(),
+            source: Some(source),
+            refused,
         }
     }
 }
@@ -50,24 +69,29 @@ impl StoreError {
     /// store, a key too large for an index, a broken constraint) rather
     /// than being unreachable: retrying the same records cannot succeed.
     pub(crate) fn is_refused_data(&self) -> bool {
-        let Some(sqlx::Error::Database(db)) = &self.source else {
-            return false;
-        };
-        // PostgreSQL: data exceptions (22…), integrity violations (23…),
-        // program limits such as an index row too large (54…).
-        #[cfg(feature = "postgres")]
-        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-            let code = pg.code();
-            return code.starts_with("22") || code.starts_with("23") || code.starts_with("54");
-        }
-        // SQLite: a value too big (18), a constraint (19), a type mismatch
-        // (20); extended codes carry the primary code in their low byte.
-        let primary = db
-            .code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .map(|c| c & 0xff);
-        matches!(primary, Some(18..=20))
+        self.refused
     }
+}
+
+/// Whether sqlx's error is the database refusing the data itself.
+fn refused_by_sqlx(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    // PostgreSQL: data exceptions (22…), integrity violations (23…),
+    // program limits such as an index row too large (54…).
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        return code.starts_with("22") || code.starts_with("23") || code.starts_with("54");
+    }
+    // SQLite: a value too big (18), a constraint (19), a type mismatch
+    // (20); extended codes carry the primary code in their low byte.
+    let primary = db
+        .code()
+        .and_then(|c| c.parse::<i32>().ok())
+        .map(|c| c & 0xff);
+    matches!(primary, Some(18..=20))
 }
 
 fn query_err(e: sqlx::Error) -> StoreError {
@@ -114,34 +138,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 1;
 
-const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
-
-/// Rows of the largest SQLite INSERT statement (a power of two). A batch is
-/// split into statements of 512, 256, …, 1 rows: at most ten distinct
-/// statements, each prepared once per connection and then reused.
-#[cfg(feature = "sqlite")]
-const SQLITE_MAX_ROWS: usize = 512;
-
-/// The multi-row INSERT of `rows` rows (a power of two up to
-/// `SQLITE_MAX_ROWS`), with one `?` per column.
-#[cfg(feature = "sqlite")]
-fn sqlite_insert_sql(rows: usize) -> std::sync::Arc<str> {
-    use std::sync::{Arc, OnceLock};
-    static SQL: OnceLock<Vec<Arc<str>>> = OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        let row = format!("({})", vec!["?"; 21].join(","));
-        (0..=SQLITE_MAX_ROWS.trailing_zeros())
-            .map(|k| {
-                let values = vec![row.as_str(); 1 << k].join(",");
-                Arc::from(format!(
-                    "INSERT INTO errcat_errors ({COLUMNS}) VALUES {values} ON CONFLICT (error_id) DO NOTHING"
-                ))
-            })
-            .collect()
-    });
-    debug_assert!(rows.is_power_of_two() && rows <= SQLITE_MAX_ROWS);
-    Arc::clone(&all[rows.trailing_zeros() as usize])
-}
+pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
 
 /// PostgreSQL: one array per column, unnested together. A plain INSERT
 /// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for
@@ -167,13 +164,40 @@ const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, req
 const UNIQUE_VIOLATION: &str = "23505";
 
 /// The `headers` column: `[[name, value], …]` as JSON text.
+#[cfg(feature = "postgres")]
 fn headers_json(headers: &[(String, String)]) -> String {
-    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
+    let mut out = String::new();
+    write_headers_json(&mut out, headers);
+    out
+}
+
+/// Writes the `headers` column's JSON text into `out` (cleared first).
+pub(crate) fn write_headers_json(out: &mut String, headers: &[(String, String)]) {
+    write_json(out, headers);
 }
 
 /// The `causes` column: `[cause, …]` as JSON text.
+#[cfg(feature = "postgres")]
 fn causes_json(causes: &[String]) -> String {
-    serde_json::to_string(causes).unwrap_or_else(|_| "[]".to_owned())
+    let mut out = String::new();
+    write_causes_json(&mut out, causes);
+    out
+}
+
+/// Writes the `causes` column's JSON text into `out` (cleared first).
+pub(crate) fn write_causes_json(out: &mut String, causes: &[String]) {
+    write_json(out, causes);
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    if serde_json::to_writer(&mut buf, value).is_err() {
+        buf.clear();
+        buf.extend_from_slice(b"[]");
+    }
+    // serde_json writes UTF-8 only.
+    *out = String::from_utf8(buf).unwrap_or_else(|_| "[]".to_owned());
 }
 
 /// Text for PostgreSQL, whose `text` cannot hold NUL: each NUL becomes
@@ -202,7 +226,7 @@ fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
 pub enum Store {
     /// SQLite (the embedded default).
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(crate::sqlite::SqliteStore),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
     Postgres(sqlx::PgPool),
@@ -241,6 +265,10 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5));
             let memory = url.contains(":memory:");
+            let target = crate::sqlite::Target {
+                filename: opts.get_filename().to_owned(),
+                in_memory: memory,
+            };
             let pool = SqlitePoolOptions::new()
                 .max_connections(if memory { 1 } else { 4 })
                 .min_connections(if memory { 1 } else { 0 })
@@ -257,7 +285,7 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(connect_err)?;
-            return Ok(Store::Sqlite(pool));
+            return Ok(Store::Sqlite(crate::sqlite::SqliteStore::new(pool, target)));
         }
         #[cfg(feature = "postgres")]
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -330,7 +358,7 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool, None::<&str>),
+            Store::Sqlite(db) => run!(db.pool(), None::<&str>),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => run!(pool, Some("SELECT pg_advisory_xact_lock(7262691245)")),
         }
@@ -341,8 +369,8 @@ impl Store {
         let sql = "SELECT COALESCE(MAX(version), 0) FROM errcat_schema";
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => sqlx::query_scalar(sql)
-                .fetch_one(pool)
+            Store::Sqlite(db) => sqlx::query_scalar(sql)
+                .fetch_one(db.pool())
                 .await
                 .map_err(query_err),
             #[cfg(feature = "postgres")]
@@ -357,8 +385,9 @@ impl Store {
     /// already stored is skipped, so a retried batch never duplicates.
     ///
     /// SQLite: multi-row `INSERT … ON CONFLICT DO NOTHING` statements of up
-    /// to 512 rows with one bound parameter per field, prepared once per
-    /// connection. PostgreSQL: one `INSERT … SELECT FROM UNNEST(arrays)`
+    /// to 512 rows with one bound parameter per field, prepared once on the
+    /// store's own insert connection (run on tokio's blocking pool here; the
+    /// error log's writer thread calls it directly). PostgreSQL: one `INSERT … SELECT FROM UNNEST(arrays)`
     /// statement, one array per column (again with `ON CONFLICT DO NOTHING`
     /// when the batch holds a stored error id). PostgreSQL text cannot hold
     /// NUL: a NUL in a field is stored there as U+FFFD (headers and causes,
@@ -369,7 +398,19 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => sqlite_insert(pool, records).await,
+            Store::Sqlite(db) => {
+                let db = db.clone();
+                let records = records.to_vec();
+                tokio::task::spawn_blocking(move || db.insert_blocking(&records))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(StoreError::new(
+                            StoreErrorKind::Query,
+                            format!("error log insert stopped: {e}"),
+                            None,
+                        ))
+                    })
+            }
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => match postgres_insert(pool, POSTGRES_INSERT, records).await {
                 Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
@@ -379,6 +420,16 @@ impl Store {
                 }
                 r => r.map_err(query_err),
             },
+        }
+    }
+
+    /// The SQLite store, whose inserts the writer makes from a thread.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn sqlite_store(&self) -> Option<crate::sqlite::SqliteStore> {
+        match self {
+            Store::Sqlite(db) => Some(db.clone()),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => None,
         }
     }
 
@@ -421,7 +472,7 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool),
+            Store::Sqlite(db) => run!(db.pool()),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => run!(pool),
         }
@@ -472,7 +523,7 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool),
+            Store::Sqlite(db) => run!(db.pool()),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => run!(pool),
         }
@@ -504,7 +555,7 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool),
+            Store::Sqlite(db) => run!(db.pool()),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => run!(pool),
         }
@@ -525,7 +576,7 @@ impl Store {
         }
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => run!(pool),
+            Store::Sqlite(db) => run!(db.pool()),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => run!(pool),
         }
@@ -535,61 +586,14 @@ impl Store {
     pub async fn close(&self) {
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(pool) => pool.close().await,
+            Store::Sqlite(db) => {
+                db.close_inserts();
+                db.pool().close().await
+            }
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => pool.close().await,
         }
     }
-}
-
-#[cfg(feature = "sqlite")]
-async fn sqlite_insert(pool: &sqlx::SqlitePool, records: &[ErrorRecord]) -> Result<(), StoreError> {
-    use sqlx::Arguments;
-    let mut tx = pool.begin().await.map_err(query_err)?;
-    let mut rest = records;
-    while !rest.is_empty() {
-        // The largest power of two that fits: 512, 256, …, 1.
-        let n = if rest.len() >= SQLITE_MAX_ROWS {
-            SQLITE_MAX_ROWS
-        } else {
-            1 << rest.len().ilog2()
-        };
-        let (chunk, tail) = rest.split_at(n);
-        rest = tail;
-        let mut args = sqlx::sqlite::SqliteArguments::default();
-        args.reserve(n * 21, 0);
-        let add = |r: Result<(), sqlx::error::BoxDynError>| {
-            r.map_err(|e| query_err(sqlx::Error::Encode(e)))
-        };
-        for r in chunk {
-            add(args.add(r.error_id.as_str()))?;
-            add(args.add(r.request_id.as_str()))?;
-            add(args.add(r.trace_id.as_deref()))?;
-            add(args.add(r.timestamp_ms))?;
-            add(args.add(r.code.as_str()))?;
-            add(args.add(i64::from(r.status)))?;
-            add(args.add(r.category.as_str()))?;
-            add(args.add(r.method.as_str()))?;
-            add(args.add(r.route.as_deref()))?;
-            add(args.add(r.path.as_str()))?;
-            add(args.add(r.tenant.as_deref()))?;
-            add(args.add(r.principal.as_deref()))?;
-            add(args.add(r.client_ip.as_deref()))?;
-            add(args.add(r.user_agent.as_deref()))?;
-            add(args.add(headers_json(&r.headers)))?;
-            add(args.add(r.body_excerpt.as_deref()))?;
-            add(args.add(causes_json(&r.causes)))?;
-            add(args.add(r.panic_message.as_deref()))?;
-            add(args.add(r.panic_location.as_deref()))?;
-            add(args.add(r.latency_us))?;
-            add(args.add(r.source.as_str()))?;
-        }
-        sqlx::query_with(sqlx::AssertSqlSafe(sqlite_insert_sql(n)), args)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err)?;
-    }
-    tx.commit().await.map_err(query_err)
 }
 
 /// The batch as one `INSERT … SELECT FROM UNNEST(…)` statement (`sql`): one

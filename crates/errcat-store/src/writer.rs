@@ -179,21 +179,60 @@ struct Inner {
     tx: std::sync::Mutex<Option<mpsc::Sender<ErrorRecord>>>,
     stats: Arc<Stats>,
     config: WriterConfig,
-    task: std::sync::Mutex<Option<JoinHandle<()>>>,
+    task: std::sync::Mutex<Option<Writer>>,
+}
+
+/// The background writer: a thread of its own for SQLite (blocking inserts
+/// on the store's insert connection, off the runtime's workers), a task for
+/// PostgreSQL (async, two batches in flight).
+enum Writer {
+    Task(JoinHandle<()>),
+    #[cfg(feature = "sqlite")]
+    Thread(tokio::sync::oneshot::Receiver<()>),
 }
 
 impl ErrorLog {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer: for SQLite a thread named `errcat-log-writer`,
+    /// for PostgreSQL a task on the current tokio runtime.
     pub fn spawn(store: Store, config: WriterConfig) -> Self {
-        let (tx, rx) = mpsc::channel(config.capacity.max(1));
         let stats = Arc::new(Stats::default());
+        let capacity = config.capacity.max(1);
+        #[cfg(feature = "sqlite")]
+        if let Some(db) = store.sqlite_store() {
+            let (tx, rx) = mpsc::channel(capacity);
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            let (thread_stats, thread_config) = (Arc::clone(&stats), config.clone());
+            let spawned = std::thread::Builder::new()
+                .name("errcat-log-writer".to_owned())
+                .spawn(move || {
+                    run_thread(&db, rx, &thread_stats, &thread_config);
+                    let _ = done_tx.send(());
+                });
+            match spawned {
+                Ok(_) => return ErrorLog::new(tx, stats, config, Writer::Thread(done_rx)),
+                // No thread to be had: the log still works, from a task.
+                Err(e) => {
+                    tracing::warn!(error = %e, "errcat error log: no writer thread; writing from a task")
+                }
+            }
+        }
+        let (tx, rx) = mpsc::channel(capacity);
         let task = tokio::spawn(run(store, rx, Arc::clone(&stats), config.clone()));
+        ErrorLog::new(tx, stats, config, Writer::Task(task))
+    }
+
+    fn new(
+        tx: mpsc::Sender<ErrorRecord>,
+        stats: Arc<Stats>,
+        config: WriterConfig,
+        writer: Writer,
+    ) -> Self {
         ErrorLog {
             inner: Arc::new(Inner {
                 tx: std::sync::Mutex::new(Some(tx)),
                 stats,
                 config,
-                task: std::sync::Mutex::new(Some(task)),
+                task: std::sync::Mutex::new(Some(writer)),
             }),
         }
     }
@@ -284,8 +323,15 @@ impl ErrorLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        if let Some(task) = task {
-            let _ = task.await;
+        match task {
+            Some(Writer::Task(task)) => {
+                let _ = task.await;
+            }
+            #[cfg(feature = "sqlite")]
+            Some(Writer::Thread(done)) => {
+                let _ = done.await;
+            }
+            None => {}
         }
         self.stats()
     }
@@ -342,10 +388,8 @@ async fn run(
     while writes.join_next().await.is_some() {}
 }
 
-/// Writes one batch, retrying with backoff until it is committed. A batch
-/// the database refuses as data is split in halves until the refused
-/// records are found; those are counted in `rejected` and logged, and the
-/// rest is written.
+/// Writes one batch, retrying with backoff until it is committed (see
+/// [`Delivery`]).
 async fn write(
     store: Store,
     batch: Vec<ErrorRecord>,
@@ -353,36 +397,134 @@ async fn write(
     retry_initial: Duration,
     retry_max: Duration,
 ) {
-    let mut pending = vec![batch];
-    while let Some(batch) = pending.pop() {
-        let mut delay = retry_initial;
+    let mut delivery = Delivery::new(batch, &stats, retry_initial, retry_max);
+    while let Some(batch) = delivery.current() {
+        let result = store.insert_batch(batch).await;
+        if let Some(wait) = delivery.settle(result) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The SQLite writer thread: waits for a record, gathers more for up to
+/// `linger` (sleeping in short ticks, so that senders never wake it), then
+/// writes the batch on the store's insert connection. Ends when every sender
+/// is gone and the queue is empty.
+#[cfg(feature = "sqlite")]
+fn run_thread(
+    db: &crate::sqlite::SqliteStore,
+    mut rx: mpsc::Receiver<ErrorRecord>,
+    stats: &Stats,
+    config: &WriterConfig,
+) {
+    const TICK: Duration = Duration::from_millis(2);
+    let max = config.batch.max(1);
+    let mut batch = Vec::with_capacity(max);
+    let mut open = true;
+    while open {
+        match rx.blocking_recv() {
+            Some(r) => batch.push(r),
+            None => break,
+        }
+        let deadline = std::time::Instant::now() + config.linger;
         loop {
-            match store.insert_batch(&batch).await {
-                Ok(()) => {
-                    stats
-                        .written
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    break;
-                }
-                Err(e) if e.is_refused_data() => {
-                    stats.failed_writes.fetch_add(1, Ordering::Relaxed);
-                    if batch.len() == 1 {
-                        stats.rejected.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(error = %e, error_id = %batch[0].error_id, "errcat error log refused a record; set aside");
-                    } else {
-                        let mut first = batch;
-                        let second = first.split_off(first.len() / 2);
-                        pending.push(second);
-                        pending.push(first);
+            while batch.len() < max {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
                     }
-                    break;
                 }
-                Err(e) => {
-                    stats.failed_writes.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, records = batch.len(), retry_in_ms = delay.as_millis() as u64, "errcat error log write failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(retry_max);
+            }
+            let now = std::time::Instant::now();
+            if !open || batch.len() >= max || now >= deadline {
+                break;
+            }
+            std::thread::sleep((deadline - now).min(TICK));
+        }
+        let mut delivery = Delivery::new(
+            std::mem::replace(&mut batch, Vec::with_capacity(max)),
+            stats,
+            config.retry_initial,
+            config.retry_max,
+        );
+        while let Some(batch) = delivery.current() {
+            let result = db.insert_blocking(batch);
+            if let Some(wait) = delivery.settle(result) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+/// One batch's way into the database: retried with backoff (doubling up to
+/// `retry_max`) while the database fails, and, when the database refuses
+/// the data itself, split in halves until the refused records are found;
+/// those are counted in `rejected` and logged, and the rest is written.
+struct Delivery<'s> {
+    pending: Vec<Vec<ErrorRecord>>,
+    stats: &'s Stats,
+    delay: Duration,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+impl<'s> Delivery<'s> {
+    fn new(
+        batch: Vec<ErrorRecord>,
+        stats: &'s Stats,
+        retry_initial: Duration,
+        retry_max: Duration,
+    ) -> Self {
+        Delivery {
+            pending: vec![batch],
+            stats,
+            delay: retry_initial,
+            retry_initial,
+            retry_max,
+        }
+    }
+
+    /// The records to insert next, if any are left.
+    fn current(&self) -> Option<&[ErrorRecord]> {
+        self.pending.last().map(Vec::as_slice)
+    }
+
+    /// Takes the outcome of inserting [`Delivery::current`]; returns how
+    /// long to wait before the next attempt when it is a retry.
+    fn settle(&mut self, result: Result<(), crate::store::StoreError>) -> Option<Duration> {
+        let stats = self.stats;
+        match result {
+            Ok(()) => {
+                let batch = self.pending.pop().unwrap_or_default();
+                stats
+                    .written
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                self.delay = self.retry_initial;
+                None
+            }
+            Err(e) if e.is_refused_data() => {
+                stats.failed_writes.fetch_add(1, Ordering::Relaxed);
+                let mut first = self.pending.pop().unwrap_or_default();
+                if first.len() == 1 {
+                    stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, error_id = %first[0].error_id, "errcat error log refused a record; set aside");
+                } else {
+                    let second = first.split_off(first.len() / 2);
+                    self.pending.push(second);
+                    self.pending.push(first);
                 }
+                None
+            }
+            Err(e) => {
+                stats.failed_writes.fetch_add(1, Ordering::Relaxed);
+                let records = self.pending.last().map_or(0, Vec::len);
+                let wait = self.delay;
+                tracing::warn!(error = %e, records, retry_in_ms = wait.as_millis() as u64, "errcat error log write failed; retrying");
+                self.delay = (self.delay * 2).min(self.retry_max);
+                Some(wait)
             }
         }
     }

@@ -34,7 +34,8 @@ async fn sigkill_under_load_leaves_every_committed_batch() {
     child.wait().unwrap();
 
     let store = Store::connect(&url).await.unwrap();
-    if let Store::Sqlite(pool) = &store {
+    if let Store::Sqlite(db) = &store {
+        let pool = db.pool();
         let check: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(pool)
             .await

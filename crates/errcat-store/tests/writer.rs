@@ -215,3 +215,44 @@ async fn a_refused_record_is_set_aside_and_the_rest_written() {
     assert!(t.store.by_error_id("e18").await.unwrap().is_some());
     t.cleanup().await;
 }
+
+/// The same on SQLite, whose log writes from a thread of its own: a record
+/// the database refuses (here by a trigger, as a constraint) is set aside,
+/// the records around it are written.
+#[tokio::test]
+async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
+    let t = common::sqlite().await;
+    let path = t.url.trim_start_matches("sqlite://").to_owned();
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TRIGGER refuse_poison BEFORE INSERT ON errcat_errors \
+         WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .execute(&other)
+    .await
+    .unwrap();
+    other.close().await;
+    let log = ErrorLog::spawn(
+        t.store.clone(),
+        WriterConfig {
+            batch: 50,
+            linger: Duration::from_millis(50),
+            retry_initial: Duration::from_millis(10),
+            ..WriterConfig::default()
+        },
+    );
+    for i in 0..40 {
+        let mut r = rec(i, 500);
+        if i == 17 {
+            r.request_id = "poison".to_owned();
+        }
+        assert_eq!(log.record(r), Recorded::Queued);
+    }
+    let stats = log.shutdown().await;
+    assert_eq!((stats.written, stats.rejected), (39, 1), "{stats:?}");
+    assert_eq!(count(&t).await, 39);
+    assert!(t.store.by_error_id("e17").await.unwrap().is_none());
+    assert!(t.store.by_error_id("e18").await.unwrap().is_some());
+}
