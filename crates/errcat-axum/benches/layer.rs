@@ -7,7 +7,9 @@
 //!   generated request id), `errcat_inbound_id` the same with a safe
 //!   inbound `X-Request-Id`.
 //! - `layer_err`: `GET /err`; `bare_static` answers a pre-serialized body of
-//!   errcat's size, `errcat` renders `TEMPLATE_NOT_FOUND` per request.
+//!   errcat's size, `errcat` renders `TEMPLATE_NOT_FOUND` per request,
+//!   `peer` answers the same problem with `http-api-problem` and `peer_ids`
+//!   the same with errcat's two ids and headers (as in `bench/load.sh`).
 //!
 //! Each iteration builds the request and reads the whole response body.
 //! After criterion's runs, `main` prints errcat/bare per scenario (time per
@@ -27,16 +29,21 @@ use criterion::{Criterion, criterion_group};
 use errcat_axum::ErrcatLayer;
 use tower::ServiceExt;
 
+#[path = "../../../benches/support/peer_app.rs"]
+mod peer_app;
 #[path = "../../../benches/support/shop_app.rs"]
 mod shop_app;
 
+use peer_app::{peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};
 
 /// The groups and the pairs (errcat bench, baseline bench) compared in each.
-const PAIRS: [(&str, &str, &str); 3] = [
+const PAIRS: [(&str, &str, &str); 5] = [
     ("layer_ok", "errcat", "bare"),
     ("layer_ok", "errcat_inbound_id", "bare"),
     ("layer_err", "errcat", "bare_static"),
+    ("layer_err", "errcat", "peer"),
+    ("layer_err", "errcat", "peer_ids"),
 ];
 
 fn request(path: &'static str, request_id: bool) -> Request<Body> {
@@ -90,12 +97,15 @@ fn bench_layer(c: &mut Criterion) {
         println!("/err: {} bytes, status {}", n, s.as_u16());
     });
 
-    let cases: [(&str, &str, &Router, &'static str, bool); 5] = [
+    let (peer, peer_ids) = (peer_router(), peer_ids_router());
+    let cases: [(&str, &str, &Router, &'static str, bool); 7] = [
         ("layer_ok", "bare", &bare, "/ok", false),
         ("layer_ok", "errcat", &errcat, "/ok", false),
         ("layer_ok", "errcat_inbound_id", &errcat, "/ok", true),
         ("layer_err", "bare_static", &bare, "/err", false),
         ("layer_err", "errcat", &errcat, "/err", false),
+        ("layer_err", "peer", &peer, "/err", false),
+        ("layer_err", "peer_ids", &peer_ids, "/err", false),
     ];
     for group_name in ["layer_ok", "layer_err"] {
         let mut group = c.benchmark_group(group_name);
@@ -137,7 +147,7 @@ fn print_ratios(started: SystemTime) {
             estimates_ns(group, baseline, started),
         ) {
             (Ok((e, e_median)), Ok((b, b_median))) => println!(
-                "ratio {group}/{errcat} errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, layer +{}; median time ratio {:.2}x)",
+                "ratio {group}/{errcat} errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, errcat - baseline {}; median time ratio {:.2}x)",
                 e / b,
                 b / e,
                 human(e),
@@ -177,12 +187,15 @@ fn interleaved(rounds: usize) {
         .to_vec()
         .into_boxed_slice(),
     ));
-    let cases: [(&str, &Router, &'static str, bool); 5] = [
+    let (peer, peer_ids) = (peer_router(), peer_ids_router());
+    let cases: [(&str, &Router, &'static str, bool); 7] = [
         ("ok bare", &bare, "/ok", false),
         ("ok errcat", &errcat, "/ok", false),
         ("ok errcat_inbound_id", &errcat, "/ok", true),
         ("err bare_static", &bare, "/err", false),
         ("err errcat", &errcat, "/err", false),
+        ("err peer", &peer, "/err", false),
+        ("err peer_ids", &peer_ids, "/err", false),
     ];
     // `LAYER_CASE="ok errcat"`: only that case (to count its allocations
     // or clock reads with `perf stat`).
@@ -214,9 +227,9 @@ fn interleaved(rounds: usize) {
     for ((name, ..), (min, median)) in cases.iter().zip(&stats) {
         println!("{name:<22} min {min:7.0} ns  median {median:7.0} ns");
     }
-    for (e, b) in [(1, 0), (2, 0), (4, 3)] {
+    for (e, b) in [(1, 0), (2, 0), (4, 3), (4, 5), (4, 6)] {
         println!(
-            "ratio {} / {}: requests/s {:.3} by min (layer +{:.0} ns), {:.3} by median",
+            "ratio {} / {}: requests/s {:.3} by min (difference {:+.0} ns), {:.3} by median",
             cases[e].0,
             cases[b].0,
             stats[b].0 / stats[e].0,

@@ -21,59 +21,20 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::http::{Request, StatusCode};
 use errcat_axum::ErrcatLayer;
-use errcat_catalog::IdScheme;
-use errcat_render::id::new_id;
-use http_api_problem::HttpApiProblem;
 use tower::ServiceExt;
 
+#[path = "../../../benches/support/peer_app.rs"]
+mod peer_app;
 #[path = "../../../benches/support/shop_app.rs"]
 mod shop_app;
 
-use shop_app::{TEMPLATE_ID, bare_router, base_router, errcat_router};
+use peer_app::{peer_ids_router, peer_router};
+use shop_app::{bare_router, errcat_router};
 
 /// http-api-problem's idiom for the same error, built per request: the
 /// catalog body's members, without the ids it has no notion of.
-fn peer_problem() -> HttpApiProblem {
-    HttpApiProblem::new(StatusCode::NOT_FOUND)
-        .type_url("https://shop.example/errors#TEMPLATE_NOT_FOUND")
-        .title("Template not found")
-        .detail(format!("Template {TEMPLATE_ID} not found"))
-        .instance("/err")
-        .value("code", &"TEMPLATE_NOT_FOUND")
-        .value("numeric_code", &4041)
-        .value("category", &"NOT_FOUND")
-}
-
-fn peer_router() -> Router {
-    base_router().route("/err", get(|| async { peer_problem() }))
-}
-
-/// The peer made to answer exactly what errcat answers: the same members
-/// plus a fresh error id and request id (UUIDv7, the same generator errcat
-/// uses), `X-Request-Id` and `Cache-Control: no-store`.
-fn peer_ids_router() -> Router {
-    base_router().route(
-        "/err",
-        get(|| async {
-            let request_id = new_id(IdScheme::UuidV7);
-            let mut res = peer_problem()
-                .value("error_id", &new_id(IdScheme::UuidV7))
-                .value("request_id", &request_id)
-                .into_response();
-            let headers = res.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if let Ok(v) = HeaderValue::from_str(&request_id) {
-                headers.insert("x-request-id", v);
-            }
-            res
-        }),
-    )
-}
-
 async fn first_body(app: Router) -> (StatusCode, Vec<u8>) {
     let req = Request::get("/err").body(Body::empty()).expect("request");
     let res = app.oneshot(req).await.expect("infallible");

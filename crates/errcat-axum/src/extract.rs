@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 
 use crate::layer::DEFAULT_BODY_LIMIT;
 
-/// The body limit of errcat's extractors, set by the layer.
+/// The body limit of errcat's extractors, set by the layer in the request's
+/// extensions when it is not [`DEFAULT_BODY_LIMIT`]; without one, readers
+/// use [`DEFAULT_BODY_LIMIT`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyLimit(pub usize);
 

@@ -16,7 +16,6 @@ use futures_util::FutureExt;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, StatusCode};
 use ipnet::IpNet;
-use tracing::Instrument;
 
 use crate::capture::{Capture, ErrorContext, HeaderSelection, Tee};
 use crate::client_ip::{self, ClientIp};
@@ -66,7 +65,9 @@ struct Shared {
 ///
 /// What it does, in order:
 /// - gives the request a [`RequestId`] (the inbound `X-Request-Id` if it is
-///   safe, else a new one), a [`ClientIp`] and the extractors' [`BodyLimit`];
+///   safe, else a new one), a [`ClientIp`] and the extractors' [`BodyLimit`]
+///   (when it is not [`DEFAULT_BODY_LIMIT`], which its readers assume
+///   without one);
 /// - runs the service inside a tracing span with the request id, catching
 ///   panics and stopping it after the timeout;
 /// - renders an [`Error`] a handler returned; rewrites any other 4xx/5xx
@@ -174,16 +175,67 @@ pub struct ErrcatService<S> {
     shared: Arc<Shared>,
 }
 
-/// The response future of [`ErrcatService`].
-pub struct ResponseFuture {
-    inner: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+pin_project_lite::pin_project! {
+    /// The response future of [`ErrcatService`]: the inner service's
+    /// future, guarded against panics and the deadline, then the response
+    /// put into the catalog's envelope (and the observers waited for, when
+    /// one asks to be). Not boxed: it lives inside whatever holds it.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        guarded: Guarded<F>,
+        // Entered on each poll; `None` when no subscriber wants it.
+        span: Option<tracing::Span>,
+        stage: Stage,
+    }
 }
 
-impl Future for ResponseFuture {
+enum Stage {
+    Running(Arc<Shared>, RequestInfo),
+    Observing(Option<Response>, Vec<ObserveFuture>),
+    Done,
+}
+
+impl<F> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
     type Output = Result<Response, Infallible>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.as_ref().map(tracing::Span::enter);
+        if let Stage::Running(..) = this.stage {
+            let outcome = match std::task::ready!(this.guarded.poll(cx)) {
+                None => Outcome::TimedOut,
+                Some(Ok(Ok(res))) => Outcome::Response(res),
+                Some(Ok(Err(never))) => match never {},
+                Some(Err(payload)) => {
+                    Outcome::Panicked(panic::message(&*payload), panic::take_location())
+                }
+            };
+            let Stage::Running(shared, info) = std::mem::replace(this.stage, Stage::Done) else {
+                unreachable!("matched above")
+            };
+            let (res, pending) = finish(&shared, outcome, &info);
+            if pending.is_empty() {
+                return Poll::Ready(Ok(res));
+            }
+            *this.stage = Stage::Observing(Some(res), pending);
+        }
+        match this.stage {
+            Stage::Observing(res, pending) => {
+                while let Some(first) = pending.first_mut() {
+                    std::task::ready!(first.as_mut().poll(cx));
+                    drop(pending.remove(0));
+                }
+                let res = res.take();
+                *this.stage = Stage::Done;
+                Poll::Ready(Ok(
+                    res.expect("a response is kept until the observers are done")
+                ))
+            }
+            _ => panic!("errcat ResponseFuture polled after it completed"),
+        }
     }
 }
 
@@ -238,7 +290,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -288,7 +340,11 @@ where
         }
         let extensions = req.extensions_mut();
         extensions.insert(id);
-        extensions.insert(BodyLimit(shared.body_limit));
+        // Readers take the default limit when there is none: a request that
+        // carries fewer extensions keeps their map at its first size.
+        if shared.body_limit != DEFAULT_BODY_LIMIT {
+            extensions.insert(BodyLimit(shared.body_limit));
+        }
         if let Some(ip) = client_ip {
             extensions.insert(ClientIp(ip));
         }
@@ -307,70 +363,71 @@ where
         let deadline = shared
             .timeout
             .and_then(|limit| tokio::time::Instant::from_std(info.started).checked_add(limit));
-        let task = async move {
-            let caught = run_guarded(fut, deadline).await;
-            let outcome = match caught {
-                None => Outcome::TimedOut,
-                Some(Ok(Ok(res))) => Outcome::Response(res),
-                Some(Ok(Err(never))) => match never {},
-                Some(Err(payload)) => {
-                    Outcome::Panicked(panic::message(&*payload), panic::take_location())
-                }
-            };
-            let (res, pending) = finish(&shared, outcome, &info);
-            for wait in pending {
-                wait.await;
-            }
-            Ok(res)
-        };
-        // Without a subscriber that wants the span, entering and leaving it
-        // on every poll would do nothing: leave the wrapper out.
-        let inner: Pin<Box<dyn Future<Output = _> + Send>> = if span.is_disabled() {
-            Box::pin(task)
-        } else {
-            Box::pin(task.instrument(span))
-        };
-        ResponseFuture { inner }
+        ResponseFuture {
+            guarded: Guarded::new(fut, deadline),
+            // Without a subscriber that wants the span, entering and leaving
+            // it on every poll would do nothing: leave it out.
+            span: (!span.is_disabled()).then_some(span),
+            stage: Stage::Running(shared, info),
+        }
     }
 }
 
-/// Runs `fut`, catching its panics, until it is done (`Some`) or `deadline`
-/// has passed (`None`).
-///
-/// The timer is armed only if the future is still pending after its first
-/// poll: most handlers answer on their first poll, and so never register a
-/// timer in the runtime's wheel (nor take its lock twice, to add and remove
-/// the entry). Once armed, the deadline is also checked against the clock
-/// after every pending poll, so that a future that spends the task's whole
-/// cooperative budget each time (which makes the timer's own poll return
-/// pending) still times out, as with `tokio::time::timeout`.
-async fn run_guarded<F: Future>(
-    fut: F,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<std::thread::Result<F::Output>> {
-    let mut guarded = std::pin::pin!(AssertUnwindSafe(fut).catch_unwind());
-    let Some(deadline) = deadline else {
-        return Some(guarded.await);
-    };
-    let mut timer = std::pin::pin!(None::<tokio::time::Sleep>);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(out) = guarded.as_mut().poll(cx) {
+pin_project_lite::pin_project! {
+    /// Runs `fut`, catching its panics, until it is done (`Some`) or
+    /// `deadline` has passed (`None`); the future is dropped then.
+    ///
+    /// The timer is armed only if the future is still pending after its
+    /// first poll: most handlers answer on their first poll, and so never
+    /// register a timer in the runtime's wheel (nor take its lock twice, to
+    /// add and remove the entry). Once armed, the deadline is also checked
+    /// against the clock after every pending poll, so that a future that
+    /// spends the task's whole cooperative budget each time (which makes the
+    /// timer's own poll return pending) still times out, as with
+    /// `tokio::time::timeout`.
+    struct Guarded<F> {
+        #[pin]
+        fut: Option<futures_util::future::CatchUnwind<AssertUnwindSafe<F>>>,
+        deadline: Option<tokio::time::Instant>,
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    }
+}
+
+impl<F: Future> Guarded<F> {
+    fn new(fut: F, deadline: Option<tokio::time::Instant>) -> Self {
+        Guarded {
+            fut: Some(AssertUnwindSafe(fut).catch_unwind()),
+            deadline,
+            timer: None,
+        }
+    }
+}
+
+impl<F: Future> Future for Guarded<F> {
+    type Output = Option<std::thread::Result<F::Output>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(out) = fut.poll(cx) {
+            this.fut.set(None);
             return Poll::Ready(Some(out));
         }
-        if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline)));
-        }
-        if let Some(sleep) = timer.as_mut().as_pin_mut()
-            && sleep.poll(cx).is_ready()
-        {
-            return Poll::Ready(None);
-        }
-        if tokio::time::Instant::now() >= deadline {
+        let Some(deadline) = *this.deadline else {
+            return Poll::Pending;
+        };
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_ready() || tokio::time::Instant::now() >= deadline {
+            this.fut.set(None);
+            *this.timer = None;
             return Poll::Ready(None);
         }
         Poll::Pending
-    })
-    .await
+    }
 }
 
 /// The standard role a foreign status is rewritten to, and whether the
@@ -627,9 +684,9 @@ mod tests {
         let deadline = rt.block_on(async {
             Some(tokio::time::Instant::from_std(Instant::now()) + Duration::from_secs(30))
         });
-        let out = rt.block_on(run_guarded(async { 7 }, deadline));
+        let out = rt.block_on(Guarded::new(async { 7 }, deadline));
         assert_eq!(out.map(Result::unwrap), Some(7));
-        let out = rt.block_on(run_guarded(async { panic!("boom") }, deadline));
+        let out = rt.block_on(Guarded::new(async { panic!("boom") }, deadline));
         assert!(matches!(out, Some(Err(_))));
     }
 
@@ -643,7 +700,7 @@ mod tests {
             let start = tokio::time::Instant::now();
             let deadline = Some(start + Duration::from_millis(50));
             let never = std::future::pending::<()>();
-            assert!(run_guarded(never, deadline).await.is_none());
+            assert!(Guarded::new(never, deadline).await.is_none());
             assert!(start.elapsed() >= Duration::from_millis(50));
             // A future that keeps its task busy times out too.
             let start = tokio::time::Instant::now();
@@ -652,7 +709,7 @@ mod tests {
                 cx.waker().wake_by_ref();
                 Poll::<()>::Pending
             });
-            assert!(run_guarded(busy, deadline).await.is_none());
+            assert!(Guarded::new(busy, deadline).await.is_none());
             // One that answers after a few polls is not cut short.
             let mut polls = 0;
             let slow = std::future::poll_fn(|cx| {
@@ -666,9 +723,26 @@ mod tests {
             });
             let deadline = Some(tokio::time::Instant::now() + Duration::from_secs(30));
             assert_eq!(
-                run_guarded(slow, deadline).await.map(Result::unwrap),
+                Guarded::new(slow, deadline).await.map(Result::unwrap),
                 Some(3)
             );
         });
+    }
+}
+
+#[cfg(test)]
+mod size {
+    use super::*;
+
+    /// The response future wrapping an axum route is allocated once per
+    /// request (axum boxes it): it stays well under 1 KiB, the size from
+    /// which glibc's allocator takes the slow path (it consolidates its
+    /// free lists on each such request).
+    #[test]
+    fn the_response_future_around_a_route_is_small() {
+        type RouteFuture = <axum::routing::Route as tower_service::Service<Request<Body>>>::Future;
+        let size = std::mem::size_of::<ResponseFuture<RouteFuture>>();
+        println!("ResponseFuture<RouteFuture>: {size} bytes");
+        assert!(size < 768, "{size} bytes");
     }
 }
