@@ -460,7 +460,10 @@ fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, V
         match outcome {
             Outcome::Response(mut res) => {
                 if let Some(Raised(err)) = res.extensions_mut().remove::<Raised>() {
-                    (err, Source::Raised, None, None)
+                    // The raising response is the fallback that `Error`'s
+                    // `IntoResponse` made: its parts are reused, its
+                    // headers and body replaced.
+                    return render(shared, &err, Source::Raised, None, None, info, Some(res));
                 } else if (res.status().is_client_error() || res.status().is_server_error())
                     && shared.rewrite_foreign
                     && res.extensions().get::<Passthrough>().is_none()
@@ -498,7 +501,7 @@ fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, V
                 (Arc::new(err), Source::Timeout, None, None)
             }
         };
-    render(shared, &err, source, keep_status, panic_info, info)
+    render(shared, &err, source, keep_status, panic_info, info, None)
 }
 
 /// The catalog error for a 4xx/5xx that errcat did not make, with what can
@@ -555,6 +558,7 @@ fn render(
     keep_status: Option<u16>,
     panic_info: Option<(String, Option<String>)>,
     info: &RequestInfo,
+    reuse: Option<Response>,
 ) -> (Response, Vec<ObserveFuture>) {
     let renderer = &shared.renderer;
     let accept = info.accept.as_ref().and_then(|v| v.to_str().ok());
@@ -564,20 +568,39 @@ fn render(
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .and_then(negotiate::locale);
-    let rendered = renderer.render(
-        err,
-        &RenderOptions {
-            envelope,
-            locale,
-            error_id: None,
-            request_id: Some(info.id.as_str()),
-            instance: Some(info.path()),
-            timestamp: None,
-            status: keep_status,
-        },
-    );
+    let opts = RenderOptions {
+        envelope,
+        locale,
+        error_id: None,
+        request_id: Some(info.id.as_str()),
+        instance: Some(info.path()),
+        timestamp: None,
+        status: keep_status,
+    };
+    // Rendered into this thread's buffer and copied out at its exact size:
+    // one allocation for the body, where a fresh `Vec` would take two (the
+    // vector, and `Bytes`' bookkeeping for its spare capacity).
+    thread_local! {
+        static BODY: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+    }
+    let (rendered, body) = BODY.with_borrow_mut(|buf| {
+        buf.clear();
+        let rendered = renderer.render_into(err, &opts, buf);
+        let body = bytes::Bytes::copy_from_slice(buf);
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::with_capacity(1024);
+        }
+        (rendered, body)
+    });
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut res = Response::new(Body::from(rendered.body));
+    let mut res = match reuse {
+        Some(mut res) => {
+            res.headers_mut().clear();
+            *res.body_mut() = Body::from(body);
+            res
+        }
+        None => Response::new(Body::from(body)),
+    };
     *res.status_mut() = status;
     let headers = res.headers_mut();
     if let Some(ct) = content_type(&rendered.content_type) {

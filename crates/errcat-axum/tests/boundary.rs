@@ -87,6 +87,19 @@ async fn app_with(layer: ErrcatLayer) -> std::net::SocketAddr {
         )
         .route("/panic", get(boom))
         .route(
+            "/tuple-error",
+            get(|| async {
+                (
+                    StatusCode::ACCEPTED,
+                    [
+                        ("x-internal-host", "db-7.internal"),
+                        ("content-type", "text/plain"),
+                    ],
+                    Error::new("TEMPLATE_NOT_FOUND").with_param("template_id", "tpl_1"),
+                )
+            }),
+        )
+        .route(
             "/slow",
             get(|| async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
@@ -302,6 +315,33 @@ async fn handler_errors_render_without_their_cause() {
         ["SELECT * FROM templates WHERE id = $1: no rows"]
     );
     assert_eq!(e[0].client_ip, Some("127.0.0.1".parse().unwrap()));
+}
+
+/// An error returned with a status and headers of the handler's own (a
+/// tuple) answers exactly as the error alone: the catalog's status, one
+/// Content-Type, and none of the handler's headers.
+#[tokio::test]
+async fn an_error_answers_alone_whatever_came_with_it() {
+    let addr = app().await;
+    let tuple = common::get(addr, "/tuple-error").await;
+    let alone = common::get(addr, "/templates/tpl_1").await;
+    assert_eq!((tuple.status, alone.status), (404, 404));
+    let names = |r: &common::Reply| {
+        let mut n: Vec<String> = r
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&tuple), names(&alone));
+    assert!(!names(&tuple).contains(&"x-internal-host".to_owned()));
+    assert_eq!(
+        tuple.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(tuple.json()["detail"], alone.json()["detail"]);
 }
 
 #[tokio::test]
