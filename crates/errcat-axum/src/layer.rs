@@ -329,7 +329,8 @@ where
                 kept: None,
                 context,
             };
-            if shared.capture.body_excerpt > 0 {
+            // A request without a body (most GETs) has nothing to keep.
+            if shared.capture.body_excerpt > 0 && !http_body::Body::is_end_stream(req.body()) {
                 req = req.map(|body| {
                     let (tee, kept) = Tee::wrap(body, shared.capture.body_excerpt);
                     observed.kept = Some(kept);
