@@ -457,6 +457,43 @@ async fn negotiation_of_envelope_and_language() {
     assert_eq!(r.header("content-language"), Some("de"));
 }
 
+/// Header blocks too large for hyper (one 1 MB header; 1 MB over 200
+/// headers) are refused by hyper itself, before any service runs: a bare
+/// `431` without a body, or the connection closed while the rest is still
+/// being sent. Nothing internal comes back, and the server keeps serving.
+#[tokio::test]
+async fn oversized_header_blocks_are_refused_before_the_service() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app().await;
+    let one = format!(
+        "GET /health HTTP/1.1\r\nHost: test\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let mut many = String::from("GET /health HTTP/1.1\r\nHost: test\r\n");
+    for i in 0..200 {
+        many.push_str(&format!("X-H{i}: {}\r\n", "b".repeat(5_000)));
+    }
+    many.push_str("\r\n");
+    for request in [one, many] {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf))
+            .await
+            .expect("answered or closed within 5 s");
+        let text = String::from_utf8_lossy(&buf);
+        println!("{} bytes back: {:?}", buf.len(), text.lines().next());
+        if !buf.is_empty() {
+            assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
+            let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+            assert_eq!(body, "", "{text}");
+        }
+        let ok = common::get(addr, "/health").await;
+        assert_eq!(ok.status, 200);
+        assert!(ok.header("x-request-id").is_some());
+    }
+}
+
 #[tokio::test]
 async fn hostile_bodies() {
     let addr = app().await;
