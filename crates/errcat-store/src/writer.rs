@@ -77,7 +77,8 @@ pub struct WriterConfig {
     pub capacity: usize,
     /// The most records per transaction (default 1,000).
     pub batch: usize,
-    /// How long a partial batch waits for more records (default 20 ms).
+    /// How long a partial batch waits for more records (default 20 ms, at
+    /// most an hour).
     pub linger: Duration,
     /// Full-queue behaviour.
     pub backpressure: Backpressure,
@@ -356,7 +357,7 @@ async fn run(
             break;
         }
         if batch.len() < config.batch {
-            let deadline = tokio::time::Instant::now() + config.linger;
+            let deadline = tokio::time::Instant::now() + linger(&config);
             while batch.len() < config.batch {
                 let room = config.batch - batch.len();
                 match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
@@ -426,7 +427,7 @@ fn run_thread(
             Some(r) => batch.push(r),
             None => break,
         }
-        let deadline = std::time::Instant::now() + config.linger;
+        let deadline = std::time::Instant::now() + linger(config);
         loop {
             while batch.len() < max {
                 match rx.try_recv() {
@@ -457,6 +458,12 @@ fn run_thread(
             }
         }
     }
+}
+
+/// The longest wait for a batch to fill: [`WriterConfig::linger`], at most
+/// an hour (so that a deadline is always an instant).
+fn linger(config: &WriterConfig) -> Duration {
+    config.linger.min(Duration::from_secs(3600))
 }
 
 /// One batch's way into the database: retried with backoff (doubling up to

@@ -256,3 +256,27 @@ async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
     assert!(t.store.by_error_id("e17").await.unwrap().is_none());
     assert!(t.store.by_error_id("e18").await.unwrap().is_some());
 }
+
+/// An endless `linger` is taken as an hour (no overflowing deadline), and
+/// shutting down still writes the partial batch at once.
+#[tokio::test]
+async fn an_endless_linger_still_flushes_on_shutdown() {
+    for t in common::all().await {
+        let log = ErrorLog::spawn(
+            t.store.clone(),
+            WriterConfig {
+                linger: Duration::MAX,
+                ..WriterConfig::default()
+            },
+        );
+        for i in 0..3 {
+            assert_eq!(log.record(rec(i, 500)), Recorded::Queued);
+        }
+        let stats = tokio::time::timeout(Duration::from_secs(10), log.shutdown())
+            .await
+            .unwrap_or_else(|_| panic!("{}: shutdown waited for the linger", t.name));
+        assert_eq!((stats.written, stats.dropped), (3, 0), "{}", t.name);
+        assert_eq!(count(&t).await, 3);
+        t.cleanup().await;
+    }
+}
