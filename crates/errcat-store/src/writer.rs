@@ -530,7 +530,7 @@ impl<'s> Delivery<'s> {
                 let records = self.pending.last().map_or(0, Vec::len);
                 let wait = self.delay;
                 tracing::warn!(error = %e, records, retry_in_ms = wait.as_millis() as u64, "errcat error log write failed; retrying");
-                self.delay = (self.delay * 2).min(self.retry_max);
+                self.delay = self.delay.saturating_mul(2).min(self.retry_max);
                 Some(wait)
             }
         }
