@@ -350,7 +350,7 @@ async fn run(
     let in_flight = store.concurrent_batches().max(1);
     let mut writes = tokio::task::JoinSet::new();
     loop {
-        let mut batch = Vec::with_capacity(config.batch);
+        let mut batch = Vec::with_capacity(preallocated(&config));
         // Wait for the first record, then gather more for up to `linger`.
         let got = rx.recv_many(&mut batch, config.batch).await;
         if got == 0 {
@@ -420,7 +420,7 @@ fn run_thread(
 ) {
     const TICK: Duration = Duration::from_millis(2);
     let max = config.batch.max(1);
-    let mut batch = Vec::with_capacity(max);
+    let mut batch = Vec::with_capacity(preallocated(config));
     let mut open = true;
     while open {
         match rx.blocking_recv() {
@@ -446,7 +446,7 @@ fn run_thread(
             std::thread::sleep((deadline - now).min(TICK));
         }
         let mut delivery = Delivery::new(
-            std::mem::replace(&mut batch, Vec::with_capacity(max)),
+            std::mem::replace(&mut batch, Vec::with_capacity(preallocated(config))),
             stats,
             config.retry_initial,
             config.retry_max,
@@ -458,6 +458,12 @@ fn run_thread(
             }
         }
     }
+}
+
+/// Room reserved for a batch: the batch size, up to 4,096 records (a batch
+/// may be configured as large as the caller likes; it grows as it fills).
+fn preallocated(config: &WriterConfig) -> usize {
+    config.batch.clamp(1, 4_096)
 }
 
 /// The longest wait for a batch to fill: [`WriterConfig::linger`], at most

@@ -257,15 +257,17 @@ async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
     assert!(t.store.by_error_id("e18").await.unwrap().is_some());
 }
 
-/// An endless `linger` is taken as an hour (no overflowing deadline), and
-/// shutting down still writes the partial batch at once.
+/// An endless `linger` is taken as an hour (no overflowing deadline), an
+/// endless batch reserves no endless room, and shutting down still writes
+/// the partial batch at once.
 #[tokio::test]
-async fn an_endless_linger_still_flushes_on_shutdown() {
+async fn an_endless_linger_or_batch_still_flushes_on_shutdown() {
     for t in common::all().await {
         let log = ErrorLog::spawn(
             t.store.clone(),
             WriterConfig {
                 linger: Duration::MAX,
+                batch: usize::MAX,
                 ..WriterConfig::default()
             },
         );
