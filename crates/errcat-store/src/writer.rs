@@ -73,7 +73,8 @@ impl Sampling {
 /// How the writer works.
 #[derive(Clone, Debug)]
 pub struct WriterConfig {
-    /// Records the queue holds (default 10,000).
+    /// Records the queue holds (default 10,000; at most tokio's
+    /// `Semaphore::MAX_PERMITS`).
     pub capacity: usize,
     /// The most records per transaction (default 1,000).
     pub batch: usize,
@@ -197,7 +198,10 @@ impl ErrorLog {
     /// for PostgreSQL a task on the current tokio runtime.
     pub fn spawn(store: Store, config: WriterConfig) -> Self {
         let stats = Arc::new(Stats::default());
-        let capacity = config.capacity.max(1);
+        // tokio's bounded queues hold at most `Semaphore::MAX_PERMITS`.
+        let capacity = config
+            .capacity
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         #[cfg(feature = "sqlite")]
         if let Some(db) = store.sqlite_store() {
             let (tx, rx) = mpsc::channel(capacity);

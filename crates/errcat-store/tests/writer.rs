@@ -258,8 +258,8 @@ async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
 }
 
 /// An endless `linger` is taken as an hour (no overflowing deadline), an
-/// endless batch reserves no endless room, and shutting down still writes
-/// the partial batch at once.
+/// endless batch reserves no endless room, an endless queue is as long as
+/// tokio allows, and shutting down still writes the partial batch at once.
 #[tokio::test]
 async fn an_endless_linger_or_batch_still_flushes_on_shutdown() {
     for t in common::all().await {
@@ -268,6 +268,7 @@ async fn an_endless_linger_or_batch_still_flushes_on_shutdown() {
             WriterConfig {
                 linger: Duration::MAX,
                 batch: usize::MAX,
+                capacity: usize::MAX,
                 ..WriterConfig::default()
             },
         );
