@@ -10,7 +10,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::record::ErrorRecord;
-use crate::store::{COLUMNS, StoreError, StoreErrorKind, write_causes_json, write_headers_json};
+use crate::store::{COLUMNS, StoreError, StoreErrorKind, write_json};
 
 /// An SQLite error log: the pool, and the insert connection (opened on the
 /// first insert, reopened after a failure).
@@ -170,7 +170,7 @@ fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreErr
         let mut i = 0;
         let mut bind = |v: &dyn rusqlite::ToSql| {
             i += 1;
-            stmt_bind(&mut stmt, i, v)
+            stmt.raw_bind_parameter(i, v).map_err(sqlite_err)
         };
         for r in chunk {
             bind(&r.error_id)?;
@@ -187,10 +187,10 @@ fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreErr
             bind(&r.principal)?;
             bind(&r.client_ip)?;
             bind(&r.user_agent)?;
-            write_headers_json(&mut json, &r.headers);
+            write_json(&mut json, &r.headers);
             bind(&json.as_str())?;
             bind(&r.body_excerpt)?;
-            write_causes_json(&mut json, &r.causes);
+            write_json(&mut json, &r.causes);
             bind(&json.as_str())?;
             bind(&r.panic_message)?;
             bind(&r.panic_location)?;
@@ -200,12 +200,4 @@ fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreErr
         stmt.raw_execute().map_err(sqlite_err)?;
     }
     tx.commit().map_err(sqlite_err)
-}
-
-fn stmt_bind(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    i: usize,
-    v: &dyn rusqlite::ToSql,
-) -> Result<(), StoreError> {
-    stmt.raw_bind_parameter(i, v).map_err(sqlite_err)
 }

@@ -163,33 +163,17 @@ const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, req
 #[cfg(feature = "postgres")]
 const UNIQUE_VIOLATION: &str = "23505";
 
-/// The `headers` column: `[[name, value], …]` as JSON text.
+/// A JSON column (`headers`: `[[name, value], …]`, `causes`: `[cause, …]`)
+/// as its own text.
 #[cfg(feature = "postgres")]
-fn headers_json(headers: &[(String, String)]) -> String {
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     let mut out = String::new();
-    write_headers_json(&mut out, headers);
+    write_json(&mut out, value);
     out
 }
 
-/// Writes the `headers` column's JSON text into `out` (cleared first).
-pub(crate) fn write_headers_json(out: &mut String, headers: &[(String, String)]) {
-    write_json(out, headers);
-}
-
-/// The `causes` column: `[cause, …]` as JSON text.
-#[cfg(feature = "postgres")]
-fn causes_json(causes: &[String]) -> String {
-    let mut out = String::new();
-    write_causes_json(&mut out, causes);
-    out
-}
-
-/// Writes the `causes` column's JSON text into `out` (cleared first).
-pub(crate) fn write_causes_json(out: &mut String, causes: &[String]) {
-    write_json(out, causes);
-}
-
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
+/// Writes a JSON column's text into `out` (cleared first).
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
     let mut buf = std::mem::take(out).into_bytes();
     buf.clear();
     if serde_json::to_writer(&mut buf, value).is_err() {
@@ -630,14 +614,14 @@ async fn postgres_insert(
         .bind(
             records
                 .iter()
-                .map(|r| headers_json(&r.headers))
+                .map(|r| json_text(&r.headers))
                 .collect::<Vec<_>>(),
         )
         .bind(opt(|r| r.body_excerpt.as_deref()))
         .bind(
             records
                 .iter()
-                .map(|r| causes_json(&r.causes))
+                .map(|r| json_text(&r.causes))
                 .collect::<Vec<_>>(),
         )
         .bind(opt(|r| r.panic_message.as_deref()))

@@ -79,15 +79,7 @@ async fn shutdown_flushes_every_accepted_record() {
 async fn a_full_queue_drops_and_counts_and_the_writer_retries_until_the_database_is_back() {
     let t = common::sqlite().await;
     // Take the table away: every write of the log fails until it is back.
-    let path = t.url.trim_start_matches("sqlite://").to_owned();
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
-        .await
-        .unwrap();
-    sqlx::raw_sql("DROP TABLE errcat_errors; DELETE FROM errcat_schema")
-        .execute(&other)
-        .await
-        .unwrap();
-    other.close().await;
+    on_another_connection(&t, "DROP TABLE errcat_errors; DELETE FROM errcat_schema").await;
 
     let log = ErrorLog::spawn(
         t.store.clone(),
@@ -181,15 +173,6 @@ async fn a_refused_record_is_set_aside_and_the_rest_written() {
     let Some(t) = common::postgres().await else {
         return;
     };
-    let log = ErrorLog::spawn(
-        t.store.clone(),
-        WriterConfig {
-            batch: 50,
-            linger: Duration::from_millis(50),
-            retry_initial: Duration::from_millis(10),
-            ..WriterConfig::default()
-        },
-    );
     // Hex of pseudo-random bytes compresses poorly: well over the ~2.7 kB
     // a btree index entry may hold.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -201,18 +184,7 @@ async fn a_refused_record_is_set_aside_and_the_rest_written() {
             char::from(b"0123456789abcdef"[(x & 15) as usize])
         })
         .collect();
-    for i in 0..40 {
-        let mut r = rec(i, 500);
-        if i == 17 {
-            r.request_id = huge.clone();
-        }
-        assert_eq!(log.record(r), Recorded::Queued);
-    }
-    let stats = log.shutdown().await;
-    assert_eq!((stats.written, stats.rejected), (39, 1), "{stats:?}");
-    assert_eq!(count(&t).await, 39);
-    assert!(t.store.by_error_id("e17").await.unwrap().is_none());
-    assert!(t.store.by_error_id("e18").await.unwrap().is_some());
+    refused_record_is_set_aside(&t, huge).await;
     t.cleanup().await;
 }
 
@@ -222,18 +194,29 @@ async fn a_refused_record_is_set_aside_and_the_rest_written() {
 #[tokio::test]
 async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
     let t = common::sqlite().await;
-    let path = t.url.trim_start_matches("sqlite://").to_owned();
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
-        .await
-        .unwrap();
-    sqlx::raw_sql(
+    on_another_connection(
+        &t,
         "CREATE TRIGGER refuse_poison BEFORE INSERT ON errcat_errors \
          WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END",
     )
-    .execute(&other)
-    .await
-    .unwrap();
+    .await;
+    refused_record_is_set_aside(&t, "poison".to_owned()).await;
+}
+
+/// Runs `sql` on the SQLite test store from a connection of its own.
+async fn on_another_connection(t: &common::TestStore, sql: &'static str) {
+    let path = t.url.trim_start_matches("sqlite://");
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(sql).execute(&other).await.unwrap();
     other.close().await;
+}
+
+/// Logs 40 records, the 18th (`e17`) with `request_id` set to `refused`,
+/// which the database refuses: it is set aside and counted, the other 39
+/// are written.
+async fn refused_record_is_set_aside(t: &common::TestStore, refused: String) {
     let log = ErrorLog::spawn(
         t.store.clone(),
         WriterConfig {
@@ -246,13 +229,13 @@ async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
     for i in 0..40 {
         let mut r = rec(i, 500);
         if i == 17 {
-            r.request_id = "poison".to_owned();
+            r.request_id = refused.clone();
         }
         assert_eq!(log.record(r), Recorded::Queued);
     }
     let stats = log.shutdown().await;
     assert_eq!((stats.written, stats.rejected), (39, 1), "{stats:?}");
-    assert_eq!(count(&t).await, 39);
+    assert_eq!(count(t).await, 39);
     assert!(t.store.by_error_id("e17").await.unwrap().is_none());
     assert!(t.store.by_error_id("e18").await.unwrap().is_some());
 }
