@@ -49,6 +49,28 @@ pub(crate) fn estimates_ns(
     Ok((get("mean")?, get("median")?))
 }
 
+/// Prints `ratio {group}/{label} ` and `measured` of the (mean, median)
+/// estimates of `errcat` and `baseline` in `group`, or why this run has
+/// none.
+#[allow(dead_code)]
+pub(crate) fn print_ratio(
+    group: &str,
+    label: &str,
+    (errcat, baseline): (&str, &str),
+    started: SystemTime,
+    measured: impl FnOnce((f64, f64), (f64, f64)) -> String,
+) {
+    match (
+        estimates_ns(group, errcat, started),
+        estimates_ns(group, baseline, started),
+    ) {
+        (Ok(e), Ok(b)) => println!("ratio {group}/{label} {}", measured(e, b)),
+        (Err(why), _) | (_, Err(why)) => {
+            println!("ratio {group}/{label}: not available ({why})");
+        }
+    }
+}
+
 /// A duration in nanoseconds, for people.
 #[allow(dead_code)]
 pub(crate) fn human(ns: f64) -> String {

@@ -137,28 +137,28 @@ criterion_group!(benches, bench_layer);
 #[path = "../../../benches/support/criterion_ratio.rs"]
 mod criterion_ratio;
 
-use criterion_ratio::{estimates_ns, human};
+use criterion_ratio::{human, print_ratio};
 
 fn print_ratios(started: SystemTime) {
     println!();
     for (group, errcat, baseline) in PAIRS {
-        match (
-            estimates_ns(group, errcat, started),
-            estimates_ns(group, baseline, started),
-        ) {
-            (Ok((e, e_median)), Ok((b, b_median))) => println!(
-                "ratio {group}/{errcat} errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, errcat - baseline {}; median time ratio {:.2}x)",
-                e / b,
-                b / e,
-                human(e),
-                human(b),
-                human(e - b),
-                e_median / b_median
-            ),
-            (Err(why), _) | (_, Err(why)) => {
-                println!("ratio {group}/{errcat}: not available ({why})");
-            }
-        }
+        print_ratio(
+            group,
+            errcat,
+            (errcat, baseline),
+            started,
+            |(e, e_median), (b, b_median)| {
+                format!(
+                    "errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, errcat - baseline {}; median time ratio {:.2}x)",
+                    e / b,
+                    b / e,
+                    human(e),
+                    human(b),
+                    human(e - b),
+                    e_median / b_median
+                )
+            },
+        );
     }
 }
 

@@ -146,26 +146,26 @@ criterion_group! {
 #[path = "../../../benches/support/criterion_ratio.rs"]
 mod criterion_ratio;
 
-use criterion_ratio::estimates_ns;
+use criterion_ratio::print_ratio;
 
 fn print_ratios(started: SystemTime) {
     println!();
     for (group, errcat, baseline) in PAIRS {
-        match (
-            estimates_ns(group, errcat, started),
-            estimates_ns(group, baseline, started),
-        ) {
-            (Ok((e, e_median)), Ok((b, b_median))) => println!(
-                "ratio {group}/{errcat} errcat/serde_derive = {:.2}x (errcat {e:.0} ns = {:.2} M bodies/s, baseline {b:.0} ns = {:.2} M bodies/s; median ratio {:.2}x)",
-                e / b,
-                1e3 / e,
-                1e3 / b,
-                e_median / b_median
-            ),
-            (Err(why), _) | (_, Err(why)) => {
-                println!("ratio {group}/{errcat}: not available ({why})");
-            }
-        }
+        print_ratio(
+            group,
+            errcat,
+            (errcat, baseline),
+            started,
+            |(e, e_median), (b, b_median)| {
+                format!(
+                    "errcat/serde_derive = {:.2}x (errcat {e:.0} ns = {:.2} M bodies/s, baseline {b:.0} ns = {:.2} M bodies/s; median ratio {:.2}x)",
+                    e / b,
+                    1e3 / e,
+                    1e3 / b,
+                    e_median / b_median
+                )
+            },
+        );
     }
 }
 

@@ -245,29 +245,29 @@ criterion_group!(benches, bench_render);
 #[path = "../../../benches/support/criterion_ratio.rs"]
 mod criterion_ratio;
 
-use criterion_ratio::{estimates_ns, human};
+use criterion_ratio::{human, print_ratio};
 
 fn print_ratios(started: SystemTime) {
     println!();
     for group in GROUPS {
         for (what, errcat, baseline) in PAIRS {
-            match (
-                estimates_ns(group, errcat, started),
-                estimates_ns(group, baseline, started),
-            ) {
-                // The mean is the headline; the median ratio is less swayed
-                // by outliers on a busy machine.
-                (Ok((e, e_median)), Ok((b, b_median))) => println!(
-                    "ratio {group}/{what} errcat/serde_derive = {:.2}x (errcat {}, baseline {}; median ratio {:.2}x)",
-                    e / b,
-                    human(e),
-                    human(b),
-                    e_median / b_median
-                ),
-                (Err(why), _) | (_, Err(why)) => {
-                    println!("ratio {group}/{what}: not available ({why})");
-                }
-            }
+            // The mean is the headline; the median ratio is less swayed by
+            // outliers on a busy machine.
+            print_ratio(
+                group,
+                what,
+                (errcat, baseline),
+                started,
+                |(e, e_median), (b, b_median)| {
+                    format!(
+                        "errcat/serde_derive = {:.2}x (errcat {}, baseline {}; median ratio {:.2}x)",
+                        e / b,
+                        human(e),
+                        human(b),
+                        e_median / b_median
+                    )
+                },
+            );
         }
     }
 }
