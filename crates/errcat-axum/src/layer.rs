@@ -243,7 +243,8 @@ where
 struct RequestInfo {
     id: RequestId,
     method: http::Method,
-    uri: http::Uri,
+    /// The request target's path and query (the rest of a URI is not needed).
+    path: Option<http::uri::PathAndQuery>,
     route: Option<MatchedPath>,
     accept: Option<HeaderValue>,
     accept_language: Option<HeaderValue>,
@@ -266,7 +267,7 @@ struct Observed {
 
 impl RequestInfo {
     fn path(&self) -> &str {
-        self.uri.path()
+        self.path.as_ref().map_or("", http::uri::PathAndQuery::path)
     }
 
     fn route(&self) -> Option<&str> {
@@ -301,7 +302,7 @@ where
         // The request is worked on in place (not split into its parts and
         // put back together): it is large, and each move copies it.
         let id = match req.headers().get(REQUEST_ID) {
-            Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId(v.clone()),
+            Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId::inbound(v.clone()),
             _ => RequestId::generate(shared.renderer.catalog().api.error_id),
         };
         let client_ip =
@@ -311,7 +312,7 @@ where
         let mut info = RequestInfo {
             id: id.clone(),
             method: req.method().clone(),
-            uri: req.uri().clone(),
+            path: req.uri().path_and_query().cloned(),
             route: req.extensions().get::<MatchedPath>().cloned(),
             accept: req.headers().get(header::ACCEPT).cloned(),
             accept_language: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
@@ -353,7 +354,7 @@ where
             "request",
             request_id = %info.id,
             method = %info.method,
-            route = info.route.as_ref().map_or(info.uri.path(), MatchedPath::as_str),
+            route = info.route().unwrap_or(info.path()),
             error_id = tracing::field::Empty,
         );
         // `poll_ready` drove `self.inner` to readiness, and the request is

@@ -11,8 +11,22 @@ use http::HeaderValue;
 /// anything else (CR/LF, spaces, control or non-ASCII bytes, 10 KB) is
 /// replaced by a new id, so that logs and responses never carry what a
 /// client smuggled in.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(pub(crate) HeaderValue);
+#[derive(Clone)]
+pub struct RequestId(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// A generated id, kept inline: copies of it (the request's extension,
+    /// the layer's own) are plain copies, without a shared buffer whose
+    /// reference count every clone and drop would touch.
+    Generated { len: u8, text: [u8; GENERATED_MAX] },
+    /// A safe inbound id, sharing the request header's bytes.
+    Inbound(HeaderValue),
+}
+
+/// The longest generated id: a hyphenated UUID (ULIDs have 26 characters,
+/// 63-bit decimals at most 19).
+const GENERATED_MAX: usize = uuid::fmt::Hyphenated::LENGTH;
 
 impl RequestId {
     /// The longest inbound id that is echoed.
@@ -21,37 +35,62 @@ impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only visible ASCII is ever stored (checked inbound, generated ids are ASCII).
-        self.0.to_str().unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
-    /// The id as a header value (a cheap clone).
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Generated { len, text } => &text[..usize::from(*len)],
+            Repr::Inbound(value) => value.as_bytes(),
+        }
+    }
+
+    /// The id as a header value.
     pub fn header_value(&self) -> HeaderValue {
-        self.0.clone()
+        match &self.0 {
+            Repr::Generated { .. } => HeaderValue::from_bytes(self.as_bytes())
+                .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+            Repr::Inbound(value) => value.clone(),
+        }
     }
 
-    /// A new id in `scheme`, the catalog's scheme of error ids.
-    ///
-    /// A UUIDv7 (the default scheme) is made with the generator
-    /// `errcat_render::id::new_id` uses, and written into a buffer that the
-    /// header value owns: one allocation, shared by the id's clones (in the
-    /// request's extensions, the layer's log fields and the response header)
-    /// rather than a `String` and then a second allocation at the first clone.
+    /// An inbound id, already checked with [`RequestId::is_safe`].
+    pub(crate) fn inbound(value: HeaderValue) -> Self {
+        RequestId(Repr::Inbound(value))
+    }
+
+    /// A new id in `scheme`, the catalog's scheme of error ids, made with
+    /// the generator of `errcat_render::id`.
     pub(crate) fn generate(scheme: IdScheme) -> Self {
+        let mut text = [0; GENERATED_MAX];
         if scheme == IdScheme::UuidV7 {
-            let mut text = UuidText([0; uuid::fmt::Hyphenated::LENGTH]);
-            uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text.0);
-            if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text)) {
-                return RequestId(value);
-            }
+            errcat_render::id::uuid_v7()
+                .hyphenated()
+                .encode_lower(&mut text);
+            return RequestId(Repr::Generated {
+                len: GENERATED_MAX as u8,
+                text,
+            });
         }
         Self::generated(errcat_render::id::new_id(scheme))
     }
 
     /// A new id from text that is known to be safe.
-    pub(crate) fn generated(id: String) -> Self {
-        let value = HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
-            .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-        RequestId(value)
+    fn generated(id: String) -> Self {
+        let mut text = [0; GENERATED_MAX];
+        match text.get_mut(..id.len()) {
+            Some(room) => {
+                room.copy_from_slice(id.as_bytes());
+                RequestId(Repr::Generated {
+                    len: id.len() as u8,
+                    text,
+                })
+            }
+            None => RequestId(Repr::Inbound(
+                HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
+                    .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+            )),
+        }
     }
 
     /// Whether an inbound value may be used as the request id.
@@ -71,12 +110,23 @@ impl RequestId {
     }
 }
 
-/// A hyphenated UUID's text, owned by the `Bytes` of a header value.
-struct UuidText([u8; uuid::fmt::Hyphenated::LENGTH]);
+impl PartialEq for RequestId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
 
-impl AsRef<[u8]> for UuidText {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
+impl Eq for RequestId {}
+
+impl std::hash::Hash for RequestId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RequestId").field(&self.as_str()).finish()
     }
 }
 
@@ -104,6 +154,12 @@ mod tests {
         }
         // Time-ordered, like the error ids.
         assert!(a.as_str() < b.as_str());
+        // The header carries the same text; an inbound id with that text is
+        // the same id.
+        assert_eq!(a.header_value(), a.as_str());
+        assert_eq!(a, RequestId::inbound(a.header_value()));
+        assert_ne!(a, b);
+        assert_eq!(format!("{a:?}"), format!("RequestId({:?})", a.as_str()));
         assert_eq!(RequestId::generate(IdScheme::Ulid).as_str().len(), 26);
         assert!(
             RequestId::generate(IdScheme::Decimal63)

@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use errcat_catalog::IdScheme;
 
 /// Makes a new error id in `scheme`. Ids are unique across threads of one
-/// process, and time-ordered.
+/// process, and time-ordered (UUIDv7s: strictly within a thread, by
+/// millisecond across threads; see [`uuid_v7`]).
 ///
 /// ```
 /// use errcat_catalog::IdScheme;
@@ -20,7 +21,12 @@ use errcat_catalog::IdScheme;
 /// ```
 pub fn new_id(scheme: IdScheme) -> String {
     match scheme {
-        IdScheme::UuidV7 => uuid::Uuid::now_v7().to_string(),
+        IdScheme::UuidV7 => {
+            // Encoded straight into a buffer: `to_string` would go through
+            // the formatting machinery for the same 36 characters.
+            let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+            uuid_v7().hyphenated().encode_lower(&mut text).to_owned()
+        }
         IdScheme::Ulid => {
             static GEN: Mutex<Option<ulid::Generator>> = Mutex::new(None);
             let mut guard = GEN
@@ -36,6 +42,20 @@ pub fn new_id(scheme: IdScheme) -> String {
         }
         IdScheme::Decimal63 => decimal63().to_string(),
     }
+}
+
+/// A new UUIDv7, as [`new_id`] makes them.
+///
+/// Each thread keeps its own counter (`uuid`'s `ContextV7`, reseeded with
+/// random bits every millisecond), so that making an id takes no lock:
+/// the ids of one thread are strictly increasing, those of different
+/// threads ordered by their millisecond, and unique through their 74 bits
+/// of counter and random data.
+pub fn uuid_v7() -> uuid::Uuid {
+    thread_local! {
+        static CONTEXT: uuid::ContextV7 = const { uuid::ContextV7::new() };
+    }
+    CONTEXT.with(|context| uuid::Uuid::new_v7(uuid::Timestamp::now(context)))
 }
 
 /// Milliseconds since 2020-01-01, the epoch of decimal ids.
