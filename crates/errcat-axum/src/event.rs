@@ -84,6 +84,14 @@ pub trait ErrorObserver: Send + Sync + 'static {
         self.observe(event);
         None
     }
+
+    /// Like [`ErrorObserver::observe_async`], with the event itself: the
+    /// layer calls this on its last observer, which may keep the event's
+    /// fields instead of copying them (the error log does). The default
+    /// calls `observe_async`.
+    fn observe_owned(&self, event: ErrorEvent) -> Option<ObserveFuture> {
+        self.observe_async(&event)
+    }
 }
 
 impl<F> ErrorObserver for F

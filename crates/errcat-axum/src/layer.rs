@@ -689,8 +689,11 @@ fn render(
             latency: info.started.elapsed(),
             timestamp: SystemTime::now(),
         };
-        for o in &shared.observers {
-            pending.extend(o.observe_async(&event));
+        if let Some((last, others)) = shared.observers.split_last() {
+            for o in others {
+                pending.extend(o.observe_async(&event));
+            }
+            pending.extend(last.observe_owned(event));
         }
     }
     (res, pending)

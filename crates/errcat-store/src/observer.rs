@@ -9,26 +9,31 @@ use crate::writer::{Backpressure, ErrorLog};
 
 /// The record of an [`ErrorEvent`] (already redacted by the layer).
 pub fn record_of(e: &ErrorEvent) -> ErrorRecord {
+    record_from(e.clone())
+}
+
+/// The record of an [`ErrorEvent`], keeping its strings.
+fn record_from(e: ErrorEvent) -> ErrorRecord {
     ErrorRecord {
-        error_id: e.error_id.clone(),
+        error_id: e.error_id,
         request_id: e.request_id.to_string(),
-        trace_id: e.trace_id.clone(),
+        trace_id: e.trace_id,
         timestamp_ms: unix_ms(e.timestamp),
         code: e.code.to_string(),
         status: e.status,
-        category: e.category.clone(),
+        category: e.category,
         method: e.method.to_string(),
-        route: e.route.clone(),
-        path: e.path.clone(),
-        tenant: e.tenant.clone(),
-        principal: e.principal.clone(),
+        route: e.route,
+        path: e.path,
+        tenant: e.tenant,
+        principal: e.principal,
         client_ip: e.client_ip.map(|ip| ip.to_string()),
-        user_agent: e.user_agent.clone(),
-        headers: e.request_headers.clone(),
-        body_excerpt: e.body_excerpt.clone(),
-        causes: e.causes.clone(),
-        panic_message: e.panic_message.clone(),
-        panic_location: e.panic_location.clone(),
+        user_agent: e.user_agent,
+        headers: e.request_headers,
+        body_excerpt: e.body_excerpt,
+        causes: e.causes,
+        panic_message: e.panic_message,
+        panic_location: e.panic_location,
         latency_us: i64::try_from(e.latency.min(Duration::from_secs(86_400)).as_micros())
             .unwrap_or(i64::MAX),
         source: match e.source {
@@ -44,25 +49,23 @@ pub fn record_of(e: &ErrorEvent) -> ErrorRecord {
 
 impl ErrorObserver for ErrorLog {
     fn observe(&self, event: &ErrorEvent) {
-        match self.backpressure() {
-            Backpressure::Drop => {
-                self.record(record_of(event));
-            }
-            Backpressure::Wait => {
-                // `observe_async` handles this mode; reaching here means the
-                // layer called the synchronous hook only.
-                self.record(record_of(event));
-            }
-        }
+        // In either mode: waiting for room needs `observe_async` or
+        // `observe_owned`, which the layer calls; this synchronous hook
+        // can only drop when the queue is full.
+        self.record(record_of(event));
     }
 
     fn observe_async(&self, event: &ErrorEvent) -> Option<errcat_axum::ObserveFuture> {
+        self.observe_owned(event.clone())
+    }
+
+    fn observe_owned(&self, event: ErrorEvent) -> Option<errcat_axum::ObserveFuture> {
+        let record = record_from(event);
         if self.backpressure() != Backpressure::Wait {
-            self.observe(event);
+            self.record(record);
             return None;
         }
         let log = self.clone();
-        let record = record_of(event);
         Some(Box::pin(async move {
             log.record_wait(record).await;
         }))
