@@ -322,14 +322,15 @@ impl Renderer {
             .unwrap_or(&def.message);
         let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
 
-        let generated;
-        let error_id = match opts.error_id {
-            Some(id) => id,
-            None => {
-                generated = id::new_id(catalog.api.error_id);
-                &generated
-            }
-        };
+        // A generated id is moved into the result, not copied.
+        let generated = opts
+            .error_id
+            .is_none()
+            .then(|| id::new_id(catalog.api.error_id));
+        let error_id = opts
+            .error_id
+            .or(generated.as_deref())
+            .unwrap_or_default();
         // An explicit delay, else a `retry_after` parameter, else the catalog's default.
         let retry_after = err
             .retry_after()
@@ -411,7 +412,7 @@ impl Renderer {
             headers,
             body: Vec::new(),
             code: Arc::clone(&prepared.code_str),
-            error_id: error_id.to_owned(),
+            error_id: generated.unwrap_or_else(|| opts.error_id.unwrap_or_default().to_owned()),
         }
     }
 }
