@@ -16,8 +16,9 @@
 # Fair setup on 2 cores: the server runs 1 tokio worker thread pinned to
 # CPU 1, wrk runs 1 thread pinned to CPU 0. Each variant gets a warm-up,
 # then ROUNDS timed runs, the variants interleaved and their order rotated
-# each round so that drift spreads over all of them; the summary takes the
-# median run of each variant.
+# each round so that drift spreads over all of them. Each ratio is judged
+# on the median of its per-round ratios (see `ratio` below); the summary
+# also gives each variant's median run.
 #
 # Shared machines: before each run the script waits for the other work on
 # the machine (compilers, fuzzers, tests) to stop, and redoes a run in which the server could not use its whole CPU, both
@@ -233,23 +234,36 @@ for scenario in $SCENARIOS; do
     done
 done
 
-# Three views of each ratio: requests/s as wrk measured them (medians: the
-# target), the inverse ratio of server CPU per request (what the ratio of
-# requests/s would be were the server CPU-bound with its core to itself),
-# and the ratio of each variant's best run: on a shared or virtual machine
-# other work only ever slows a run down, so the best runs compare the
-# stacks' own costs (the peer/bare control shows how far noise still goes).
+# Four views of each ratio, the verdict on the first:
+# - paired: the median over rounds of the two variants' ratio within the
+#   round. The variants of a round run back to back, so they share the
+#   machine's state of the moment; a virtual machine's throughput drifts
+#   between states far apart (this harness has seen bare axum at 150k and
+#   at 300k req/s minutes apart), and medians taken per variant can then
+#   compare one state with another (the peer/bare control, the same code
+#   twice, shows it: its paired ratio stays near 1 when its ratio of
+#   medians does not);
+# - requests/s as wrk measured them, median of each variant;
+# - the inverse ratio of server CPU per request (what the ratio of
+#   requests/s would be were the server CPU-bound with its core to itself);
+# - the ratio of each variant's best run: other work only ever slows a run
+#   down, so the best runs compare the stacks' own costs.
+paired() { # numerator denominator: the median of per-round ratios
+    paste <(tr ' ' '\n' <<<"${rps[$1]}" | grep -v '^$') <(tr ' ' '\n' <<<"${rps[$2]}" | grep -v '^$') |
+        awk '{printf "%.4f\n", $1 / $2}' | median
+}
 ratio() { # label numerator denominator target
-    local r br c verdict n
+    local p r br c verdict n
+    p=$(paired "$2" "$3" | awk '{printf "%.3f", $1}')
     r=$(awk -v a="${med[$2]}" -v b="${med[$3]}" 'BEGIN {printf "%.3f", a / b}')
     br=$(awk -v a="${best[$2]}" -v b="${best[$3]}" 'BEGIN {printf "%.3f", a / b}')
     c=$(awk -v a="${cost_of[$2]}" -v b="${cost_of[$3]}" 'BEGIN {printf "%.3f", b / a}')
-    verdict=$(awk -v r="$r" -v t="$4" 'BEGIN {print (r >= t) ? "PASS" : "MISS"}')
+    verdict=$(awk -v r="$p" -v t="$4" 'BEGIN {print (r >= t) ? "PASS" : "MISS"}')
     n=$((${noisy[$2]:-0} + ${noisy[$3]:-0}))
     if [ "$n" -gt 0 ]; then
         verdict="$verdict, UNRELIABLE: $n of $((2 * ROUNDS)) runs with the server under ${SATURATED}% CPU"
     fi
-    printf 'ratio %-26s req/s %s (target >= %s) %s; by server CPU/req %s; best runs %s\n' "$1" "$r" "$4" "$verdict" "$c" "$br"
+    printf 'ratio %-26s paired %s (target >= %s) %s; medians %s; by server CPU/req %s; best runs %s\n' "$1" "$p" "$4" "$verdict" "$r" "$c" "$br"
 }
 
 for scenario in $SCENARIOS; do
