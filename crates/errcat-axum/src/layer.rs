@@ -213,11 +213,14 @@ where
                     Outcome::Panicked(panic::message(&*payload), panic::take_location())
                 }
             };
-            let Stage::Running(shared, info) = std::mem::replace(this.stage, Stage::Done) else {
+            // Worked on in place: the request's info is dropped where it
+            // is, not moved out first.
+            let Stage::Running(shared, info) = &*this.stage else {
                 unreachable!("matched above")
             };
-            let (res, pending) = finish(&shared, outcome, &info);
+            let (res, pending) = finish(shared, outcome, info);
             if pending.is_empty() {
+                *this.stage = Stage::Done;
                 return Poll::Ready(Ok(res));
             }
             *this.stage = Stage::Observing(Some(res), pending);
