@@ -327,10 +327,7 @@ impl Renderer {
             .error_id
             .is_none()
             .then(|| id::new_id(catalog.api.error_id));
-        let error_id = opts
-            .error_id
-            .or(generated.as_deref())
-            .unwrap_or_default();
+        let error_id = opts.error_id.or(generated.as_deref()).unwrap_or_default();
         // An explicit delay, else a `retry_after` parameter, else the catalog's default.
         let retry_after = err
             .retry_after()
