@@ -20,8 +20,9 @@ enum Repr {
     /// the layer's own) are plain copies, without a shared buffer whose
     /// reference count every clone and drop would touch.
     Generated { len: u8, text: [u8; GENERATED_MAX] },
-    /// A safe inbound id, sharing the request header's bytes.
-    Inbound(HeaderValue),
+    /// An id in a header value's shared bytes: a safe inbound id (those
+    /// of the request header), or a generated one too long to keep inline.
+    Shared(HeaderValue),
 }
 
 /// The longest generated id: a hyphenated UUID (ULIDs have 26 characters,
@@ -41,7 +42,7 @@ impl RequestId {
     fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Generated { len, text } => &text[..usize::from(*len)],
-            Repr::Inbound(value) => value.as_bytes(),
+            Repr::Shared(value) => value.as_bytes(),
         }
     }
 
@@ -50,13 +51,13 @@ impl RequestId {
         match &self.0 {
             Repr::Generated { .. } => HeaderValue::from_bytes(self.as_bytes())
                 .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
-            Repr::Inbound(value) => value.clone(),
+            Repr::Shared(value) => value.clone(),
         }
     }
 
     /// An inbound id, already checked with [`RequestId::is_safe`].
     pub(crate) fn inbound(value: HeaderValue) -> Self {
-        RequestId(Repr::Inbound(value))
+        RequestId(Repr::Shared(value))
     }
 
     /// A new id in `scheme`, the catalog's scheme of error ids, made with
@@ -86,7 +87,7 @@ impl RequestId {
                     text,
                 })
             }
-            None => RequestId(Repr::Inbound(
+            None => RequestId(Repr::Shared(
                 HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
                     .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
             )),
