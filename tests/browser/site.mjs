@@ -4,6 +4,7 @@
 // `N passed, N failed` line; exits 1 if any check failed.
 import { assert, check, finish, launch } from './harness.mjs';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -13,7 +14,27 @@ if (!seedDir || !bigDir || !shots) {
   process.exit(2);
 }
 fs.mkdirSync(shots, { recursive: true });
-const seedUrl = pathToFileURL(path.join(seedDir, 'index.html')).href;
+// The seed site is served over HTTP on loopback, as a docs host (or
+// `errcat demo`) serves it; the big one is opened as a file, as someone
+// reading a generated site offline does. (Chromium's storage for file://
+// pages is not reliably kept across reloads, which the theme check needs.)
+const server = http.createServer((req, res) => {
+  const file = req.url.split('?')[0];
+  if (file === '/favicon.ico') {
+    // The browser asks for it on its own; the site has none.
+    res.writeHead(204).end();
+    return;
+  }
+  if (file !== '/' && file !== '/index.html') {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+  res.end(fs.readFileSync(path.join(seedDir, 'index.html')));
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const seedOrigin = `http://127.0.0.1:${server.address().port}`;
+const seedUrl = `${seedOrigin}/index.html`;
 const bigUrl = pathToFileURL(path.join(bigDir, 'index.html')).href;
 
 const metrics = {};
@@ -23,7 +44,10 @@ page.on('pageerror', (e) => pageErrors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
 // The site must work offline: any network request is a failure.
 const requests = [];
-page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+page.on('request', (r) => {
+  const url = r.url();
+  if (!url.startsWith('file:') && !url.startsWith(seedOrigin + '/')) requests.push(url);
+});
 
 const visibleCodes = () => page.evaluate(() =>
   Array.from(document.querySelectorAll('article.err')).filter((a) => !a.hidden).map((a) => a.id));
@@ -137,9 +161,10 @@ try {
     const after = await page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]);
     assert(before === 'rgb(255, 255, 255)' && after[0] === 'dark' && after[1] === 'rgb(13, 17, 23)', JSON.stringify([before, after]));
     await page.screenshot({ path: path.join(shots, 'seed-dark.png') });
+    const stored = await page.evaluate(() => localStorage.getItem('errcat-theme'));
     await page.reload();
-    const kept = await page.evaluate(() => document.documentElement.dataset.theme);
-    assert(kept === 'dark', 'theme not kept across reloads: ' + kept);
+    const kept = await page.evaluate(() => [document.documentElement.dataset.theme, localStorage.getItem('errcat-theme')]);
+    assert(kept[0] === 'dark', 'theme not kept across reloads: ' + JSON.stringify({ stored, after: kept }));
     await page.click('#ec-theme');
   });
   await check('seed: the system dark preference is followed', async () => {
@@ -224,6 +249,7 @@ try {
   });
 } finally {
   await close();
+  server.close();
 }
 fs.writeFileSync(path.join(shots, 'metrics.json'), JSON.stringify(metrics, null, 2));
 console.log('METRICS ' + JSON.stringify({ ...metrics, keystrokes: undefined }));
