@@ -40,7 +40,8 @@ echo "summary on  req/s=$on_rps p99=$on_p99 (median of $ROUNDS)"
 # Judged on the median of per-round ratios: the two runs of a round share
 # the machine's state of the moment (see bench/load.sh); the ratio of the
 # medians is printed too.
-paired=$(paste "$work/on.all" "$work/off.all" | awk '{print $1 / $3}' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+paste "$work/on.all" "$work/off.all" | awk '{print $1 / $3}' > "$work/ratio.all"
+paired=$(median "$work/ratio.all")
 awk -v p="$paired" -v a="$on_rps" -v b="$off_rps" 'BEGIN { printf "ratio store on/off req/s paired %.3f (target >= 0.90) %s; medians %.3f\n", p, (p >= 0.90 ? "PASS" : "MISS"), a / b }'
 kill -INT $server; wait $server 2>/dev/null || true
 grep "^log:" "$work/server.log"

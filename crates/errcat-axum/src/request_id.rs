@@ -63,8 +63,8 @@ impl RequestId {
     /// A new id in `scheme`, the catalog's scheme of error ids, made with
     /// the generator of `errcat_render::id`.
     pub(crate) fn generate(scheme: IdScheme) -> Self {
-        let mut text = [0; GENERATED_MAX];
         if scheme == IdScheme::UuidV7 {
+            let mut text = [0; GENERATED_MAX];
             errcat_render::id::uuid_v7()
                 .hyphenated()
                 .encode_lower(&mut text);

@@ -323,11 +323,10 @@ impl Renderer {
         let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
 
         // A generated id is moved into the result, not copied.
-        let generated = opts
-            .error_id
-            .is_none()
-            .then(|| id::new_id(catalog.api.error_id));
-        let error_id = opts.error_id.or(generated.as_deref()).unwrap_or_default();
+        let error_id: Cow<'_, str> = match opts.error_id {
+            Some(id) => Cow::Borrowed(id),
+            None => Cow::Owned(id::new_id(catalog.api.error_id)),
+        };
         // An explicit delay, else a `retry_after` parameter, else the catalog's default.
         let retry_after = err
             .retry_after()
@@ -348,7 +347,7 @@ impl Renderer {
             status,
             title,
             template,
-            error_id,
+            error_id: &error_id,
             request_id: opts.request_id,
             instance: opts.instance,
             retry_after,
@@ -409,7 +408,7 @@ impl Renderer {
             headers,
             body: Vec::new(),
             code: Arc::clone(&prepared.code_str),
-            error_id: generated.unwrap_or_else(|| opts.error_id.unwrap_or_default().to_owned()),
+            error_id: error_id.into_owned(),
         }
     }
 }

@@ -1,0 +1,75 @@
+//! The error log as the boundary layer's observer.
+
+#![cfg(feature = "axum")]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::post;
+use errcat_axum::ErrcatLayer;
+use errcat_store::{ErrorLog, WriterConfig};
+use tower::ServiceExt;
+
+/// The error log keeps the event's own strings when it is the layer's last
+/// observer and copies them otherwise: either way, in both backpressure
+/// modes, the stored record is the one another observer saw.
+#[tokio::test]
+async fn the_log_records_what_other_observers_see_first_or_last() {
+    for (log_last, backpressure) in [
+        (true, errcat_store::Backpressure::Drop),
+        (false, errcat_store::Backpressure::Drop),
+        (true, errcat_store::Backpressure::Wait),
+        (false, errcat_store::Backpressure::Wait),
+    ] {
+        let t = common::sqlite().await;
+        let log = ErrorLog::spawn(
+            t.store.clone(),
+            WriterConfig {
+                backpressure,
+                ..WriterConfig::default()
+            },
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let collect = move |e: &errcat_axum::ErrorEvent| sink.lock().unwrap().push(e.clone());
+        let catalog =
+            errcat_catalog::Catalog::from_str("[api]\nname = \"t\"\n", "errors.toml").unwrap();
+        let layer = ErrcatLayer::new(errcat_render::Renderer::new(catalog));
+        let layer = if log_last {
+            layer.observer(collect).observer(log.clone())
+        } else {
+            layer.observer(log.clone()).observer(collect)
+        };
+        let app = Router::new()
+            .route(
+                "/login",
+                post(|| async {
+                    Err::<String, _>(errcat_render::Error::standard("invalid_credentials"))
+                }),
+            )
+            .layer(layer);
+        let req = axum::http::Request::post("/login")
+            .header("user-agent", "suite")
+            .body(axum::body::Body::from("{}"))
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 401);
+        log.shutdown().await;
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "log last: {log_last}");
+        let stored = t
+            .store
+            .by_error_id(&seen[0].error_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("log last: {log_last}, {backpressure:?}: not stored"));
+        assert_eq!(
+            stored,
+            errcat_store::record_of(&seen[0]),
+            "log last: {log_last}"
+        );
+        assert_eq!(stored.user_agent.as_deref(), Some("suite"));
+    }
+}
