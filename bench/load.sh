@@ -7,11 +7,18 @@
 # Scenarios (each variant on its own port of one server process, see
 # crates/errcat-axum/examples/loadtest.rs):
 #   ok   GET /ok  {"status":"ok"} through the whole stack   target errcat/bare >= 0.97
-#        (peer on /ok is the same code as bare: a control that shows the noise)
+#        (peer on /ok is the same code as bare: a control that shows the noise;
+#        ids is bare axum with tower-http's request id layers and nothing
+#        else: what request ids commonly cost; floor is the least a layer
+#        giving each response a new id can do (benches/support/peer_app.rs):
+#        floor/bare bounds what any such layer can reach; noop is a layer
+#        that does nothing: what axum's Router::layer costs by itself)
 #   err  GET /err TEMPLATE_NOT_FOUND with template_id        target errcat/bare >= 0.95
 #        bare: a pre-serialized static body of errcat's size  target errcat/peer >= 1.00
 #        peer: http-api-problem, same members but the ids
 #        peer-ids: the same plus two fresh UUIDv7 ids and errcat's headers
+#        floor: errcat's bytes and headers formatted by hand in one pass,
+#        behind the floor layer (the least any per-request error can cost)
 #
 # Fair setup on 2 cores: the server runs 1 tokio worker thread pinned to
 # CPU 1, wrk runs 1 thread pinned to CPU 0. Each variant gets a warm-up,
@@ -92,7 +99,7 @@ grep -q '^serving' "$work/server.log" || {
     exit 1
 }
 
-declare -A port_of=([bare]=$PORT [errcat]=$((PORT + 1)) [peer]=$((PORT + 2)) [peer-ids]=$((PORT + 3)))
+declare -A port_of=([bare]=$PORT [errcat]=$((PORT + 1)) [peer]=$((PORT + 2)) [peer-ids]=$((PORT + 3)) [ids]=$((PORT + 4)) [floor]=$((PORT + 5)) [noop]=$((PORT + 6)))
 
 others() { # % of all CPUs busy during 1 s; between runs, that is other work on the machine
     local u n s i w q sq st t0 i0 t1 i1
@@ -200,8 +207,8 @@ run() { # scenario variant round
 
 variants_of() {
     case $1 in
-    ok) echo "bare errcat peer" ;;
-    err) echo "bare errcat peer peer-ids" ;;
+    ok) echo "bare errcat peer ids floor noop" ;;
+    err) echo "bare errcat peer peer-ids floor" ;;
     esac
 }
 
@@ -258,12 +265,16 @@ ratio() { # label numerator denominator target
     r=$(awk -v a="${med[$2]}" -v b="${med[$3]}" 'BEGIN {printf "%.3f", a / b}')
     br=$(awk -v a="${best[$2]}" -v b="${best[$3]}" 'BEGIN {printf "%.3f", a / b}')
     c=$(awk -v a="${cost_of[$2]}" -v b="${cost_of[$3]}" 'BEGIN {printf "%.3f", b / a}')
-    verdict=$(awk -v r="$p" -v t="$4" 'BEGIN {print (r >= t) ? "PASS" : "MISS"}')
+    if [ "$4" = - ]; then
+        verdict="(no target)"
+    else
+        verdict="(target >= $4) $(awk -v r="$p" -v t="$4" 'BEGIN {print (r >= t) ? "PASS" : "MISS"}')"
+    fi
     n=$((${noisy[$2]:-0} + ${noisy[$3]:-0}))
     if [ "$n" -gt 0 ]; then
         verdict="$verdict, UNRELIABLE: $n of $((2 * ROUNDS)) runs with the server under ${SATURATED}% CPU"
     fi
-    printf 'ratio %-26s paired %s (target >= %s) %s; medians %s; by server CPU/req %s; best runs %s\n' "$1" "$p" "$4" "$verdict" "$r" "$c" "$br"
+    printf 'ratio %-26s paired %s %s; medians %s; by server CPU/req %s; best runs %s\n' "$1" "$p" "$verdict" "$r" "$c" "$br"
 }
 
 for scenario in $SCENARIOS; do
@@ -271,11 +282,18 @@ for scenario in $SCENARIOS; do
     ok)
         ratio "ok  errcat/bare" ok/errcat ok/bare 0.97
         ratio "ok  peer/bare (control)" ok/peer ok/bare 0.97
+        ratio "ok  ids/bare" ok/ids ok/bare -
+        ratio "ok  noop/bare" ok/noop ok/bare -
+        ratio "ok  floor/bare" ok/floor ok/bare -
+        ratio "ok  errcat/ids" ok/errcat ok/ids -
+        ratio "ok  errcat/floor" ok/errcat ok/floor -
         ;;
     err)
         ratio "err errcat/bare-static" err/errcat err/bare 0.95
         ratio "err errcat/peer" err/errcat err/peer 1.00
         ratio "err errcat/peer-ids" err/errcat err/peer-ids 1.00
+        ratio "err floor/bare-static" err/floor err/bare -
+        ratio "err errcat/floor" err/errcat err/floor -
         ;;
     esac
 done

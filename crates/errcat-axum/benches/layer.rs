@@ -5,11 +5,18 @@
 //! - `layer_ok`: `GET /ok` answered `{"status":"ok"}`; `bare` is the router
 //!   alone, `errcat` the router with the layer (defaults: 30 s timeout, a
 //!   generated request id), `errcat_inbound_id` the same with a safe
-//!   inbound `X-Request-Id`.
+//!   inbound `X-Request-Id`, `tower_http_ids` the router with tower-http's
+//!   request id layers and nothing else (what request ids alone cost),
+//!   `ids_floor` the router with the least a request id layer can do (a new
+//!   id in the extensions and on the response; `benches/support/peer_app.rs`),
+//!   `noop_layer` the router with a layer that does nothing (what axum
+//!   charges for `Router::layer` itself).
 //! - `layer_err`: `GET /err`; `bare_static` answers a pre-serialized body of
 //!   errcat's size, `errcat` renders `TEMPLATE_NOT_FOUND` per request,
 //!   `peer` answers the same problem with `http-api-problem` and `peer_ids`
-//!   the same with errcat's two ids and headers (as in `bench/load.sh`).
+//!   the same with errcat's two ids and headers (as in `bench/load.sh`),
+//!   `ids_floor` the least a handler can do to answer the same bytes (one
+//!   `format!` with two fresh ids, behind the floor layer).
 //!
 //! Each iteration builds the request and reads the whole response body.
 //! After criterion's runs, `main` prints errcat/bare per scenario (time per
@@ -34,13 +41,18 @@ mod peer_app;
 #[path = "../../../benches/support/shop_app.rs"]
 mod shop_app;
 
-use peer_app::{peer_ids_router, peer_router};
+use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};
 
 /// The groups and the pairs (errcat bench, baseline bench) compared in each.
-const PAIRS: [(&str, &str, &str); 5] = [
+const PAIRS: [(&str, &str, &str); 10] = [
     ("layer_ok", "errcat", "bare"),
     ("layer_ok", "errcat_inbound_id", "bare"),
+    ("layer_ok", "errcat", "tower_http_ids"),
+    ("layer_ok", "errcat", "ids_floor"),
+    ("layer_ok", "noop_layer", "bare"),
+    ("layer_err", "errcat", "ids_floor"),
+    ("layer_err", "ids_floor", "bare_static"),
     ("layer_err", "errcat", "bare_static"),
     ("layer_err", "errcat", "peer"),
     ("layer_err", "errcat", "peer_ids"),
@@ -94,18 +106,33 @@ fn bench_layer(c: &mut Criterion) {
             (es, en),
             "the bare /err must answer errcat's status and size"
         );
+        assert_eq!(
+            once(&floor_router(), "/err", false).await,
+            (es, en),
+            "the floor's /err must answer errcat's status and size"
+        );
         println!("/err: {} bytes, status {}", n, s.as_u16());
     });
 
-    let (peer, peer_ids) = (peer_router(), peer_ids_router());
-    let cases: [(&str, &str, &Router, &'static str, bool); 7] = [
+    let (peer, peer_ids, ids, floor, noop) = (
+        peer_router(),
+        peer_ids_router(),
+        ids_router(),
+        floor_router(),
+        noop_router(),
+    );
+    let cases: [(&str, &str, &Router, &'static str, bool); 11] = [
         ("layer_ok", "bare", &bare, "/ok", false),
         ("layer_ok", "errcat", &errcat, "/ok", false),
         ("layer_ok", "errcat_inbound_id", &errcat, "/ok", true),
+        ("layer_ok", "tower_http_ids", &ids, "/ok", false),
+        ("layer_ok", "ids_floor", &floor, "/ok", false),
+        ("layer_ok", "noop_layer", &noop, "/ok", false),
         ("layer_err", "bare_static", &bare, "/err", false),
         ("layer_err", "errcat", &errcat, "/err", false),
         ("layer_err", "peer", &peer, "/err", false),
         ("layer_err", "peer_ids", &peer_ids, "/err", false),
+        ("layer_err", "ids_floor", &floor, "/err", false),
     ];
     for group_name in ["layer_ok", "layer_err"] {
         let mut group = c.benchmark_group(group_name);
@@ -187,15 +214,25 @@ fn interleaved(rounds: usize) {
         .to_vec()
         .into_boxed_slice(),
     ));
-    let (peer, peer_ids) = (peer_router(), peer_ids_router());
-    let cases: [(&str, &Router, &'static str, bool); 7] = [
+    let (peer, peer_ids, ids, floor, noop) = (
+        peer_router(),
+        peer_ids_router(),
+        ids_router(),
+        floor_router(),
+        noop_router(),
+    );
+    let cases: [(&str, &Router, &'static str, bool); 11] = [
         ("ok bare", &bare, "/ok", false),
         ("ok errcat", &errcat, "/ok", false),
         ("ok errcat_inbound_id", &errcat, "/ok", true),
+        ("ok tower_http_ids", &ids, "/ok", false),
+        ("ok ids_floor", &floor, "/ok", false),
+        ("ok noop_layer", &noop, "/ok", false),
         ("err bare_static", &bare, "/err", false),
         ("err errcat", &errcat, "/err", false),
         ("err peer", &peer, "/err", false),
         ("err peer_ids", &peer_ids, "/err", false),
+        ("err ids_floor", &floor, "/err", false),
     ];
     // `LAYER_CASE="ok errcat"`: only that case (to count its allocations
     // or clock reads with `perf stat`).
@@ -227,7 +264,20 @@ fn interleaved(rounds: usize) {
     for ((name, ..), (min, median)) in cases.iter().zip(&stats) {
         println!("{name:<22} min {min:7.0} ns  median {median:7.0} ns");
     }
-    for (e, b) in [(1, 0), (2, 0), (4, 3), (4, 5), (4, 6)] {
+    for (e, b) in [
+        (1, 0),
+        (2, 0),
+        (3, 0),
+        (4, 0),
+        (5, 0),
+        (1, 3),
+        (1, 4),
+        (7, 6),
+        (7, 8),
+        (7, 9),
+        (10, 6),
+        (7, 10),
+    ] {
         println!(
             "ratio {} / {}: requests/s {:.3} by min (difference {:+.0} ns), {:.3} by median",
             cases[e].0,

@@ -1,5 +1,5 @@
 //! The load-test server behind `bench/load.sh`: the same two endpoints in
-//! four stacks, each on its own loopback port, all on one tokio runtime
+//! seven stacks, each on its own loopback port, all on one tokio runtime
 //! with a fixed number of worker threads.
 //!
 //! | port | stack | `GET /ok` | `GET /err` |
@@ -8,6 +8,9 @@
 //! | base+1 | axum + [`ErrcatLayer`] (request ids, default 30 s timeout, no store, no tracing subscriber) | same handler | `TEMPLATE_NOT_FOUND` with `template_id`, rendered per request |
 //! | base+2 | axum + `http-api-problem` (its `IntoResponse`) | same handler | an `HttpApiProblem` with the same members but the ids, built per request |
 //! | base+3 | the same peer, made to answer like errcat | same handler | as base+2 plus a fresh error id and request id, `X-Request-Id`, `Cache-Control` |
+//! | base+4 | axum + tower-http's request id layers (`SetRequestIdLayer`, `PropagateRequestIdLayer`; UUIDv7s from errcat's generator) | same handler | none (404) |
+//! | base+5 | axum + the least a request id layer can do (a new UUIDv7 in the extensions and on the response) | same handler | errcat's bytes and headers, formatted in one pass with a fresh error id and the layer's request id |
+//! | base+6 | axum + a layer that does nothing | same handler | none (404) |
 //!
 //! ```text
 //! cargo run --release -p errcat-axum --example loadtest -- [--threads 1] [--port 18080]
@@ -30,7 +33,7 @@ mod peer_app;
 #[path = "../../../benches/support/shop_app.rs"]
 mod shop_app;
 
-use peer_app::{peer_ids_router, peer_router};
+use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};
 
 /// http-api-problem's idiom for the same error, built per request: the
@@ -90,6 +93,9 @@ fn main() {
         serve("errcat", port + 1, errcat).await;
         serve("peer", port + 2, peer_router()).await;
         serve("peer-ids", port + 3, peer_ids_router()).await;
+        serve("ids", port + 4, ids_router()).await;
+        serve("floor", port + 5, floor_router()).await;
+        serve("noop", port + 6, noop_router()).await;
         println!("serving with {threads} tokio worker thread(s)");
         loop {
             tokio::time::sleep(Duration::from_secs(3600)).await;
