@@ -119,9 +119,26 @@ impl HeaderSelection {
 
     /// The selected headers of a request, as indexes into the selection
     /// with their values, in the selection's order.
+    ///
+    /// A request usually carries fewer header names than the selection
+    /// holds: its headers are then walked once and each name compared with
+    /// the selection's (comparing parsed names is cheap), instead of looking
+    /// every selected name up in the request's map (a hash of the name and a
+    /// probe each). Otherwise the selection is looked up name by name.
     pub(crate) fn pick(&self, headers: &HeaderMap) -> Vec<(usize, HeaderValue)> {
         let mut out = Vec::new();
         if headers.is_empty() {
+            return out;
+        }
+        if headers.keys_len() < self.0.len() {
+            // All values of a name come together, in the request's order;
+            // the stable sort puts the names in the selection's order.
+            for (name, value) in headers {
+                if let Some(i) = self.0.iter().position(|(n, _)| n == name) {
+                    out.push((i, value.clone()));
+                }
+            }
+            out.sort_by_key(|(i, _)| *i);
             return out;
         }
         for (i, (name, _)) in self.0.iter().enumerate() {
@@ -394,6 +411,47 @@ impl ErrorContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picked_headers_come_in_the_selection_order_with_every_value() {
+        use http::header;
+        let selection = HeaderSelection::of(&Capture::default());
+        let expected = |picked: Vec<(usize, HeaderValue)>| {
+            picked
+                .into_iter()
+                .map(|(i, v)| (selection.0[i].0.as_str().to_owned(), v))
+                .collect::<Vec<_>>()
+        };
+        let v = HeaderValue::from_static;
+        // Few names (walked once) and more names than the selection holds
+        // (looked up name by name) give the same answer.
+        let mut few = HeaderMap::new();
+        few.append("x-unselected", v("1"));
+        few.append(header::USER_AGENT, v("ua"));
+        few.append(header::ACCEPT, v("a/1"));
+        few.append("x-forwarded-for", v("1.1.1.1"));
+        few.append(header::ACCEPT, v("a/2"));
+        few.append(header::CONTENT_TYPE, v("application/json"));
+        let want = vec![
+            ("content-type".to_owned(), v("application/json")),
+            ("accept".to_owned(), v("a/1")),
+            ("accept".to_owned(), v("a/2")),
+            ("user-agent".to_owned(), v("ua")),
+            ("x-forwarded-for".to_owned(), v("1.1.1.1")),
+        ];
+        assert!(few.keys_len() < selection.0.len());
+        assert_eq!(expected(selection.pick(&few)), want);
+        let mut many = few.clone();
+        for i in 0..selection.0.len() {
+            many.append(
+                HeaderName::from_bytes(format!("x-other-{i}").as_bytes()).unwrap(),
+                v("o"),
+            );
+        }
+        assert!(many.keys_len() >= selection.0.len());
+        assert_eq!(expected(selection.pick(&many)), want);
+        assert!(selection.pick(&HeaderMap::new()).is_empty());
+    }
 
     #[test]
     fn cut_off_json_is_redacted_by_key() {
