@@ -186,7 +186,7 @@ struct Inner {
 
 /// The background writer: a thread of its own for SQLite (blocking inserts
 /// on the store's insert connection, off the runtime's workers), a task for
-/// PostgreSQL (async, two batches in flight).
+/// PostgreSQL (async, three batches in flight).
 enum Writer {
     Task(JoinHandle<()>),
     #[cfg(feature = "sqlite")]
