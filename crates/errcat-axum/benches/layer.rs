@@ -44,7 +44,7 @@ mod shop_app;
 use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};
 
-/// The groups and the pairs (errcat bench, baseline bench) compared in each.
+/// The groups and the pairs (measured bench, baseline bench) compared in each.
 const PAIRS: [(&str, &str, &str); 10] = [
     ("layer_ok", "errcat", "bare"),
     ("layer_ok", "errcat_inbound_id", "bare"),
@@ -81,11 +81,21 @@ async fn once(app: &Router, path: &'static str, request_id: bool) -> (StatusCode
     (status, body.len())
 }
 
-fn bench_layer(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+/// The routers both runs measure.
+struct Stacks {
+    errcat: Router,
+    bare: Router,
+    peer: Router,
+    peer_ids: Router,
+    ids: Router,
+    floor: Router,
+    noop: Router,
+}
+
+/// Builds the stacks; the bare router answers errcat's `/err` bytes as a
+/// static body, and both it and the floor are checked to answer errcat's
+/// status and size.
+fn stacks(rt: &tokio::runtime::Runtime) -> Stacks {
     let errcat = errcat_router(ErrcatLayer::new(shop_app::renderer()));
     let sample = rt.block_on(async {
         let res = errcat
@@ -98,6 +108,7 @@ fn bench_layer(c: &mut Criterion) {
             .expect("body")
     });
     let bare = bare_router(Box::leak(sample.to_vec().into_boxed_slice()));
+    let floor = floor_router();
     rt.block_on(async {
         let (s, n) = once(&bare, "/err", false).await;
         let (es, en) = once(&errcat, "/err", false).await;
@@ -107,33 +118,48 @@ fn bench_layer(c: &mut Criterion) {
             "the bare /err must answer errcat's status and size"
         );
         assert_eq!(
-            once(&floor_router(), "/err", false).await,
+            once(&floor, "/err", false).await,
             (es, en),
             "the floor's /err must answer errcat's status and size"
         );
         println!("/err: {} bytes, status {}", n, s.as_u16());
     });
+    Stacks {
+        errcat,
+        bare,
+        peer: peer_router(),
+        peer_ids: peer_ids_router(),
+        ids: ids_router(),
+        floor,
+        noop: noop_router(),
+    }
+}
 
-    let (peer, peer_ids, ids, floor, noop) = (
-        peer_router(),
-        peer_ids_router(),
-        ids_router(),
-        floor_router(),
-        noop_router(),
-    );
-    let cases: [(&str, &str, &Router, &'static str, bool); 11] = [
-        ("layer_ok", "bare", &bare, "/ok", false),
-        ("layer_ok", "errcat", &errcat, "/ok", false),
-        ("layer_ok", "errcat_inbound_id", &errcat, "/ok", true),
-        ("layer_ok", "tower_http_ids", &ids, "/ok", false),
-        ("layer_ok", "ids_floor", &floor, "/ok", false),
-        ("layer_ok", "noop_layer", &noop, "/ok", false),
-        ("layer_err", "bare_static", &bare, "/err", false),
-        ("layer_err", "errcat", &errcat, "/err", false),
-        ("layer_err", "peer", &peer, "/err", false),
-        ("layer_err", "peer_ids", &peer_ids, "/err", false),
-        ("layer_err", "ids_floor", &floor, "/err", false),
-    ];
+/// Every case: (criterion group, name, router, path, with an inbound
+/// request id).
+fn cases(s: &Stacks) -> [(&'static str, &'static str, &Router, &'static str, bool); 11] {
+    [
+        ("layer_ok", "bare", &s.bare, "/ok", false),
+        ("layer_ok", "errcat", &s.errcat, "/ok", false),
+        ("layer_ok", "errcat_inbound_id", &s.errcat, "/ok", true),
+        ("layer_ok", "tower_http_ids", &s.ids, "/ok", false),
+        ("layer_ok", "ids_floor", &s.floor, "/ok", false),
+        ("layer_ok", "noop_layer", &s.noop, "/ok", false),
+        ("layer_err", "bare_static", &s.bare, "/err", false),
+        ("layer_err", "errcat", &s.errcat, "/err", false),
+        ("layer_err", "peer", &s.peer, "/err", false),
+        ("layer_err", "peer_ids", &s.peer_ids, "/err", false),
+        ("layer_err", "ids_floor", &s.floor, "/err", false),
+    ]
+}
+
+fn bench_layer(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stacks = stacks(&rt);
+    let cases = cases(&stacks);
     for group_name in ["layer_ok", "layer_err"] {
         let mut group = c.benchmark_group(group_name);
         group
@@ -168,15 +194,17 @@ use criterion_ratio::{human, print_ratio};
 
 fn print_ratios(started: SystemTime) {
     println!();
-    for (group, errcat, baseline) in PAIRS {
+    // The measured stack is errcat's in most pairs, a reference in a few
+    // (`noop_layer`, `ids_floor`): each line names its own.
+    for (group, measured, baseline) in PAIRS {
         print_ratio(
             group,
-            errcat,
-            (errcat, baseline),
+            measured,
+            (measured, baseline),
             started,
             |(e, e_median), (b, b_median)| {
                 format!(
-                    "errcat/{baseline} time = {:.2}x, requests/s = {:.3} (errcat {}, baseline {}, errcat - baseline {}; median time ratio {:.2}x)",
+                    "{measured}/{baseline} time = {:.2}x, requests/s = {:.3} ({measured} {}, {baseline} {}, difference {}; median time ratio {:.2}x)",
                     e / b,
                     b / e,
                     human(e),
@@ -199,41 +227,15 @@ fn interleaved(rounds: usize) {
         .enable_all()
         .build()
         .expect("runtime");
-    let errcat = errcat_router(ErrcatLayer::new(shop_app::renderer()));
-    let bare = bare_router(Box::leak(
-        rt.block_on(async {
-            let res = errcat
-                .clone()
-                .oneshot(request("/err", false))
-                .await
-                .expect("infallible");
-            axum::body::to_bytes(res.into_body(), usize::MAX)
-                .await
-                .expect("body")
+    let stacks = stacks(&rt);
+    // Named "ok errcat", "err peer", …: the group without `layer_`.
+    let cases: Vec<(String, &Router, &'static str, bool)> = cases(&stacks)
+        .into_iter()
+        .map(|(group, name, app, path, request_id)| {
+            let group = group.trim_start_matches("layer_");
+            (format!("{group} {name}"), app, path, request_id)
         })
-        .to_vec()
-        .into_boxed_slice(),
-    ));
-    let (peer, peer_ids, ids, floor, noop) = (
-        peer_router(),
-        peer_ids_router(),
-        ids_router(),
-        floor_router(),
-        noop_router(),
-    );
-    let cases: [(&str, &Router, &'static str, bool); 11] = [
-        ("ok bare", &bare, "/ok", false),
-        ("ok errcat", &errcat, "/ok", false),
-        ("ok errcat_inbound_id", &errcat, "/ok", true),
-        ("ok tower_http_ids", &ids, "/ok", false),
-        ("ok ids_floor", &floor, "/ok", false),
-        ("ok noop_layer", &noop, "/ok", false),
-        ("err bare_static", &bare, "/err", false),
-        ("err errcat", &errcat, "/err", false),
-        ("err peer", &peer, "/err", false),
-        ("err peer_ids", &peer_ids, "/err", false),
-        ("err ids_floor", &floor, "/err", false),
-    ];
+        .collect();
     // `LAYER_CASE="ok errcat"`: only that case (to count its allocations
     // or clock reads with `perf stat`).
     let only = std::env::var("LAYER_CASE").ok();
