@@ -20,7 +20,9 @@ pub(crate) struct Args {
     /// A message parameter; parameters not given take their example values.
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
     params: Vec<String>,
-    /// A field violation.
+    /// A field violation: `PATH=MESSAGE`, or JSON with a reason:
+    /// `{"path": "title", "message": "can't be blank", "reason": "blank"}`.
+    /// Repeat it for more.
     #[arg(long = "violation", value_name = "PATH=MESSAGE")]
     violations: Vec<String>,
     /// The envelope (default: the catalog's).
@@ -35,9 +37,19 @@ pub(crate) struct Args {
     /// The request id.
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// The RFC 9457 `instance` (usually the request path).
-    #[arg(long, value_name = "URI")]
+    /// The request path (the RFC 9457 `instance`, `$instance`).
+    #[arg(long, visible_alias = "path", value_name = "URI")]
     instance: Option<String>,
+    /// The request method (`$method`).
+    #[arg(long, value_name = "METHOD")]
+    method: Option<String>,
+    /// The time of the error, RFC 3339 (`2024-05-01T10:00:00.000Z`); default now.
+    #[arg(long, value_name = "TIME", value_parser = humantime::parse_rfc3339_weak)]
+    time: Option<std::time::SystemTime>,
+    /// A request header the envelope echoes (`$request_header.NAME`).
+    /// Repeat it for more.
+    #[arg(long = "header", short = 'H', value_name = "NAME=VALUE")]
+    request_headers: Vec<String>,
     /// Print the status line and headers before the body.
     #[arg(long)]
     headers: bool,
@@ -50,6 +62,30 @@ fn split(arg: &str, what: &str) -> anyhow::Result<(String, String)> {
     arg.split_once('=')
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .ok_or_else(|| UsageError(format!("`{arg}` is not {what}")).into())
+}
+
+/// A `--violation`: `PATH=MESSAGE`, or a JSON object with `path`,
+/// `message` and an optional `reason`.
+fn violation(arg: &str) -> anyhow::Result<FieldViolation> {
+    if arg.trim_start().starts_with('{') {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Json {
+            path: String,
+            message: String,
+            reason: Option<String>,
+        }
+        let v: Json = serde_json::from_str(arg).map_err(|e| {
+            UsageError(format!(
+                "`--violation {arg}` is not a violation: {e}; write PATH=MESSAGE or {{\"path\": \"…\", \"message\": \"…\", \"reason\": \"…\"}}"
+            ))
+        })?;
+        let mut fv = FieldViolation::new(v.path, v.message);
+        fv.reason = v.reason;
+        return Ok(fv);
+    }
+    let (path, message) = split(arg, "PATH=MESSAGE")?;
+    Ok(FieldViolation::new(path, message))
 }
 
 pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -110,8 +146,7 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
         }
     }
     for v in &args.violations {
-        let (path, message) = split(v, "PATH=MESSAGE")?;
-        err = err.with_violations([FieldViolation::new(path, message)]);
+        err = err.with_violations([violation(v)?]);
     }
     if args.violations.is_empty() {
         err = err.with_violations(example.violations().iter().cloned());
@@ -119,6 +154,15 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
     if let Some(d) = example.details() {
         err = err.with_details(d.clone());
     }
+    let mut request_headers = Vec::new();
+    for h in &args.request_headers {
+        let (name, value) = split(h, "NAME=VALUE")?;
+        request_headers.push((name.to_ascii_lowercase(), value));
+    }
+    let request_headers: Vec<(&str, &str)> = request_headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let rendered = renderer.render(
         &err,
         &RenderOptions {
@@ -127,8 +171,10 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
             error_id: args.error_id.as_deref(),
             request_id: args.request_id.as_deref(),
             instance: args.instance.as_deref(),
-            timestamp: None,
+            timestamp: args.time,
             status: None,
+            method: args.method.as_deref(),
+            request_headers: &request_headers,
         },
     );
     if args.headers {
@@ -139,6 +185,9 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
             reason_phrase(rendered.status)
         )?;
         writeln!(out, "content-type: {}", rendered.content_type)?;
+        if let (Some(name), Some(id)) = (renderer.request_id_header(), &args.request_id) {
+            writeln!(out, "{}: {id}", name.to_ascii_lowercase())?;
+        }
         for (n, v) in &rendered.headers {
             writeln!(out, "{}: {v}", n.to_ascii_lowercase())?;
         }

@@ -64,7 +64,7 @@ fn lint_reports_errors_with_locations_and_exits_1() {
         found,
         [
             "3:12 error unknown-envelope",
-            "6:8 error unknown-variable",
+            "6:21 error unknown-variable",
             "10:1 error unknown-key",
             "11:11 error undeclared-param",
             "13:12 error unknown-category",

@@ -104,14 +104,6 @@ pub(super) fn verify(
     (code, v)
 }
 
-/// Whether an envelope template has the variable `name` (`"$name"` or
-/// `"$name?"`, not an escaped `"$$name"`).
-fn carries(body: &serde_json::Value, name: &str) -> bool {
-    let mut found = false;
-    errcat_catalog::template::visit_vars(body, &mut |r| found |= r.name == name);
-    found
-}
-
 /// The envelope rules for an error response.
 fn envelope(
     catalog: &Catalog,
@@ -130,7 +122,7 @@ fn envelope(
             Some(env) => (
                 env.name.as_str(),
                 env.media_type.as_str(),
-                carries(&env.body, "request_id"),
+                env.body_tpl.uses(&errcat_catalog::template::Var::RequestId),
             ),
             None => ("custom", "application/json", false),
         },

@@ -36,6 +36,11 @@ pub struct Passthrough;
 #[derive(Clone)]
 struct Shared {
     renderer: Renderer,
+    /// The header carrying the request id (the catalog's `[api]
+    /// request_id_header`); `None`: ids are made but not sent.
+    request_id_header: Option<HeaderName>,
+    /// Request headers the envelopes echo.
+    echoed: Vec<HeaderName>,
     timeout: Option<Duration>,
     timeout_role: String,
     rewrite_foreign: bool,
@@ -84,8 +89,20 @@ impl ErrcatLayer {
     /// catalog's `upstream_timeout` (504).
     pub fn new(renderer: Renderer) -> Self {
         panic::install_hook();
+        let request_id_header = match renderer.request_id_header() {
+            Some(h) if h.eq_ignore_ascii_case("x-request-id") => Some(REQUEST_ID),
+            Some(h) => HeaderName::from_bytes(h.as_bytes()).ok(),
+            None => None,
+        };
+        let echoed = renderer
+            .request_headers_used()
+            .iter()
+            .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+            .collect();
         ErrcatLayer {
             shared: Arc::new(Shared {
+                request_id_header,
+                echoed,
                 renderer,
                 timeout: Some(Duration::from_secs(30)),
                 timeout_role: "upstream_timeout".to_owned(),
@@ -253,6 +270,8 @@ struct RequestInfo {
     accept_language: Option<HeaderValue>,
     client_ip: Option<std::net::IpAddr>,
     started: Instant,
+    /// The request headers the envelopes echo (only when they echo some).
+    echoed: Option<Box<[(HeaderName, HeaderValue)]>>,
     /// Recorded when there are observers (and only then: boxed, so that the
     /// response future stays small without them).
     observed: Option<Box<Observed>>,
@@ -304,7 +323,11 @@ where
         let shared = Arc::clone(&self.shared);
         // The request is worked on in place (not split into its parts and
         // put back together): it is large, and each move copies it.
-        let id = match req.headers().get(REQUEST_ID) {
+        let inbound = shared
+            .request_id_header
+            .as_ref()
+            .and_then(|h| req.headers().get(h));
+        let id = match inbound {
             Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId::inbound(v.clone()),
             _ => RequestId::generate(shared.renderer.catalog().api.error_id),
         };
@@ -321,6 +344,13 @@ where
             accept_language: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
             client_ip,
             started: Instant::now(),
+            echoed: (!shared.echoed.is_empty()).then(|| {
+                shared
+                    .echoed
+                    .iter()
+                    .filter_map(|h| Some((h.clone(), req.headers().get(h)?.clone())))
+                    .collect()
+            }),
             observed: None,
         };
         if !shared.observers.is_empty() {
@@ -482,7 +512,7 @@ fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, V
                         None,
                     )
                 } else {
-                    set_request_id(&mut res, &info.id);
+                    set_request_id(shared, &mut res, &info.id);
                     return (res, Vec::new());
                 }
             }
@@ -552,8 +582,10 @@ fn content_type(media_type: &str) -> Option<HeaderValue> {
     }
 }
 
-fn set_request_id(res: &mut Response, id: &RequestId) {
-    res.headers_mut().insert(REQUEST_ID, id.header_value());
+fn set_request_id(shared: &Shared, res: &mut Response, id: &RequestId) {
+    if let Some(h) = &shared.request_id_header {
+        res.headers_mut().insert(h.clone(), id.header_value());
+    }
 }
 
 fn render(
@@ -573,6 +605,11 @@ fn render(
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .and_then(negotiate::locale);
+    let echoed: Vec<(&str, &str)> = info.echoed.as_deref().map_or_else(Vec::new, |e| {
+        e.iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+            .collect()
+    });
     let opts = RenderOptions {
         envelope,
         locale,
@@ -581,6 +618,8 @@ fn render(
         instance: Some(info.path()),
         timestamp: None,
         status: keep_status,
+        method: Some(info.method.as_str()),
+        request_headers: &echoed,
     };
     // Rendered into this thread's buffer and copied out at its exact size:
     // one allocation for the body, where a fresh `Vec` would take two (the
@@ -620,7 +659,9 @@ fn render(
         }
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    set_request_id(&mut res, &info.id);
+    set_request_id(shared, &mut res, &info.id);
+    // The error's own status, which an envelope may send as another (200).
+    let status = StatusCode::from_u16(rendered.error_status).unwrap_or(status);
 
     let causes = err.cause_chain();
     let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
@@ -629,7 +670,7 @@ fn render(
     if status.is_server_error() {
         tracing::error!(
             code = &*rendered.code,
-            status = rendered.status,
+            status = rendered.error_status,
             error_id = %rendered.error_id,
             request_id = %info.id,
             route,
@@ -641,7 +682,7 @@ fn render(
     } else {
         tracing::warn!(
             code = &*rendered.code,
-            status = rendered.status,
+            status = rendered.error_status,
             error_id = %rendered.error_id,
             request_id = %info.id,
             route,
@@ -673,7 +714,7 @@ fn render(
             error_id: rendered.error_id,
             request_id: Arc::from(info.id.as_str()),
             code: rendered.code,
-            status: rendered.status,
+            status: rendered.error_status,
             category,
             source,
             method: info.method.clone(),

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use crate::decode_template::URL_VARS;
 use crate::diagnostic::Diagnostic;
 use crate::model::{
     Example, FieldViolation, IdScheme, Link, Message, Param, ParamType, StatusRange, Translation,
@@ -29,6 +30,9 @@ pub(crate) struct RawApi {
     pub(crate) error_id: Option<IdScheme>,
     pub(crate) locale: Option<String>,
     pub(crate) standard_public: Option<bool>,
+    /// `Some(None)`: no request id header.
+    pub(crate) request_id_header: Option<Option<String>>,
+    pub(crate) doc_url: Option<template::Tpl>,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +69,7 @@ pub(crate) struct RawError {
     pub(crate) translations: Option<Vec<Translation>>,
     pub(crate) visibility: Option<Visibility>,
     pub(crate) standard: Option<At<Vec<String>>>,
+    pub(crate) doc_url: Option<template::Tpl>,
     pub(crate) span: Option<Span>,
 }
 
@@ -82,6 +87,11 @@ pub(crate) struct RawEnvelope {
     pub(crate) media_type: String,
     pub(crate) body: serde_json::Value,
     pub(crate) violation: serde_json::Value,
+    pub(crate) body_tpl: template::Tpl,
+    pub(crate) violation_tpl: template::Tpl,
+    pub(crate) status: Option<u16>,
+    pub(crate) headers: Vec<(String, template::Tpl)>,
+    pub(crate) codes_by_status: Vec<(u16, At<String>)>,
     pub(crate) span: Span,
 }
 
@@ -112,6 +122,8 @@ pub(crate) const API_KEYS: &[&str] = &[
     "error_id",
     "locale",
     "standard_errors",
+    "request_id_header",
+    "doc_url",
 ];
 pub(crate) const CATEGORY_KEYS: &[&str] = &["description", "statuses"];
 pub(crate) const ERROR_KEYS: &[&str] = &[
@@ -137,6 +149,7 @@ pub(crate) const ERROR_KEYS: &[&str] = &[
     "translations",
     "visibility",
     "standard",
+    "doc_url",
 ];
 /// Whether `key` is in [`ERROR_KEYS`]: a `match`, for the keys of every
 /// error entry.
@@ -165,6 +178,7 @@ fn is_error_key(key: &str) -> bool {
             | "translations"
             | "visibility"
             | "standard"
+            | "doc_url"
     )
 }
 pub(crate) const PARAM_KEYS: &[&str] = &["type", "description", "example"];
@@ -173,13 +187,22 @@ pub(crate) const EXAMPLE_KEYS: &[&str] = &["params", "details", "violations"];
 pub(crate) const VIOLATION_KEYS: &[&str] = &["path", "message", "reason"];
 pub(crate) const TRANSLATION_KEYS: &[&str] = &["title", "message"];
 pub(crate) const GUIDE_KEYS: &[&str] = &["id", "title", "body", "category"];
-pub(crate) const ENVELOPE_KEYS: &[&str] = &["media_type", "body", "violation"];
+pub(crate) const ENVELOPE_KEYS: &[&str] = &[
+    "media_type",
+    "body",
+    "violation",
+    "status",
+    "headers",
+    "codes_by_status",
+];
 
 /// The names of the built-in envelopes.
 pub(crate) const BUILTIN_ENVELOPES: &[&str] = &["problem", "google"];
 
-pub(crate) struct Decoder {
+pub(crate) struct Decoder<'s> {
     pub(crate) diags: Vec<Diagnostic>,
+    /// The catalog's text, to point into templates.
+    pub(crate) source: &'s str,
 }
 
 /// The closest of `candidates` to `word`, if close enough to suggest.
@@ -207,16 +230,19 @@ fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_owned()
 }
 
-impl Decoder {
-    pub(crate) fn new() -> Self {
-        Decoder { diags: Vec::new() }
+impl<'s> Decoder<'s> {
+    pub(crate) fn new(source: &'s str) -> Self {
+        Decoder {
+            diags: Vec::new(),
+            source,
+        }
     }
 
-    fn err(&mut self, d: Diagnostic) {
+    pub(crate) fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
-    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+    pub(crate) fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
         self.err(
             Diagnostic::error(
                 "invalid-type",
@@ -231,7 +257,7 @@ impl Decoder {
     }
 
     /// Reports keys of `entries` that are not in `allowed`.
-    fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
+    pub(crate) fn check_keys(&mut self, entries: &[Entry], allowed: &[&str], what: &str) {
         for e in entries {
             let key: &str = &e.key;
             let known = if std::ptr::eq(allowed, ERROR_KEYS) {
@@ -261,7 +287,11 @@ impl Decoder {
         }
     }
 
-    fn table<'n, 'a>(&mut self, node: &'n Node<'a>, what: &str) -> Option<&'n [Entry<'a>]> {
+    pub(crate) fn table<'n, 'a>(
+        &mut self,
+        node: &'n Node<'a>,
+        what: &str,
+    ) -> Option<&'n [Entry<'a>]> {
         match &node.kind {
             Kind::Table(entries) => Some(entries),
             _ => {
@@ -271,7 +301,7 @@ impl Decoder {
         }
     }
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.kind {
             Kind::Str(s) => Some(s.to_string()),
             _ => {
@@ -281,7 +311,7 @@ impl Decoder {
         }
     }
 
-    fn nonempty_string(&mut self, node: &Node, what: &str) -> Option<String> {
+    pub(crate) fn nonempty_string(&mut self, node: &Node, what: &str) -> Option<String> {
         let s = self.string(node, what)?;
         if s.trim().is_empty() {
             self.err(
@@ -293,7 +323,7 @@ impl Decoder {
         Some(s)
     }
 
-    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
         match &node.kind {
             Kind::Bool(b) => Some(*b),
             _ => {
@@ -303,7 +333,7 @@ impl Decoder {
         }
     }
 
-    fn integer(&mut self, node: &Node, what: &str) -> Option<i64> {
+    pub(crate) fn integer(&mut self, node: &Node, what: &str) -> Option<i64> {
         match &node.kind {
             Kind::Int(i) => Some(*i),
             _ => {
@@ -406,6 +436,13 @@ impl Decoder {
                         }
                     }
                 }
+                "request_id_header" => {
+                    api.request_id_header = match &v.kind {
+                        Kind::Bool(false) => Some(None),
+                        _ => self.header_name(v, "api.request_id_header").map(Some),
+                    };
+                }
+                "doc_url" => api.doc_url = self.text_template(v, "api.doc_url", Some(URL_VARS)),
                 "standard_errors" => {
                     if let Some(s) = self.string(v, "api.standard_errors") {
                         match s.as_str() {
@@ -426,7 +463,7 @@ impl Decoder {
         api
     }
 
-    fn unknown_name(&mut self, node: &Node, what: &str, got: &str, names: &[&str]) {
+    pub(crate) fn unknown_name(&mut self, node: &Node, what: &str, got: &str, names: &[&str]) {
         let list = names
             .iter()
             .map(|n| format!("`{n}`"))
@@ -592,6 +629,7 @@ impl Decoder {
                     }
                 }
                 "standard" => r.standard = self.strings(v, "standard").map(|x| at(x, v)),
+                "doc_url" => r.doc_url = self.text_template(v, "doc_url", Some(URL_VARS)),
                 _ => {}
             }
         }
@@ -867,122 +905,6 @@ impl Decoder {
             body: body.unwrap_or_default(),
             category,
         })
-    }
-
-    fn envelopes(&mut self, node: &Node) -> Vec<RawEnvelope> {
-        let Some(entries) = self.table(node, "envelopes") else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for e in entries {
-            if BUILTIN_ENVELOPES.contains(&e.key.as_ref()) {
-                self.err(
-                    Diagnostic::error(
-                        "reserved-name",
-                        format!("`{}` is a built-in envelope", e.key),
-                    )
-                    .at(Some(e.key_span.clone()))
-                    .help("give the custom envelope another name"),
-                );
-                continue;
-            }
-            let Some(fields) = self.table(&e.value, "an envelope") else {
-                continue;
-            };
-            self.check_keys(fields, ENVELOPE_KEYS, "an envelope");
-            let mut media_type = "application/json".to_owned();
-            let mut body = None;
-            let mut violation = serde_json::json!({"path": "$path", "message": "$message"});
-            for f in fields {
-                let v = &f.value;
-                match f.key.as_ref() {
-                    "media_type" => {
-                        if let Some(s) = self.nonempty_string(v, "media_type") {
-                            media_type = s;
-                        }
-                    }
-                    "body" => body = self.template(v, template::BODY_VARS, "body"),
-                    "violation" => {
-                        if let Some(t) = self.template(v, template::VIOLATION_VARS, "violation") {
-                            violation = t;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            match body {
-                Some(body) => out.push(RawEnvelope {
-                    name: e.key.to_string(),
-                    media_type,
-                    body,
-                    violation,
-                    span: e.key_span.start..e.value.span.end,
-                }),
-                None if !fields.iter().any(|f| f.key == "body") => self.err(
-                    Diagnostic::error(
-                        "missing-key",
-                        format!("envelope `{}` needs a `body` template", e.key),
-                    )
-                    .at(Some(e.key_span.clone())),
-                ),
-                None => {}
-            }
-        }
-        out
-    }
-
-    /// A JSON template, given as JSON text (or, in a JSON catalog, inline).
-    fn template(&mut self, node: &Node, vars: &[&str], what: &str) -> Option<serde_json::Value> {
-        let value = match &node.kind {
-            Kind::Str(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    self.err(
-                        Diagnostic::error(
-                            "invalid-template",
-                            format!("the `{what}` template is not valid JSON: {e}"),
-                        )
-                        .at(Some(node.span.clone()))
-                        .help("write the template as a JSON document, e.g. '{\"error\": \"$message\"}'"),
-                    );
-                    return None;
-                }
-            },
-            Kind::Table(_) | Kind::Array(_) => node.to_json(),
-            _ => {
-                self.type_error(node, what, "a JSON template string");
-                return None;
-            }
-        };
-        let mut ok = true;
-        template::visit_vars(&value, &mut |var| {
-            if !vars.contains(&var.name) {
-                ok = false;
-                let d = Diagnostic::error(
-                    "unknown-variable",
-                    format!(
-                        "unknown template variable `${}` in the `{what}` template",
-                        var.name
-                    ),
-                )
-                .at(Some(node.span.clone()));
-                let d = match did_you_mean(var.name, vars.iter().copied()) {
-                    Some(s) => d.help(format!(
-                        "did you mean `${s}`? (write `$${}` for a literal `$`)",
-                        var.name
-                    )),
-                    None => d.help(format!(
-                        "variables are {} (write `$$` for a literal `$`)",
-                        vars.iter()
-                            .map(|v| format!("`${v}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                };
-                self.err(d);
-            }
-        });
-        ok.then_some(value)
     }
 }
 

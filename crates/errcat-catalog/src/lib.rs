@@ -33,6 +33,7 @@
 //! The format is described in `docs/catalog.md`.
 
 mod decode;
+mod decode_template;
 mod diagnostic;
 mod lint;
 mod model;
@@ -259,7 +260,7 @@ fn analyze_into(
             return None;
         }
     };
-    let mut decoder = decode::Decoder::new();
+    let mut decoder = decode::Decoder::new(text);
     let raw = decoder.document(&root);
     diags.append(&mut decoder.diags);
     let resolved = resolve::resolve(raw, diags);

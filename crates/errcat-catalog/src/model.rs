@@ -61,6 +61,12 @@ pub struct Api {
     /// Whether the standard errors that this catalog does not override appear
     /// in its public reference.
     pub standard_public: bool,
+    /// The header that carries the request id (`X-Request-Id`); `None`
+    /// sends no request id header.
+    pub request_id_header: Option<String>,
+    /// The doc URL of one error, as a template (`https://docs.example.com/errors/${code|kebab}`);
+    /// `None`: `{docs_url}#{code}`.
+    pub doc_url: Option<crate::template::Tpl>,
 }
 
 /// A category of errors, such as `VALIDATION` or `AUTH`.
@@ -438,6 +444,8 @@ pub struct ErrorDef {
     pub translations: Vec<Translation>,
     /// Whether it is documented.
     pub visibility: Visibility,
+    /// Its own doc URL (a template), over the catalog's.
+    pub doc_url: Option<crate::template::Tpl>,
     /// The standard errors this entry plays (their roles), such as
     /// `not_found`: framework errors of those roles are raised with its code.
     pub standard: Vec<String>,
@@ -492,10 +500,22 @@ pub struct EnvelopeDef {
     pub name: String,
     /// The Content-Type of bodies.
     pub media_type: String,
-    /// The body template (key order kept).
+    /// The body template as written (key order kept).
     pub body: serde_json::Value,
-    /// The template of one field violation.
+    /// The template of one field violation, as written.
     pub violation: serde_json::Value,
+    /// The body template, compiled.
+    pub body_tpl: crate::template::Tpl,
+    /// The violation template, compiled.
+    pub violation_tpl: crate::template::Tpl,
+    /// The HTTP status every error of the envelope is sent with (200 for
+    /// APIs that answer errors with `ok: false`); `None`: each error's own.
+    /// Docs, logs and metrics keep the error's own status.
+    pub status: Option<u16>,
+    /// Response headers, each a one-string template.
+    pub headers: Vec<(String, crate::template::Tpl)>,
+    /// The code of a body that carries none, by HTTP status (for readers).
+    pub codes_by_status: Vec<(u16, String)>,
     /// Where it was declared.
     pub span: Option<Range<usize>>,
 }
@@ -558,12 +578,34 @@ impl Catalog {
         self.envelopes.iter().find(|e| e.name == name)
     }
 
-    /// The reference URL of an error: `{docs_url}#{code}`.
+    /// The reference URL of an error: its own `doc_url`, else the
+    /// catalog's `doc_url` template, else `{docs_url}#{code}`.
     pub fn doc_url(&self, code: &str) -> Option<String> {
-        self.api
-            .docs_url
-            .as_ref()
-            .map(|base| format!("{base}#{code}"))
+        let def = self.get(code);
+        let tpl = def
+            .and_then(|d| d.doc_url.as_ref())
+            .or(self.api.doc_url.as_ref());
+        match (tpl, def) {
+            (Some(t), Some(d)) => t.render_text(&mut |var| {
+                use crate::template::Var;
+                match var {
+                    Var::Code => Some(d.code.clone()),
+                    Var::NumericCode => d.numeric_code.map(|n| n.to_string()),
+                    Var::Category => Some(d.category.clone()),
+                    Var::Status => d.status.map(|s| s.to_string()),
+                    Var::Title => Some(d.title.clone()),
+                    _ => None,
+                }
+            }),
+            (Some(t), None) => t.render_text(&mut |var| {
+                (*var == crate::template::Var::Code).then(|| code.to_owned())
+            }),
+            (None, _) => self
+                .api
+                .docs_url
+                .as_ref()
+                .map(|base| format!("{base}#{code}")),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) fn standard_raw() -> &'static RawCatalog {
     static STANDARD: OnceLock<RawCatalog> = OnceLock::new();
     STANDARD.get_or_init(|| {
         let root = node::parse_toml(STANDARD_TOML).expect("the standard catalog is valid TOML");
-        let mut d = Decoder::new();
+        let mut d = Decoder::new(STANDARD_TOML);
         let raw = d.document(&root);
         assert!(
             d.diags.is_empty(),
@@ -128,7 +128,8 @@ fn merge_fields(user: RawError, base: &RawError) -> RawError {
         replaced_by,
         example,
         translations,
-        visibility
+        visibility,
+        doc_url
     )
 }
 
@@ -164,6 +165,11 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
         error_id: raw.api.error_id.unwrap_or(IdScheme::UuidV7),
         locale: raw.api.locale.clone().unwrap_or_else(|| "en".to_owned()),
         standard_public: raw.api.standard_public.unwrap_or(true),
+        request_id_header: match &raw.api.request_id_header {
+            None => Some("X-Request-Id".to_owned()),
+            Some(h) => h.clone(),
+        },
+        doc_url: raw.api.doc_url.clone(),
     };
     if raw.api_span.is_none() {
         diags.push(
@@ -326,12 +332,26 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
     let envelopes: Vec<EnvelopeDef> = raw
         .envelopes
         .into_iter()
-        .map(|e| EnvelopeDef {
-            name: e.name,
-            media_type: e.media_type,
-            body: e.body,
-            violation: e.violation,
-            span: Some(e.span),
+        .map(|e| {
+            for (status, code) in &e.codes_by_status {
+                check_status_code(&errors, *status, code, diags);
+            }
+            EnvelopeDef {
+                name: e.name,
+                media_type: e.media_type,
+                body: e.body,
+                violation: e.violation,
+                body_tpl: e.body_tpl,
+                violation_tpl: e.violation_tpl,
+                status: e.status,
+                headers: e.headers,
+                codes_by_status: e
+                    .codes_by_status
+                    .into_iter()
+                    .map(|(s, c)| (s, c.value))
+                    .collect(),
+                span: Some(e.span),
+            }
         })
         .collect();
     if let Some(env) = &raw.api.envelope
@@ -374,6 +394,46 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             by_role,
         },
         guide_categories,
+    }
+}
+
+/// A `codes_by_status` entry names a code of the catalog with that status.
+fn check_status_code(
+    errors: &[ErrorDef],
+    status: u16,
+    code: &At<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match errors.iter().find(|e| e.code == code.value) {
+        None => {
+            let d = Diagnostic::error(
+                "unknown-code",
+                format!(
+                    "`codes_by_status` names `{}`, which is not in the catalog",
+                    code.value
+                ),
+            )
+            .at(Some(code.span.clone()));
+            diags.push(
+                match did_you_mean(&code.value, errors.iter().map(|e| e.code.as_str())) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d,
+                },
+            );
+        }
+        Some(e) if e.status != Some(status) => diags.push(
+            Diagnostic::warning(
+                "status-mismatch",
+                format!(
+                    "`codes_by_status` ties {status} to `{}`, whose status is {}",
+                    code.value,
+                    e.status
+                        .map_or_else(|| "none".to_owned(), |s| s.to_string())
+                ),
+            )
+            .at(Some(code.span.clone())),
+        ),
+        Some(_) => {}
     }
 }
 
@@ -435,6 +495,7 @@ fn finish(
         example: raw.example.unwrap_or_default(),
         translations: raw.translations.unwrap_or_default(),
         visibility: raw.visibility.unwrap_or_default(),
+        doc_url: raw.doc_url,
         standard: roles,
         origin,
     }

@@ -156,14 +156,14 @@ fn templates_are_checked() {
         f,
         [
             "3:12 error[unknown-envelope] unknown envelope `mine`",
-            "5:8 error[unknown-variable] unknown template variable `$mesage` in the `body` template",
+            "5:21 error[unknown-variable] unknown template variable `$mesage` (in the `body` template)",
             "7:8 error[invalid-template] the `body` template is not valid JSON: EOF while parsing a value at line 1 column 10",
         ]
     );
     let report = Catalog::lint_str(&text, "errors.toml");
     assert_eq!(
         report.diagnostics[1].help.as_deref(),
-        Some("did you mean `$message`? (write `$$mesage` for a literal `$`)")
+        Some("did you mean `$message`? (write `$$` for a literal `$`)")
     );
 }
 

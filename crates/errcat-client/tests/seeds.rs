@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use errcat_catalog::template::visit_vars;
 use errcat_catalog::{Catalog, FieldViolation};
 use errcat_client::{ApiError, Parser};
 use errcat_render::{Error, ParamValue, RenderOptions, Renderer, example_error};
@@ -33,7 +32,8 @@ fn vars(catalog: &Catalog, envelope: &str) -> Vec<String> {
     match catalog.envelope(envelope) {
         Some(e) => {
             let mut v = Vec::new();
-            visit_vars(&e.body, &mut |r| v.push(r.name.to_owned()));
+            e.body_tpl
+                .visit_vars(&mut |r, _| v.push(r.name().into_owned()));
             v
         }
         None => [
@@ -166,7 +166,8 @@ fn round_trip(
     let keeps = |field: &str| match catalog.envelope(envelope) {
         Some(e) => {
             let mut r = false;
-            visit_vars(&e.violation, &mut |v| r |= v.name == field);
+            e.violation_tpl
+                .visit_vars(&mut |v, _| r |= v.name() == field);
             r
         }
         None => true,

@@ -1,18 +1,41 @@
-//! Custom envelopes: a JSON template compiled once into literal byte runs
-//! and variable slots, rendered without building a JSON tree.
+//! Custom envelopes: a catalog template ([`Tpl`]) compiled once into
+//! literal byte runs and slots, rendered without building a JSON tree.
+//!
+//! Parts whose presence depends on the values (`"$x?"`, `$if`) are written
+//! speculatively: the member's comma and key go into the buffer, and are
+//! cut off again when the value turns out to be left out.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use errcat_catalog::FieldViolation;
-use errcat_catalog::template::{self, Var, VarRef};
+use errcat_catalog::template::{Each, Expr, If, Piece, Tpl, Var};
 
 use crate::Ctx;
 use crate::json;
+use crate::value;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Node {
     Lit(Box<[u8]>),
+    /// A plain variable: written straight from the context.
     Var(Var),
+    /// An expression with filters or fallbacks; `optional`: left out when
+    /// null or empty.
+    Value(Expr, bool),
+    /// A string with values in it.
+    Text(Vec<Part>, bool),
     Array(Vec<Node>),
     Object(Vec<Member>),
+    Each(Box<EachNode>),
+    If(Box<IfNode>),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Part {
+    /// Escaped literal text.
+    Lit(Box<[u8]>),
+    Expr(Expr),
 }
 
 #[derive(Clone, Debug)]
@@ -20,12 +43,38 @@ pub(crate) struct Member {
     /// `"key":`, escaped.
     key: Box<[u8]>,
     value: Node,
-    /// Drop the member when the value is null (`"$var?"`).
-    optional: bool,
 }
 
-/// A compiled template: literal byte runs and variable slots in order.
-/// Objects with optional members stay nodes, since their commas depend on
+#[derive(Clone, Debug)]
+pub(crate) struct EachNode {
+    item: Node,
+    key: Option<Node>,
+    group: bool,
+    once_if_empty: bool,
+    otherwise: Option<Node>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct IfNode {
+    cond: Expr,
+    then: Node,
+    otherwise: Option<Node>,
+}
+
+impl Node {
+    /// Whether rendering may leave it out (its parent then writes no comma).
+    fn omittable(&self) -> bool {
+        match self {
+            Node::Value(_, optional) => *optional,
+            Node::If(i) => i.otherwise.as_ref().is_none_or(Node::omittable) || i.then.omittable(),
+            Node::Each(e) => e.otherwise.as_ref().is_some_and(Node::omittable),
+            _ => false,
+        }
+    }
+}
+
+/// A compiled template: literal byte runs and slots in order. Containers
+/// with parts that may be left out stay nodes, since their commas depend on
 /// the values.
 #[derive(Clone, Debug)]
 pub(crate) struct Ops(Vec<Op>);
@@ -33,7 +82,6 @@ pub(crate) struct Ops(Vec<Op>);
 #[derive(Clone, Debug)]
 enum Op {
     Lit(Box<[u8]>),
-    Var(Var),
     Node(Node),
 }
 
@@ -50,18 +98,9 @@ impl Ops {
 }
 
 fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
-    let flush = |pending: &mut Vec<u8>, ops: &mut Vec<Op>| {
-        if !pending.is_empty() {
-            ops.push(Op::Lit(std::mem::take(pending).into_boxed_slice()));
-        }
-    };
     match node {
         Node::Lit(bytes) => pending.extend_from_slice(bytes),
-        Node::Var(var) => {
-            flush(pending, ops);
-            ops.push(Op::Var(*var));
-        }
-        Node::Array(items) => {
+        Node::Array(items) if items.iter().all(|i| !i.omittable()) => {
             pending.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -71,7 +110,7 @@ fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
             }
             pending.push(b']');
         }
-        Node::Object(members) if members.iter().all(|m| !m.optional) => {
+        Node::Object(members) if members.iter().all(|m| !m.value.omittable()) => {
             pending.push(b'{');
             for (i, m) in members.iter().enumerate() {
                 if i > 0 {
@@ -82,9 +121,11 @@ fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
             }
             pending.push(b'}');
         }
-        Node::Object(_) => {
-            flush(pending, ops);
-            ops.push(Op::Node(node.clone()));
+        other => {
+            if !pending.is_empty() {
+                ops.push(Op::Lit(std::mem::take(pending).into_boxed_slice()));
+            }
+            ops.push(Op::Node(other.clone()));
         }
     }
 }
@@ -94,105 +135,183 @@ fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
 pub(crate) struct Compiled {
     pub(crate) body: Ops,
     pub(crate) violation: Ops,
-    pub(crate) media_type: std::sync::Arc<str>,
+    pub(crate) media_type: Arc<str>,
+    /// The HTTP status every error is sent with, if the envelope sets one.
+    pub(crate) status: Option<u16>,
+    pub(crate) headers: Vec<(String, Node)>,
 }
 
-fn has_vars(v: &serde_json::Value) -> bool {
-    let mut found = false;
-    template::visit_vars(v, &mut |_| found = true);
-    found
-}
-
-/// Compiles a template. Unknown variables (rejected by the catalog's lint)
-/// render as null.
-pub(crate) fn compile(v: &serde_json::Value, violation: bool) -> Node {
-    use serde_json::Value;
-    if !has_vars(v) {
-        let mut buf = Vec::new();
-        write_literal(&mut buf, v);
-        return Node::Lit(buf.into_boxed_slice());
-    }
-    match v {
-        Value::String(s) => match template::var_ref(s).and_then(|r| Var::parse(r.name, violation)) {
-            Some(var) => Node::Var(var),
-            None => Node::Lit(b"null".to_vec().into_boxed_slice()),
+/// Compiles a catalog template.
+pub(crate) fn compile(t: &Tpl) -> Node {
+    match t {
+        Tpl::Lit(v) => {
+            let mut buf = Vec::new();
+            json::value(&mut buf, v);
+            Node::Lit(buf.into_boxed_slice())
+        }
+        Tpl::Value { expr, optional } => match (expr.as_plain_var(), optional) {
+            (Some(var), false) => Node::Var(var.clone()),
+            _ => Node::Value(expr.clone(), *optional),
         },
-        Value::Array(items) => Node::Array(items.iter().map(|i| compile(i, violation)).collect()),
-        Value::Object(map) => Node::Object(
-            map.iter()
+        Tpl::Text(text) => Node::Text(
+            text.pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Lit(s) => {
+                        let mut buf = Vec::new();
+                        json::escape(&mut buf, s);
+                        Part::Lit(buf.into_boxed_slice())
+                    }
+                    Piece::Expr(e) => Part::Expr(e.clone()),
+                })
+                .collect(),
+            text.url,
+        ),
+        Tpl::Array(items) => Node::Array(items.iter().map(compile).collect()),
+        Tpl::Object(members) => Node::Object(
+            members
+                .iter()
                 .map(|(k, v)| {
                     let mut key = json::quoted(k).into_vec();
                     key.push(b':');
-                    let optional = matches!(v, Value::String(s) if template::var_ref(s).is_some_and(|r: VarRef<'_>| r.optional));
                     Member {
                         key: key.into_boxed_slice(),
-                        value: compile(v, violation),
-                        optional,
+                        value: compile(v),
                     }
                 })
                 .collect(),
         ),
-        _ => unreachable!("scalars other than strings hold no variables"),
+        Tpl::Each(e) => {
+            let Each {
+                item,
+                key,
+                group,
+                once_if_empty,
+                otherwise,
+            } = &**e;
+            Node::Each(Box::new(EachNode {
+                item: compile(item),
+                key: key.as_ref().map(compile),
+                group: *group,
+                once_if_empty: *once_if_empty,
+                otherwise: otherwise.as_ref().map(compile),
+            }))
+        }
+        Tpl::If(i) => {
+            let If {
+                cond,
+                then,
+                otherwise,
+            } = &**i;
+            Node::If(Box::new(IfNode {
+                cond: cond.clone(),
+                then: compile(then),
+                otherwise: otherwise.as_ref().map(compile),
+            }))
+        }
     }
 }
 
-/// Writes a template value with `$$` unescaped.
-fn write_literal(buf: &mut Vec<u8>, v: &serde_json::Value) {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => json::str(buf, &template::literal(s)),
-        Value::Array(items) => {
-            buf.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                write_literal(buf, item);
-            }
-            buf.push(b']');
-        }
-        Value::Object(map) => {
-            buf.push(b'{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                json::str(buf, k);
-                buf.push(b':');
-                write_literal(buf, v);
-            }
-            buf.push(b'}');
-        }
-        other => json::value(buf, other),
-    }
+/// Where a node is rendered: the error, and the violation of the item
+/// being rendered (`None` at the body's level, or for an item that stands
+/// for the error itself).
+#[derive(Clone, Copy)]
+pub(crate) struct At<'c, 'a> {
+    pub(crate) ctx: &'c Ctx<'a>,
+    pub(crate) env: &'c Compiled,
+    pub(crate) v: Option<&'c FieldViolation>,
 }
 
 impl Compiled {
     pub(crate) fn render(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>) {
-        self.ops(buf, &self.body, ctx, None);
-    }
-
-    fn ops(&self, buf: &mut Vec<u8>, ops: &Ops, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
-        for op in &ops.0 {
-            match op {
-                Op::Lit(bytes) => buf.extend_from_slice(bytes),
-                Op::Var(var) => self.var(buf, *var, ctx, v),
-                Op::Node(node) => self.node(buf, node, ctx, v),
-            }
+        let at = At {
+            ctx,
+            env: self,
+            v: None,
+        };
+        if !at.ops(buf, &self.body) {
+            buf.extend_from_slice(b"null");
         }
     }
 
-    fn node(&self, buf: &mut Vec<u8>, node: &Node, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
+    /// The envelope's headers, rendered (those that render empty are left out).
+    pub(crate) fn headers(&self, ctx: &Ctx<'_>, out: &mut Vec<(String, String)>) {
+        let at = At {
+            ctx,
+            env: self,
+            v: None,
+        };
+        for (name, node) in &self.headers {
+            let text = match node {
+                Node::Lit(bytes) => serde_json::from_slice::<String>(bytes).ok(),
+                Node::Var(var) => value::text(&at, &at.var_val(var)),
+                Node::Value(e, _) => value::text(&at, &at.eval(e)),
+                Node::Text(parts, url) => Some(at.text(parts, *url)),
+                _ => None,
+            };
+            if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+                out.push((name.clone(), crate::error::sanitize_header(t)));
+            }
+        }
+    }
+}
+
+impl At<'_, '_> {
+    /// Renders ops; false when the whole was left out (a lone optional).
+    fn ops(&self, buf: &mut Vec<u8>, ops: &Ops) -> bool {
+        for op in &ops.0 {
+            match op {
+                Op::Lit(bytes) => buf.extend_from_slice(bytes),
+                Op::Node(node) => {
+                    if !self.node(buf, node) && ops.0.len() == 1 {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    pub(crate) fn violation(&self, buf: &mut Vec<u8>, fv: &FieldViolation) {
+        let at = At {
+            v: Some(fv),
+            ..*self
+        };
+        if !at.ops(buf, &self.env.violation) {
+            buf.extend_from_slice(b"null");
+        }
+    }
+
+    /// Writes a node; false when it is left out (nothing written).
+    fn node(&self, buf: &mut Vec<u8>, node: &Node) -> bool {
         match node {
             Node::Lit(bytes) => buf.extend_from_slice(bytes),
-            Node::Var(var) => self.var(buf, *var, ctx, v),
+            Node::Var(var) => self.write_var(buf, var),
+            Node::Value(expr, optional) => {
+                let val = self.eval(expr);
+                if *optional && val.is_empty(self) {
+                    return false;
+                }
+                val.write(self, buf);
+            }
+            Node::Text(parts, url) => {
+                buf.push(b'"');
+                self.write_text(buf, parts, *url);
+                buf.push(b'"');
+            }
             Node::Array(items) => {
                 buf.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                for item in items {
+                    let mark = buf.len();
+                    if !first {
                         buf.push(b',');
                     }
-                    self.node(buf, item, ctx, v);
+                    if self.node(buf, item) {
+                        first = false;
+                    } else {
+                        buf.truncate(mark);
+                    }
                 }
                 buf.push(b']');
             }
@@ -200,87 +319,206 @@ impl Compiled {
                 buf.push(b'{');
                 let mut first = true;
                 for m in members {
-                    if m.optional
-                        && let Node::Var(var) = m.value
-                        && is_null(var, ctx, v)
-                    {
-                        continue;
-                    }
-                    if !std::mem::take(&mut first) {
+                    let mark = buf.len();
+                    if !first {
                         buf.push(b',');
                     }
                     buf.extend_from_slice(&m.key);
-                    self.node(buf, &m.value, ctx, v);
+                    if self.node(buf, &m.value) {
+                        first = false;
+                    } else {
+                        buf.truncate(mark);
+                    }
                 }
                 buf.push(b'}');
             }
+            Node::Each(each) => return self.each(buf, each),
+            Node::If(i) => {
+                if self.eval(&i.cond).is_truthy(self) {
+                    return self.node(buf, &i.then);
+                }
+                return match &i.otherwise {
+                    Some(o) => self.node(buf, o),
+                    None => false,
+                };
+            }
         }
+        true
     }
 
-    fn violation(&self, buf: &mut Vec<u8>, ctx: &Ctx<'_>, v: &FieldViolation) {
-        self.ops(buf, &self.violation, ctx, Some(v));
-    }
-
-    fn var(&self, buf: &mut Vec<u8>, var: Var, ctx: &Ctx<'_>, v: Option<&FieldViolation>) {
-        match var {
-            Var::Code => buf.extend_from_slice(&ctx.prepared.code),
-            Var::NumericCode => match ctx.def.numeric_code {
-                Some(n) => json::int(buf, n),
-                None => buf.extend_from_slice(b"null"),
-            },
-            Var::Status => json::int(buf, ctx.status),
-            Var::Title => json::str(buf, ctx.title),
-            Var::Message | Var::ViolationMessage => match v {
-                Some(v) => json::str(buf, &v.message),
-                None => ctx.write_message(buf),
-            },
-            Var::Category => buf.extend_from_slice(&ctx.prepared.category),
-            Var::Details => match (ctx.err.details(), ctx.err.violations().first()) {
-                (Some(d), _) => json::value(buf, d),
-                (None, Some(first)) => self.violation(buf, ctx, first),
-                (None, None) => buf.extend_from_slice(b"{}"),
-            },
-            Var::FieldViolations => {
+    fn each(&self, buf: &mut Vec<u8>, each: &EachNode) -> bool {
+        let violations = self.ctx.violations();
+        if violations.is_empty() {
+            if each.once_if_empty {
                 buf.push(b'[');
-                for (i, fv) in ctx.err.violations().iter().enumerate() {
-                    if i > 0 {
-                        buf.push(b',');
-                    }
-                    self.violation(buf, ctx, fv);
+                let at = At { v: None, ..*self };
+                let mark = buf.len();
+                if !at.node(buf, &each.item) {
+                    buf.truncate(mark);
                 }
                 buf.push(b']');
+                return true;
             }
-            Var::ErrorId => json::str(buf, ctx.error_id),
-            Var::RequestId => opt_str(buf, ctx.request_id),
-            Var::Type => buf.extend_from_slice(&ctx.prepared.type_uri),
-            Var::Instance => opt_str(buf, ctx.instance),
-            Var::RetryAfter => match ctx.retry_after {
-                Some(s) => json::int(buf, s),
-                None => buf.extend_from_slice(b"null"),
-            },
-            Var::Timestamp => json::str(buf, &ctx.timestamp()),
-            Var::DocUrl => opt_str(buf, ctx.prepared.doc_url.as_deref()),
-            Var::Path => json::str(buf, v.map_or("", |v| v.path.as_str())),
-            Var::Reason => opt_str(buf, v.and_then(|v| v.reason.as_deref())),
+            return match &each.otherwise {
+                Some(o) => self.node(buf, o),
+                None => {
+                    buf.extend_from_slice(if each.key.is_some() { b"{}" } else { b"[]" });
+                    true
+                }
+            };
+        }
+        let Some(key) = &each.key else {
+            buf.push(b'[');
+            let mut first = true;
+            for fv in violations {
+                let at = At {
+                    v: Some(fv),
+                    ..*self
+                };
+                let mark = buf.len();
+                if !first {
+                    buf.push(b',');
+                }
+                if at.node(buf, &each.item) {
+                    first = false;
+                } else {
+                    buf.truncate(mark);
+                }
+            }
+            buf.push(b']');
+            return true;
+        };
+        // Keys in the order they first appear; each with its violations.
+        let keys: Vec<Cow<'_, str>> = violations
+            .iter()
+            .map(|fv| {
+                At {
+                    v: Some(fv),
+                    ..*self
+                }
+                .key_text(key)
+            })
+            .collect();
+        let groups = group_indices(&keys);
+        buf.push(b'{');
+        for (n, members) in groups.iter().enumerate() {
+            if n > 0 {
+                buf.push(b',');
+            }
+            json::str(buf, &keys[members[0]]);
+            buf.push(b':');
+            let take = if each.group { members.len() } else { 1 };
+            if each.group {
+                buf.push(b'[');
+            }
+            let mut first = true;
+            for &i in &members[..take] {
+                let at = At {
+                    v: Some(&violations[i]),
+                    ..*self
+                };
+                let mark = buf.len();
+                if !first {
+                    buf.push(b',');
+                }
+                if at.node(buf, &each.item) {
+                    first = false;
+                } else {
+                    buf.truncate(mark);
+                    if !each.group {
+                        buf.extend_from_slice(b"null");
+                    }
+                }
+            }
+            if each.group {
+                buf.push(b']');
+            }
+        }
+        buf.push(b'}');
+        true
+    }
+}
+
+impl<'c> At<'c, '_> {
+    /// The text of a key template for the current violation.
+    fn key_text(&self, key: &Node) -> Cow<'c, str> {
+        match key {
+            Node::Var(Var::Path) => Cow::Borrowed(self.v.map_or("", |v| v.path.as_str())),
+            Node::Lit(bytes) => {
+                Cow::Owned(serde_json::from_slice::<String>(bytes).unwrap_or_default())
+            }
+            Node::Var(var) => Cow::Owned(value::text(self, &self.var_val(var)).unwrap_or_default()),
+            Node::Value(e, _) => Cow::Owned(value::text(self, &self.eval(e)).unwrap_or_default()),
+            Node::Text(parts, url) => Cow::Owned(self.text(parts, *url)),
+            _ => Cow::Borrowed(""),
         }
     }
 }
 
-fn opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => json::str(buf, s),
-        None => buf.extend_from_slice(b"null"),
+impl At<'_, '_> {
+    /// A string template's text, unescaped.
+    fn text(&self, parts: &[Part], url: bool) -> String {
+        let mut buf = Vec::new();
+        self.write_text(&mut buf, parts, url);
+        serde_json::from_slice::<String>(&[b"\"".as_slice(), &buf, b"\""].concat())
+            .unwrap_or_default()
+    }
+
+    /// Writes a string template's text, escaped, without quotes.
+    fn write_text(&self, buf: &mut Vec<u8>, parts: &[Part], url: bool) {
+        for p in parts {
+            match p {
+                Part::Lit(bytes) => buf.extend_from_slice(bytes),
+                Part::Expr(e) => {
+                    let encode = url && !e.is_raw();
+                    match e.as_plain_var() {
+                        // The message is written straight into the buffer.
+                        Some(Var::Message) if !encode => self.ctx.write_message_text(buf),
+                        Some(Var::ViolationMessage) if !encode && self.v.is_none() => {
+                            self.ctx.write_message_text(buf);
+                        }
+                        _ => {
+                            let val = self.eval(e);
+                            if let Some(t) = value::text(self, &val) {
+                                if encode {
+                                    let mut out = String::with_capacity(t.len());
+                                    errcat_catalog::template::value::percent_encode(&t, &mut out);
+                                    buf.extend_from_slice(out.as_bytes());
+                                } else {
+                                    json::escape(buf, &t);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
-fn is_null(var: Var, ctx: &Ctx<'_>, v: Option<&FieldViolation>) -> bool {
-    match var {
-        Var::NumericCode => ctx.def.numeric_code.is_none(),
-        Var::RequestId => ctx.request_id.is_none(),
-        Var::Instance => ctx.instance.is_none(),
-        Var::RetryAfter => ctx.retry_after.is_none(),
-        Var::DocUrl => ctx.prepared.doc_url.is_none(),
-        Var::Reason => v.and_then(|v| v.reason.as_ref()).is_none(),
-        _ => false,
+/// Groups equal keys: for each distinct key (in order of first
+/// appearance), the indices that have it. Linear for a few keys, hashed
+/// for many, so a body with 100,000 violations stays linear.
+fn group_indices(keys: &[Cow<'_, str>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    if keys.len() <= 32 {
+        for (i, k) in keys.iter().enumerate() {
+            match groups.iter_mut().find(|g| keys[g[0]] == *k) {
+                Some(g) => g.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        return groups;
     }
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        match index.get(k.as_ref()) {
+            Some(&g) => groups[g].push(i),
+            None => {
+                index.insert(k.as_ref(), groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
 }

@@ -45,6 +45,7 @@ mod envelope;
 mod error;
 pub mod id;
 mod json;
+mod value;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -55,6 +56,8 @@ use errcat_catalog::{Catalog, ErrorDef, Message, Segment};
 #[cfg(feature = "axum")]
 pub use axum_impl::Raised;
 pub use errcat_catalog::FieldViolation;
+/// The reason phrase of an HTTP status, for status lines and `$reason_phrase`.
+pub use errcat_catalog::template::reason_phrase;
 pub use error::{Error, ParamValue};
 
 /// Which envelope a response uses.
@@ -84,13 +87,21 @@ pub struct RenderOptions<'a> {
     /// A status that replaces the entry's, for a response whose status has
     /// no entry of its own (a 451 from a proxy rendered as a 4xx error).
     pub status: Option<u16>,
+    /// The request method (`$method`).
+    pub method: Option<&'a str>,
+    /// Request headers the envelope echoes (`$request_header.NAME`), by
+    /// name; [`Renderer::request_headers_used`] lists the names it reads.
+    pub request_headers: &'a [(&'a str, &'a str)],
 }
 
 /// A rendered error response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
-    /// The HTTP status.
+    /// The HTTP status sent: the error's, unless the envelope sends every
+    /// error with one status (an API answering errors with 200).
     pub status: u16,
+    /// The error's own status, for logs and metrics.
+    pub error_status: u16,
     /// The `Content-Type`.
     pub content_type: Arc<str>,
     /// Other headers, in order (`Retry-After`, `WWW-Authenticate`, `Allow`, …).
@@ -136,6 +147,8 @@ struct Inner {
     envelopes: Vec<envelope::Compiled>,
     default_envelope: EnvelopeKind,
     fallback: usize,
+    /// Request headers the envelopes read (`$request_header.NAME`).
+    request_headers_used: Vec<String>,
 }
 
 /// Everything one render needs, borrowed.
@@ -150,8 +163,29 @@ pub(crate) struct Ctx<'a> {
     request_id: Option<&'a str>,
     instance: Option<&'a str>,
     retry_after: Option<u64>,
-    timestamp: Option<SystemTime>,
+    timestamp: std::cell::OnceCell<SystemTime>,
     locale: &'a str,
+    method: Option<&'a str>,
+    request_headers: &'a [(&'a str, &'a str)],
+}
+
+/// The most field violations a response lists (those after are left out),
+/// so that a body stays bounded whatever a request provoked.
+pub const MAX_VIOLATIONS: usize = 1000;
+
+/// The most characters of a text parameter a response shows; a longer one
+/// is cut and ends in `…`.
+pub const MAX_PARAM_CHARS: usize = 256;
+
+/// A text parameter, cut to [`MAX_PARAM_CHARS`].
+pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
+    if s.len() <= MAX_PARAM_CHARS {
+        return Cow::Borrowed(s);
+    }
+    match s.char_indices().nth(MAX_PARAM_CHARS) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &s[..end])),
+        None => Cow::Borrowed(s),
+    }
 }
 
 impl Ctx<'_> {
@@ -159,11 +193,35 @@ impl Ctx<'_> {
     /// into the buffer.
     fn write_message(&self, buf: &mut Vec<u8>) {
         buf.push(b'"');
+        self.write_message_text(buf);
+        buf.push(b'"');
+    }
+
+    /// The message as text.
+    fn message_string(&self) -> String {
+        let mut buf = Vec::with_capacity(64);
+        self.write_message(&mut buf);
+        serde_json::from_slice(&buf).unwrap_or_default()
+    }
+
+    /// The field violations a response lists.
+    fn violations(&self) -> &[FieldViolation] {
+        let all = self.err.violations();
+        &all[..all.len().min(MAX_VIOLATIONS)]
+    }
+
+    /// The time of the error (the same for every use in one response).
+    fn now(&self) -> SystemTime {
+        *self.timestamp.get_or_init(SystemTime::now)
+    }
+
+    /// Writes the message's text, escaped, without quotes.
+    fn write_message_text(&self, buf: &mut Vec<u8>) {
         for s in &self.template.segments {
             match s {
                 Segment::Text(t) => json::escape(buf, t),
                 Segment::Param(p) => match self.err.param(p) {
-                    Some(ParamValue::Str(v)) => json::escape(buf, v),
+                    Some(ParamValue::Str(v)) => json::escape(buf, &bounded(v)),
                     Some(ParamValue::Int(i)) => json::int(buf, *i),
                     Some(v) => json::escape(buf, &v.to_text()),
                     None if p == "retry_after" && self.retry_after.is_some() => {
@@ -177,11 +235,6 @@ impl Ctx<'_> {
                 },
             }
         }
-        buf.push(b'"');
-    }
-
-    fn timestamp(&self) -> String {
-        humantime::format_rfc3339_millis(self.timestamp.unwrap_or_else(SystemTime::now)).to_string()
     }
 }
 
@@ -207,11 +260,32 @@ impl Renderer {
             .envelopes
             .iter()
             .map(|e| envelope::Compiled {
-                body: envelope::Ops::new(&envelope::compile(&e.body, false)),
-                violation: envelope::Ops::new(&envelope::compile(&e.violation, true)),
+                body: envelope::Ops::new(&envelope::compile(&e.body_tpl)),
+                violation: envelope::Ops::new(&envelope::compile(&e.violation_tpl)),
                 media_type: Arc::from(e.media_type.as_str()),
+                status: e.status,
+                headers: e
+                    .headers
+                    .iter()
+                    .map(|(n, t)| (n.clone(), envelope::compile(t)))
+                    .collect(),
             })
             .collect();
+        let mut request_headers_used: Vec<String> = Vec::new();
+        for e in &catalog.envelopes {
+            let mut add = |v: &errcat_catalog::template::Var, _: bool| {
+                if let errcat_catalog::template::Var::RequestHeader(h) = v
+                    && !request_headers_used.contains(h)
+                {
+                    request_headers_used.push(h.clone());
+                }
+            };
+            e.body_tpl.visit_vars(&mut add);
+            e.violation_tpl.visit_vars(&mut add);
+            for (_, t) in &e.headers {
+                t.visit_vars(&mut add);
+            }
+        }
         let fallback = catalog
             .standard("internal_error")
             .and_then(|e| catalog.index_of(&e.code))
@@ -222,6 +296,7 @@ impl Renderer {
                 json: Arc::from("application/json"),
             },
             default_envelope: EnvelopeKind::Problem,
+            request_headers_used,
             catalog,
             prepared,
             envelopes,
@@ -236,6 +311,19 @@ impl Renderer {
     /// The catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.inner.catalog
+    }
+
+    /// The names (lower case) of the request headers the envelopes echo
+    /// (`$request_header.NAME`): what a server passes in
+    /// [`RenderOptions::request_headers`].
+    pub fn request_headers_used(&self) -> &[String] {
+        &self.inner.request_headers_used
+    }
+
+    /// The response header that carries the request id (`[api]
+    /// request_id_header`, `X-Request-Id` by default); `None`: none.
+    pub fn request_id_header(&self) -> Option<&str> {
+        self.inner.catalog.api.request_id_header.as_deref()
     }
 
     /// Whether `name` is an envelope of this catalog (`problem`, `google`, or custom).
@@ -351,9 +439,16 @@ impl Renderer {
             request_id: opts.request_id,
             instance: opts.instance,
             retry_after,
-            timestamp: opts.timestamp,
+            timestamp: opts
+                .timestamp
+                .map(std::cell::OnceCell::from)
+                .unwrap_or_default(),
             locale,
+            method: opts.method,
+            request_headers: opts.request_headers,
         };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut wire_status = status;
         let content_type = match kind {
             EnvelopeKind::Problem => {
                 write_problem(body, &ctx, translation.is_some());
@@ -366,11 +461,12 @@ impl Renderer {
             EnvelopeKind::Custom(i) => {
                 let env = &inner.envelopes[i];
                 env.render(body, &ctx);
+                env.headers(&ctx, &mut headers);
+                wire_status = env.status.unwrap_or(status);
                 &env.media_type
             }
         };
 
-        let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in &def.headers {
             let v = value.format(|p| {
                 if p == "retry_after" && err.param(p).is_none() {
@@ -379,7 +475,7 @@ impl Renderer {
                 err.param(p).map(ParamValue::to_text)
             });
             // A header whose value renders empty (a parameter not given) is left out.
-            if !v.trim().is_empty() {
+            if !v.trim().is_empty() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 headers.push((name.clone(), error::sanitize_header(v)));
             }
         }
@@ -403,7 +499,8 @@ impl Renderer {
             headers.push(("Content-Language".to_owned(), locale.to_owned()));
         }
         Rendered {
-            status,
+            status: wire_status,
+            error_status: status,
             content_type: Arc::clone(content_type),
             headers,
             body: Vec::new(),
@@ -463,7 +560,7 @@ fn write_problem(buf: &mut Vec<u8>, ctx: &Ctx<'_>, translated: bool) {
         buf.extend_from_slice(b",\"request_id\":");
         json::str(buf, rid);
     }
-    let violations = ctx.err.violations();
+    let violations = ctx.violations();
     if !violations.is_empty() {
         buf.extend_from_slice(b",\"errors\":[");
         for (i, v) in violations.iter().enumerate() {
@@ -552,7 +649,7 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
         json::str(buf, itoa::Buffer::new().format(n));
     }
     buf.extend_from_slice(b"}}");
-    let violations = ctx.err.violations();
+    let violations = ctx.violations();
     if !violations.is_empty() {
         buf.extend_from_slice(b",{\"@type\":\"");
         buf.extend_from_slice(T.as_bytes());
@@ -621,50 +718,6 @@ fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
     buf.extend_from_slice(b",\"message\":");
     ctx.write_message(buf);
     buf.extend_from_slice(b"}]}}");
-}
-
-/// The reason phrase of an HTTP status, for status lines.
-pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Content",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        425 => "Too Early",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        511 => "Network Authentication Required",
-        _ => "",
-    }
 }
 
 /// An [`Error`] with an error definition's example values, for docs and

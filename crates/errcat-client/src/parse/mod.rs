@@ -16,13 +16,18 @@ use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
-use errcat_catalog::template;
+use errcat_catalog::template::value::fold;
 use errcat_catalog::{Catalog, FieldViolation, Message, Segment};
 use http::{HeaderMap, HeaderName};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::retry;
+
+mod stream;
+mod walk;
+
+use stream::{Found, NodeSeed, Reader};
 
 /// Bodies larger than this are not parsed as JSON (the [`ApiError`] keeps
 /// the status, the headers' values and a prefix of the body).
@@ -156,569 +161,6 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// A variable of a template, as read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Var {
-    Code,
-    NumericCode,
-    Status,
-    Title,
-    Message,
-    Category,
-    /// `$details`: a details object, or the first violation.
-    Details,
-    /// RFC 9457 `details`: always the details object.
-    DetailsRaw,
-    FieldViolations,
-    ErrorId,
-    RequestId,
-    RetryAfter,
-    /// AIP-193's `details` array.
-    GoogleDetails,
-    Path,
-    /// `$message` in a violation template.
-    ViolationMessage,
-    Reason,
-}
-
-impl Var {
-    /// What the reader does with a template variable: the catalog's
-    /// variables it reads back, plus two of its own built-in templates use;
-    /// `None` for what it skips (`$type`, `$instance`, `$timestamp`,
-    /// `$doc_url`) and for unknown names.
-    fn parse(name: &str, violation: bool) -> Option<Var> {
-        use errcat_catalog::template::Var as T;
-        match (name, violation) {
-            ("details_raw", false) => return Some(Var::DetailsRaw),
-            ("google_details", false) => return Some(Var::GoogleDetails),
-            _ => {}
-        }
-        Some(match T::parse(name, violation)? {
-            T::Code => Var::Code,
-            T::NumericCode => Var::NumericCode,
-            T::Status => Var::Status,
-            T::Title => Var::Title,
-            T::Message => Var::Message,
-            T::Category => Var::Category,
-            T::Details => Var::Details,
-            T::FieldViolations => Var::FieldViolations,
-            T::ErrorId => Var::ErrorId,
-            T::RequestId => Var::RequestId,
-            T::RetryAfter => Var::RetryAfter,
-            T::Path => Var::Path,
-            T::ViolationMessage => Var::ViolationMessage,
-            T::Reason => Var::Reason,
-            T::Type | T::Instance | T::Timestamp | T::DocUrl => return None,
-        })
-    }
-}
-
-/// A compiled template: where the variables are.
-#[derive(Clone, Debug)]
-enum Node {
-    Skip,
-    Var(Var),
-    Object(Vec<(Box<str>, Node)>),
-    Array(Vec<Node>),
-}
-
-fn compile(v: &Value, violation: bool, required: &mut u32) -> Node {
-    match v {
-        Value::String(s) => match template::var_ref(s) {
-            Some(r) => match Var::parse(r.name, violation) {
-                Some(var) => {
-                    if !r.optional {
-                        *required += 1;
-                    }
-                    Node::Var(var)
-                }
-                None => Node::Skip,
-            },
-            None => Node::Skip,
-        },
-        Value::Object(map) => {
-            let members: Vec<(Box<str>, Node)> = map
-                .iter()
-                .map(|(k, v)| (Box::from(k.as_str()), compile(v, violation, required)))
-                .filter(|(_, n)| !matches!(n, Node::Skip))
-                .collect();
-            Node::Object(members)
-        }
-        Value::Array(items) => Node::Array(
-            items
-                .iter()
-                .map(|i| compile(i, violation, required))
-                .collect(),
-        ),
-        _ => Node::Skip,
-    }
-}
-
-/// One envelope, compiled for reading.
-#[derive(Clone, Debug)]
-struct Reader {
-    format: Format,
-    body: Node,
-    violation: Node,
-    /// Keys of the violation template, and how many of its variables are required.
-    violation_keys: Vec<Box<str>>,
-    violation_required: u32,
-    /// Non-optional variables of the body template.
-    required: u32,
-    /// The template's top-level keys, literal ones included.
-    top_keys: Vec<Box<str>>,
-}
-
-impl Reader {
-    fn new(format: Format, body: &Value, violation: &Value) -> Self {
-        let mut required = 0;
-        let body_node = compile(body, false, &mut required);
-        let mut violation_required = 0;
-        let violation_node = compile(violation, true, &mut violation_required);
-        let violation_keys = match violation {
-            Value::Object(m) => m.keys().map(|k| Box::from(k.as_str())).collect(),
-            _ => Vec::new(),
-        };
-        let top_keys = match body {
-            Value::Object(m) => m.keys().map(|k| Box::from(k.as_str())).collect(),
-            _ => Vec::new(),
-        };
-        Reader {
-            format,
-            top_keys,
-            body: body_node,
-            violation: violation_node,
-            violation_keys,
-            violation_required,
-            required,
-        }
-    }
-
-    /// Reads a violation from a JSON value through the violation template.
-    fn violation_from(&self, v: &Value) -> Option<FieldViolation> {
-        let mut found = ViolationFound::default();
-        walk_value(&self.violation, v, &mut found);
-        if found.hits == 0 {
-            return None;
-        }
-        Some(FieldViolation {
-            path: found.path.unwrap_or_default(),
-            message: found.message.unwrap_or_default(),
-            reason: found.reason,
-        })
-    }
-
-    /// Whether a `$details` value is really a field violation in the
-    /// violation template's shape.
-    fn looks_like_violation(&self, v: &Value) -> bool {
-        let Value::Object(m) = v else { return false };
-        !m.is_empty()
-            && self.violation_required > 0
-            && m.keys()
-                .all(|k| self.violation_keys.iter().any(|t| &**t == k.as_str()))
-            && self.violation_from(v).is_some()
-    }
-}
-
-#[derive(Default, Debug)]
-struct ViolationFound {
-    path: Option<String>,
-    message: Option<String>,
-    reason: Option<String>,
-    hits: u32,
-}
-
-fn walk_value(node: &Node, v: &Value, out: &mut ViolationFound) {
-    match (node, v) {
-        (Node::Var(var), v) => {
-            let s = match v {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return,
-            };
-            let slot = match var {
-                Var::Path => &mut out.path,
-                Var::ViolationMessage => &mut out.message,
-                Var::Reason => &mut out.reason,
-                _ => return,
-            };
-            *slot = Some(s);
-            out.hits += 1;
-        }
-        (Node::Object(members), Value::Object(map)) => {
-            for (k, n) in members {
-                if let Some(v) = map.get(&**k) {
-                    walk_value(n, v, out);
-                }
-            }
-        }
-        (Node::Array(items), Value::Array(vs)) => {
-            for (n, v) in items.iter().zip(vs) {
-                walk_value(n, v, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Values found in a body.
-#[derive(Default, Debug)]
-struct Found {
-    code: Option<String>,
-    numeric: Option<i64>,
-    status: Option<u16>,
-    title: Option<String>,
-    message: Option<String>,
-    category: Option<String>,
-    details: Option<Value>,
-    details_raw: bool,
-    error_id: Option<String>,
-    request_id: Option<String>,
-    retry_after: Option<u64>,
-    google: Option<Value>,
-    /// The violation being read, and those read (`$field_violations`).
-    cur: ViolationFound,
-    list: Option<Vec<FieldViolation>>,
-    hits: u32,
-}
-
-/// A JSON scalar, or a skipped container.
-enum Scalar {
-    Null,
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Other,
-}
-
-impl Scalar {
-    fn into_string(self) -> Option<String> {
-        match self {
-            Scalar::Str(s) => Some(s),
-            Scalar::Int(i) => Some(i.to_string()),
-            Scalar::Float(f) => Some(f.to_string()),
-            Scalar::Bool(b) => Some(b.to_string()),
-            Scalar::Null | Scalar::Other => None,
-        }
-    }
-
-    fn as_i64(&self) -> Option<i64> {
-        match self {
-            Scalar::Int(i) => Some(*i),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
-        Ok(Scalar::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-        Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-        Ok(Scalar::Str(v))
-    }
-    fn visit_unit<E>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_none<E>(self) -> Result<Scalar, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-}
-
-/// Reads the body at one template node.
-struct NodeSeed<'a> {
-    node: &'a Node,
-    violation: &'a Node,
-    out: &'a mut Found,
-}
-
-impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match self.node {
-            Node::Skip => {
-                IgnoredAny::deserialize(d)?;
-            }
-            Node::Var(Var::FieldViolations) => d.deserialize_any(ViolationsVisitor {
-                violation: self.violation,
-                out: self.out,
-            })?,
-            Node::Var(var) => read_var(*var, d, self.out)?,
-            Node::Object(_) | Node::Array(_) => d.deserialize_any(ContainerVisitor {
-                node: self.node,
-                violation: self.violation,
-                out: self.out,
-            })?,
-        }
-        Ok(())
-    }
-}
-
-use serde::Deserialize as _;
-
-fn read_var<'de, D: Deserializer<'de>>(var: Var, d: D, out: &mut Found) -> Result<(), D::Error> {
-    match var {
-        Var::Details | Var::DetailsRaw | Var::GoogleDetails => {
-            let v = Value::deserialize(d)?;
-            // Only the shape the renderer writes counts: details are
-            // objects, violations and AIP-193 details arrays.
-            let shaped = match var {
-                Var::GoogleDetails => v.is_array(),
-                Var::Details => v.is_object(),
-                _ => !v.is_null(),
-            };
-            if !shaped {
-                return Ok(());
-            }
-            match var {
-                Var::GoogleDetails => out.google = Some(v),
-                _ => {
-                    out.details = Some(v);
-                    out.details_raw = var == Var::DetailsRaw;
-                }
-            }
-            out.hits += 1;
-            return Ok(());
-        }
-        _ => {}
-    }
-    let s = d.deserialize_any(ScalarVisitor)?;
-    let hit = match var {
-        Var::Code => match s {
-            Scalar::Str(c) => {
-                out.code = Some(c);
-                true
-            }
-            _ => false,
-        },
-        Var::NumericCode => match (s.as_i64(), s) {
-            (Some(n), _) => {
-                out.numeric = Some(n);
-                true
-            }
-            // A word where the number goes is still the error's code.
-            (None, Scalar::Str(c)) if out.code.is_none() && !c.is_empty() => {
-                out.code = Some(c);
-                true
-            }
-            _ => false,
-        },
-        Var::Status => {
-            out.status = s.as_i64().and_then(|i| u16::try_from(i).ok());
-            out.status.is_some()
-        }
-        Var::RetryAfter => {
-            out.retry_after = s.as_i64().and_then(|i| u64::try_from(i).ok());
-            out.retry_after.is_some()
-        }
-        Var::Path | Var::ViolationMessage | Var::Reason => {
-            let v = s.into_string();
-            if v.is_some() {
-                out.cur.hits += 1;
-            }
-            match var {
-                Var::Path => out.cur.path = v,
-                Var::Reason => out.cur.reason = v,
-                _ => out.cur.message = v,
-            }
-            false
-        }
-        Var::Title | Var::Message | Var::Category | Var::ErrorId | Var::RequestId => {
-            let v = s.into_string();
-            let hit = v.is_some();
-            let slot = match var {
-                Var::Title => &mut out.title,
-                Var::Message => &mut out.message,
-                Var::Category => &mut out.category,
-                Var::ErrorId => &mut out.error_id,
-                _ => &mut out.request_id,
-            };
-            *slot = v;
-            hit
-        }
-        _ => false,
-    };
-    if hit {
-        out.hits += 1;
-    }
-    Ok(())
-}
-
-struct ContainerVisitor<'a> {
-    node: &'a Node,
-    violation: &'a Node,
-    out: &'a mut Found,
-}
-
-/// Reads an object key and finds its template member, without allocating.
-struct KeySeed<'a>(&'a [(Box<str>, Node)]);
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-    fn visit_str<E>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|(k, _)| **k == *key))
-    }
-}
-
-/// Reads `$field_violations`: an array of violations in the violation
-/// template's shape; anything else is skipped.
-struct ViolationsVisitor<'a> {
-    violation: &'a Node,
-    out: &'a mut Found,
-}
-
-impl<'de> Visitor<'de> for ViolationsVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of field violations")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut list = Vec::new();
-        loop {
-            self.out.cur = ViolationFound::default();
-            let more = seq
-                .next_element_seed(NodeSeed {
-                    node: self.violation,
-                    violation: self.violation,
-                    out: &mut *self.out,
-                })?
-                .is_some();
-            if !more {
-                break;
-            }
-            let cur = std::mem::take(&mut self.out.cur);
-            if cur.hits > 0 {
-                list.push(FieldViolation {
-                    path: cur.path.unwrap_or_default(),
-                    message: cur.message.unwrap_or_default(),
-                    reason: cur.reason,
-                });
-            }
-        }
-        self.out.list = Some(list);
-        self.out.hits += 1;
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        ScalarVisitor.visit_map(map).map(drop)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-impl<'de> Visitor<'de> for ContainerVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the envelope's shape")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Node::Object(members) = self.node else {
-            return Err(de::Error::custom("an object where the envelope has none"));
-        };
-        while let Some(found) = map.next_key_seed(KeySeed(members))? {
-            match found.map(|i| &members[i]) {
-                Some((_, node)) => map.next_value_seed(NodeSeed {
-                    node,
-                    violation: self.violation,
-                    out: &mut *self.out,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Node::Array(items) = self.node else {
-            return Err(de::Error::custom("an array where the envelope has none"));
-        };
-        let mut i = 0;
-        loop {
-            let more = match items.get(i) {
-                Some(node) => seq
-                    .next_element_seed(NodeSeed {
-                        node,
-                        violation: self.violation,
-                        out: &mut *self.out,
-                    })?
-                    .is_some(),
-                None => seq.next_element::<IgnoredAny>()?.is_some(),
-            };
-            if !more {
-                return Ok(());
-            }
-            i += 1;
-        }
-    }
-}
-
 /// What the catalog says about one code.
 #[derive(Clone, Debug)]
 struct Entry {
@@ -737,6 +179,11 @@ struct Inner {
     entries: Vec<Entry>,
     by_code: FastMap<String, usize>,
     by_numeric: FastMap<i64, usize>,
+    /// Codes folded (lower case, letters and digits), for codes written
+    /// with a case filter.
+    by_folded: FastMap<String, usize>,
+    /// The catalog's request id header, when it is not one of the usual two.
+    request_id_header: Option<HeaderName>,
 }
 
 /// Parses error responses of one API. Build it once and share it (cloning
@@ -747,7 +194,7 @@ pub struct Parser {
 }
 
 fn problem_reader() -> Reader {
-    Reader::new(
+    Reader::builtin(
         Format::Problem,
         &serde_json::json!({
             "type": "$type", "title": "$title", "status": "$status", "detail": "$message",
@@ -761,7 +208,7 @@ fn problem_reader() -> Reader {
 }
 
 fn google_reader() -> Reader {
-    Reader::new(
+    Reader::builtin(
         Format::Google,
         &serde_json::json!({"error": {"code": "$status", "message": "$message", "details": "$google_details"}}),
         &Value::Null,
@@ -777,7 +224,7 @@ impl Parser {
             .envelopes
             .iter()
             .enumerate()
-            .map(|(i, e)| Reader::new(Format::Custom(i), &e.body, &e.violation))
+            .map(|(i, e)| Reader::custom(Format::Custom(i), e))
             .collect();
         if let Some(pos) = catalog
             .envelopes
@@ -817,12 +264,24 @@ impl Parser {
             .enumerate()
             .filter_map(|(i, e)| Some((e.numeric?, i)))
             .collect();
+        let mut by_folded = FastMap::default();
+        for (i, e) in entries.iter().enumerate() {
+            by_folded.entry(fold(&e.code)).or_insert(i);
+        }
+        let request_id_header = catalog
+            .api
+            .request_id_header
+            .as_deref()
+            .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+            .filter(|h| *h != *X_REQUEST_ID && *h != *REQUEST_ID);
         Parser {
             inner: Arc::new(Inner {
                 readers,
                 entries,
                 by_code,
                 by_numeric,
+                by_folded,
+                request_id_header,
             }),
         }
     }
@@ -835,6 +294,8 @@ impl Parser {
                 entries: Vec::new(),
                 by_code: FastMap::default(),
                 by_numeric: FastMap::default(),
+                by_folded: FastMap::default(),
+                request_id_header: None,
             }),
         }
     }
@@ -863,7 +324,10 @@ impl Parser {
         now: SystemTime,
     ) -> ApiError {
         let mut e = self.parse_body(status, body);
-        if let Some(rid) = header_str(headers, &X_REQUEST_ID)
+        let own = self.inner.request_id_header.as_ref();
+        if let Some(rid) = own
+            .and_then(|h| header_str(headers, h))
+            .or_else(|| header_str(headers, &X_REQUEST_ID))
             .or_else(|| header_str(headers, &REQUEST_ID))
             .filter(|s| !s.is_empty())
         {
@@ -878,6 +342,7 @@ impl Parser {
     /// Parses a body alone (no headers).
     pub fn parse_body(&self, status: u16, body: &[u8]) -> ApiError {
         let mut e = ApiError::new(status);
+        let mut hint = Hint::default();
         e.raw = body[..body.len().min(MAX_RAW_BYTES)].to_vec();
         let trimmed = body.trim_ascii();
         if trimmed.is_empty() {
@@ -888,6 +353,8 @@ impl Parser {
             match self.read_json(trimmed) {
                 Some((format, found, reader, complete)) => {
                     e.format = format;
+                    hint.folded.clone_from(&found.code_folded);
+                    hint.reader = reader;
                     self.fill(&mut e, found, reader);
                     // A partial read of someone else's JSON: the common
                     // shapes may know more.
@@ -914,7 +381,7 @@ impl Parser {
                 _ => e.format = Format::Unreadable,
             }
         }
-        self.complete(&mut e);
+        self.complete(&mut e, &hint);
         e
     }
 
@@ -989,18 +456,36 @@ impl Parser {
         let _ = f.status;
     }
 
-    /// Completes an error from the catalog.
-    fn complete(&self, e: &mut ApiError) {
+    /// Completes an error from the catalog: its code from the body's code,
+    /// else its numeric code, else a case-changed code, else its message
+    /// (among the codes of its status), else the envelope's
+    /// `codes_by_status`.
+    fn complete(&self, e: &mut ApiError, hint: &Hint) {
         let inner = &*self.inner;
+        let reader = hint.reader.map(|i| &inner.readers[i]);
+        // An envelope that sends every error with one status (200) says
+        // nothing of the error by it.
+        let any_status = reader.is_some_and(|r| r.wire_status == Some(e.status));
         let idx = match (&e.code, e.numeric_code) {
             (Some(c), _) => inner.by_code.get(c.as_str()).copied(),
             (None, Some(n)) => inner.by_numeric.get(&n).copied(),
-            (None, None) => e.message.as_deref().and_then(|m| {
-                inner
-                    .entries
-                    .iter()
-                    .position(|d| d.status == Some(e.status) && message_matches(&d.message, m))
-            }),
+            (None, None) => hint
+                .folded
+                .as_deref()
+                .and_then(|c| inner.by_folded.get(&fold(c)).copied())
+                .or_else(|| {
+                    let m = e.message.as_deref()?;
+                    inner.entries.iter().position(|d| {
+                        (any_status || d.status == Some(e.status)) && message_matches(&d.message, m)
+                    })
+                })
+                .or_else(|| {
+                    let (_, code) = reader?
+                        .codes_by_status
+                        .iter()
+                        .find(|(s, _)| *s == e.status)?;
+                    inner.by_code.get(code.as_str()).copied()
+                }),
         };
         let Some(i) = idx else { return };
         let d = &inner.entries[i];
@@ -1018,6 +503,15 @@ impl Parser {
         }
         e.retryable = d.retryable;
     }
+}
+
+/// What reading the body learned that completing the error uses.
+#[derive(Default)]
+struct Hint {
+    /// A code written with a case filter.
+    folded: Option<String>,
+    /// The reader that read the body.
+    reader: Option<usize>,
 }
 
 /// The first member name of a JSON object, if it has no escapes.
