@@ -227,3 +227,31 @@ fn every_envelope_catalog_lints_without_errors() {
         assert!(errors.is_empty(), "{}: {errors:?}", api.name);
     }
 }
+
+#[test]
+fn every_body_validates_against_the_exported_schema() {
+    let mut failures = Vec::new();
+    for api in corpus() {
+        let catalog = catalog(&api.name);
+        let spec = errcat_docs::openapi(&catalog);
+        let schema = &spec["components"]["schemas"]["Error"];
+        let validator = jsonschema::draft202012::new(schema)
+            .unwrap_or_else(|e| panic!("{}: the schema is not valid: {e}\n{schema:#}", api.name));
+        for (i, case) in api.cases.iter().enumerate() {
+            let body: serde_json::Value = serde_json::from_str(&case.body).unwrap();
+            for e in validator.iter_errors(&body) {
+                failures.push(format!(
+                    "{} case {i}: {e} at {}",
+                    api.name,
+                    e.instance_path()
+                ));
+            }
+        }
+        // A body of another shape does not pass.
+        let other = serde_json::json!({"unrelated": true, "errors": 7});
+        if validator.is_valid(&other) && !api.cases.is_empty() {
+            failures.push(format!("{}: the schema accepts any object", api.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -222,8 +222,11 @@ impl Decoder<'_> {
             }
         };
         let (tpl, problems) = template::build(&value, scope);
-        let ok = self.report(node, what, problems);
-        ok.then_some((value, tpl))
+        // A template with mistakes still declares its envelope (the
+        // mistakes are errors, so the catalog is not used): no cascade of
+        // "unknown envelope".
+        self.report(node, what, problems);
+        Some((value, tpl))
     }
 
     /// A template of one string; `vars`, when given, are the variables it

@@ -155,14 +155,13 @@ fn templates_are_checked() {
     assert_eq!(
         f,
         [
-            "3:12 error[unknown-envelope] unknown envelope `mine`",
             "5:21 error[unknown-variable] unknown template variable `$mesage` (in the `body` template)",
             "7:8 error[invalid-template] the `body` template is not valid JSON: EOF while parsing a value at line 1 column 10",
         ]
     );
     let report = Catalog::lint_str(&text, "errors.toml");
     assert_eq!(
-        report.diagnostics[1].help.as_deref(),
+        report.diagnostics[0].help.as_deref(),
         Some("did you mean `$message`? (write `$$` for a literal `$`)")
     );
 }
@@ -429,4 +428,41 @@ fn loading_skips_only_warnings() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn template_mistakes_point_into_the_template() {
+    let text = format!(
+        r#"{HEAD}envelope = "e"
+doc_url = "https://docs.test/${{message}}"
+
+[envelopes.e]
+status = 200
+body = '''
+{{"a": "[x] ${{mesage}}",
+ "b": "x ${{code",
+ "c": "see ${{details}}",
+ "d": {{"$each": "violations", "key": "$status", "group": true, "do": "$message"}},
+ "e": "${{code}}${{title}}",
+ "f": "$code|kebap"}}
+'''
+headers = {{ "bad header" = "x", "X-Code" = "${{code}}" }}
+codes_by_status = {{ 404 = "NOT_FOUND", 499 = "NOPE" }}
+"#
+    );
+    let f = findings(&text);
+    assert_eq!(
+        f,
+        [
+            "4:32 error[unknown-variable] `$message` cannot be used in `api.doc_url`",
+            "9:14 error[unknown-variable] unknown template variable `$mesage` (in the `body` template)",
+            "10:10 error[invalid-template] `${` without its closing `}` (in the `body` template)",
+            "11:14 error[invalid-template] `${details}` is an object or a list: it cannot be part of a string (in the `body` template)",
+            "12:39 error[invalid-template] `$status` is not text: a key, a header or a URL must be a string (in the `body` template)",
+            "14:14 error[invalid-template] unknown filter `kebap` (in the `body` template)",
+            "16:13 error[invalid-header] `bad header` is not a valid header name",
+            "17:46 error[unknown-code] `codes_by_status` names `NOPE`, which is not in the catalog",
+            "13:17 warning[ambiguous-template] `${code}` and `${title}` touch: a client reading the text back cannot tell where one ends (in the `body` template)",
+        ]
+    );
 }

@@ -36,6 +36,7 @@ pub mod lock;
 mod markdown;
 mod md;
 mod openapi;
+pub mod schema;
 
 pub use export::export_json;
 pub use html::site;

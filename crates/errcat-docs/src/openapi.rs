@@ -94,11 +94,18 @@ pub fn openapi(catalog: &Catalog) -> Value {
             by_status.entry(ex.status).or_default().push((e, ex));
         }
     }
-    let mut schema = json!({});
-    let mut first = true;
-    for (_, ex) in by_status.values().flatten() {
-        infer(&mut schema, &ex.body, first);
-        first = false;
+    // A custom envelope's schema comes from its template (every body it
+    // can render is valid); the built-in ones' from their examples.
+    let mut schema = match catalog.envelope(&catalog.api.envelope) {
+        Some(env) => crate::schema::envelope_schema(env),
+        None => json!({}),
+    };
+    if catalog.envelope(&catalog.api.envelope).is_none() {
+        let mut first = true;
+        for (_, ex) in by_status.values().flatten() {
+            infer(&mut schema, &ex.body, first);
+            first = false;
+        }
     }
     if let Some(s) = schema.as_object_mut() {
         s.insert(

@@ -47,7 +47,9 @@ pub(super) fn walk(t: &Tpl, v: &Value, out: &mut Found, violation: &Node, in_ite
 }
 
 fn read_each(each: &Each, v: &Value, out: &mut Found, violation: &Node, in_item: bool) -> bool {
-    let mut list = out.list.take().unwrap_or_default();
+    // A body that lists its violations twice is read from the first list.
+    let earlier = out.list.take().filter(|l| !l.is_empty());
+    let mut list = Vec::new();
     let matched = match (v, &each.key) {
         (Value::Array(items), None) => {
             for item in items {
@@ -80,7 +82,7 @@ fn read_each(each: &Each, v: &Value, out: &mut Found, violation: &Node, in_item:
         }
         _ => false,
     };
-    out.list = Some(list);
+    out.list = Some(earlier.unwrap_or(list));
     if matched {
         return true;
     }
