@@ -590,3 +590,97 @@ async fn unreachable_and_https_urls_are_usage_errors() {
         "{stderr}"
     );
 }
+
+/// The layer serves errors in public APIs' envelopes over TCP (Slack's,
+/// sent with 200 and `ok: false`; JSON:API's, one object per problem in
+/// `application/vnd.api+json`), and `errcat check` reads them as errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apis_in_public_envelopes_pass_the_probe() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (name, wire) in [("slack-web", Some(200)), ("json-api", None)] {
+        let path = root.join(format!("examples/envelopes/{name}.toml"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("openapi.json"), SPEC).unwrap();
+        let addr = serve(shop(Catalog::from_path(&path).unwrap())).await;
+        let url = format!("http://{addr}");
+
+        // The response itself, as a client sees it.
+        let res = reqwest_get(&format!("{url}/nowhere")).await;
+        match wire {
+            Some(w) => {
+                assert_eq!(res.0, w, "{name}");
+                assert_eq!(res.2, r#"{"ok":false,"error":"not_found"}"#, "{name}");
+            }
+            None => {
+                assert_eq!(res.0, 404, "{name}");
+                assert_eq!(res.1.as_deref(), Some("application/vnd.api+json"), "{name}");
+                assert!(
+                    res.2
+                        .starts_with(r#"{"errors":[{"status":"404","code":"not_found","#),
+                    "{name}: {}",
+                    res.2
+                );
+            }
+        }
+
+        let (out, _) = check(
+            dir.path(),
+            &[
+                &url,
+                "--catalog",
+                path.to_str().unwrap(),
+                "--openapi",
+                "openapi.json",
+                "--api-key",
+                API_KEY,
+                "--format",
+                "json",
+            ],
+        )
+        .await;
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {stdout}\n{}",
+            text(&out.stderr)
+        );
+        let probes = probes(&out);
+        for p in &probes {
+            assert_eq!(p["verdict"], "ok", "{name}: {p:#}");
+        }
+        let unknown = row(&probes, "unknown-route");
+        assert_eq!(unknown["code"], "not_found", "{name}");
+        assert_eq!(unknown["status"], wire.unwrap_or(404), "{name}");
+        let wrong = row(&probes, "wrong-type");
+        let expected_code = if name == "slack-web" {
+            "invalid_arguments"
+        } else {
+            "invalid_attribute"
+        };
+        assert_eq!(wrong["code"], expected_code, "{name}");
+    }
+}
+
+/// A GET over a plain TCP connection: status, content type, body.
+async fn reqwest_get(url: &str) -> (u16, Option<String>, String) {
+    let url = url.strip_prefix("http://").unwrap();
+    let (host, path) = url.split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(
+            format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .map(str::to_owned);
+    (status, content_type, body.to_owned())
+}

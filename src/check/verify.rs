@@ -59,7 +59,21 @@ pub(super) fn verify(
     r: &Reply,
 ) -> (Option<String>, Vec<String>) {
     let mut v = Vec::new();
-    let status = r.status;
+    // An envelope that sends every error with one status (200 and
+    // `ok: false`): the status that counts is the one its code has.
+    let wire = catalog
+        .envelope(&catalog.api.envelope)
+        .and_then(|e| e.status)
+        .filter(|&w| w == r.status && !r.truncated);
+    let wire_code = wire.and_then(|_| parser.parse_body(r.status, &r.body).code);
+    let status = wire_code
+        .as_deref()
+        .and_then(|c| catalog.get(c)?.status)
+        .unwrap_or(r.status);
+    // With such an envelope a 200 is an error when it carries a code, or
+    // when the probe asked for one.
+    let is_error = status >= 400
+        || wire.is_some() && (wire_code.is_some() || expect.statuses.iter().any(|&s| s >= 400));
     if expect.statuses.is_empty() {
         if status >= 500 {
             v.push(format!("expected a status below 500, got {status}"));
@@ -88,20 +102,38 @@ pub(super) fn verify(
     if status == 429 && header("retry-after").is_none() {
         v.push("429 without a Retry-After header".to_owned());
     }
-    let request_id = header("x-request-id");
-    if request_id.is_none() {
-        v.push("no X-Request-Id header".to_owned());
+    let id_header = catalog.api.request_id_header.as_deref();
+    let request_id = id_header.and_then(header);
+    if let Some(name) = id_header
+        && request_id.is_none()
+    {
+        v.push(format!("no {name} header"));
     }
     let mut code = None;
     if r.truncated {
         v.push(format!(
             "body larger than {max_read} bytes, stopped reading"
         ));
-    } else if status >= 400 {
-        code = envelope(catalog, parser, expect, r, request_id, &mut v);
+    } else if is_error {
+        let seen = Seen {
+            request_id,
+            id_header: id_header.unwrap_or("X-Request-Id"),
+            status,
+        };
+        code = envelope(catalog, parser, expect, r, &seen, &mut v);
     }
     leaks(r, &mut v);
     (code, v)
+}
+
+/// What the envelope rules compare the body with.
+struct Seen<'a> {
+    /// The request id header's value.
+    request_id: Option<&'a str>,
+    /// Its name.
+    id_header: &'a str,
+    /// The error's status (the code's, for an envelope sent with one status).
+    status: u16,
 }
 
 /// The envelope rules for an error response.
@@ -110,11 +142,11 @@ fn envelope(
     parser: &Parser,
     expect: &Expect,
     r: &Reply,
-    request_id: Option<&str>,
+    seen: &Seen<'_>,
     v: &mut Vec<String>,
 ) -> Option<String> {
-    let status = r.status;
-    let e = parser.parse_body(status, &r.body);
+    let (status, request_id) = (seen.status, seen.request_id);
+    let e = parser.parse_body(r.status, &r.body);
     let (name, media, carries_id) = match e.format {
         Format::Problem => ("problem", "application/problem+json", true),
         Format::Google => ("google", "application/json", true),
@@ -161,7 +193,8 @@ fn envelope(
     }
     match (&e.request_id, request_id) {
         (Some(body), Some(head)) if body != head => v.push(format!(
-            "request id in the body (`{body}`) differs from X-Request-Id (`{head}`)"
+            "request id in the body (`{body}`) differs from {} (`{head}`)",
+            seen.id_header
         )),
         (None, _) if carries_id => v.push("no request id in the body".to_owned()),
         _ => {}
