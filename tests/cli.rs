@@ -261,3 +261,64 @@ fn lint_reports_a_changed_meaning_of_a_locked_code() {
         (Some(5), Some(10))
     );
 }
+
+#[test]
+fn render_takes_every_input_from_the_command_line() {
+    let out = errcat(&[
+        "render",
+        "Request_ResourceNotFound",
+        "--catalog",
+        "examples/envelopes/microsoft-graph.toml",
+        "-p",
+        "id=a1b2c3",
+        "--request-id",
+        "b5a1c4e2",
+        "-H",
+        "Client-Request-Id=7e0f",
+        "--time",
+        "2024-05-01T10:00:00.000Z",
+        "--headers",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "HTTP/1.1 404 Not Found\ncontent-type: application/json\nrequest-id: b5a1c4e2\nclient-request-id: 7e0f\n\n\
+         {\"error\":{\"code\":\"Request_ResourceNotFound\",\"message\":\"Resource 'a1b2c3' does not exist or one of its queried reference-property objects are not present.\",\
+         \"innerError\":{\"date\":\"2024-05-01T10:00:00\",\"request-id\":\"b5a1c4e2\",\"client-request-id\":\"7e0f\"}}}\n"
+    );
+    let out = errcat(&[
+        "render",
+        "invalid_arguments",
+        "--catalog",
+        "examples/envelopes/slack-web.toml",
+        "--violation",
+        "channel=missing required field",
+        "--violation",
+        r#"{"path": "text", "message": "missing required field", "reason": "missing"}"#,
+        "--method",
+        "POST",
+        "--path",
+        "/api/chat.postMessage",
+        "--headers",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "HTTP/1.1 200 OK\ncontent-type: application/json\n\n\
+         {\"ok\":false,\"error\":\"invalid_arguments\",\"response_metadata\":{\"messages\":[\"[ERROR] missing required field: channel\",\"[ERROR] missing required field: text\"]}}\n"
+    );
+    let out = errcat(&[
+        "render",
+        "invalid_arguments",
+        "--catalog",
+        "examples/envelopes/slack-web.toml",
+        "--violation",
+        r#"{"path": "text"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("write PATH=MESSAGE or {"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -716,3 +716,23 @@ fn browser_site_works_in_chromium() {
         show(&out)
     );
 }
+
+#[test]
+fn an_envelope_sent_with_one_status_says_so_in_the_reference() {
+    let dir = tmp();
+    let catalog = root().join("examples/envelopes/slack-web.toml");
+    for format in ["markdown", "html"] {
+        let out = docs(catalog.to_str().unwrap(), dir.path(), format);
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let md = std::fs::read_to_string(dir.path().join("errors.md")).unwrap();
+    assert!(
+        md.contains("**Status:** 404 Not Found (sent with HTTP 200) · **Category:** NOT\\_FOUND"),
+        "{md}"
+    );
+    assert!(md.contains("HTTP/1.1 200 OK\ncontent-type: application/json\n\n{\n  \"ok\": false,\n  \"error\": \"channel_not_found\"\n}"), "{md}");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(html.contains(
+        "<span class=\"b s4\">404 Not Found</span><span class=\"b\">sent with HTTP 200</span>"
+    ));
+}

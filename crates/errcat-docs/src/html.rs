@@ -212,6 +212,12 @@ fn error(h: &mut String, catalog: &Catalog, examples: &Examples, e: &ErrorDef, o
                 s / 100,
                 reason_phrase(s)
             );
+            // An envelope that sends every error with one status (200).
+            if let Some(ex) = examples.of(e)
+                && ex.status != s
+            {
+                let _ = write!(h, "<span class=\"b\">sent with HTTP {}</span>", ex.status);
+            }
         }
         None => h.push_str("<span class=\"b sn\">not sent by the API</span>"),
     }

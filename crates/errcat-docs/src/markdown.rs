@@ -160,10 +160,16 @@ fn error(m: &mut String, examples: &Examples, e: &ErrorDef, level: &str) {
         let _ = write!(m, " ({n})");
     }
     m.push_str("\n\n");
-    let status = e.status.map_or_else(
+    let mut status = e.status.map_or_else(
         || "not sent by the API".to_owned(),
         |s| format!("{s} {}", reason_phrase(s)),
     );
+    // An envelope that sends every error with one status (200).
+    if let Some(ex) = examples.of(e)
+        && Some(ex.status) != e.status
+    {
+        let _ = write!(status, " (sent with HTTP {})", ex.status);
+    }
     let mut facts = vec![
         format!("**Status:** {status}"),
         format!("**Category:** {}", text(&e.category)),
