@@ -175,6 +175,13 @@ impl Client {
     /// Sends a request, retrying as the policy allows. A success (status
     /// below 400) is returned with its body unread; an error response is
     /// read (at most [`MAX_PARSE_BYTES`]) and parsed.
+    ///
+    /// With a catalog whose envelope sends every error with one status
+    /// (`status = 200` and `ok: false`), a response of that status is read:
+    /// a body with a code the catalog knows is an error, retried by that
+    /// code's own status; any other is returned as a success with its body
+    /// (and without its URL, which `reqwest` does not let a rebuilt
+    /// response keep).
     pub async fn execute(
         &self,
         mut request: reqwest::Request,
@@ -214,6 +221,28 @@ impl Client {
             let sent = Instant::now();
             let result = self.http.execute(request).await;
             let (failure, server, err) = match result {
+                // An API that answers errors with this status (`ok: false`):
+                // the body says whether it is one.
+                Ok(res) if Some(res.status().as_u16()) == self.parser.wire_status() => {
+                    let status = res.status().as_u16();
+                    let version = res.version();
+                    let headers = res.headers().clone();
+                    let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
+                    if let Some(log) = &self.debug {
+                        log.response(&method, &url, status, sent.elapsed(), &headers, Some(&body));
+                    }
+                    let api = self.parser.parse(status, &headers, &body);
+                    match api.code.as_deref().and_then(|c| self.parser.status_of(c)) {
+                        Some(own) => {
+                            let failure = Failure::Status {
+                                status: own,
+                                retryable_code: api.retryable,
+                            };
+                            (failure, api.retry_after, ClientError::Api(Box::new(api)))
+                        }
+                        None => return Ok(rebuilt(status, version, headers, body)),
+                    }
+                }
                 Ok(res) if res.status().as_u16() < 400 => {
                     if let Some(log) = &self.debug {
                         log.response(
@@ -294,6 +323,20 @@ impl Client {
             }
         }
     }
+}
+
+/// A success response whose body was read to see whether it was an error.
+fn rebuilt(
+    status: u16,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let mut res = http::Response::new(body);
+    *res.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+    *res.version_mut() = version;
+    *res.headers_mut() = headers;
+    reqwest::Response::from(res)
 }
 
 /// Reads at most `limit` bytes of a body; a body that fails midway keeps

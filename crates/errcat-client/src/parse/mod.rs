@@ -184,6 +184,8 @@ struct Inner {
     by_folded: FastMap<String, usize>,
     /// The catalog's request id header, when it is not one of the usual two.
     request_id_header: Option<HeaderName>,
+    /// The default envelope's one status for every error, if it has one.
+    wire_status: Option<u16>,
 }
 
 /// Parses error responses of one API. Build it once and share it (cloning
@@ -282,6 +284,9 @@ impl Parser {
                 by_numeric,
                 by_folded,
                 request_id_header,
+                wire_status: catalog
+                    .envelope(&catalog.api.envelope)
+                    .and_then(|e| e.status),
             }),
         }
     }
@@ -296,8 +301,25 @@ impl Parser {
                 by_numeric: FastMap::default(),
                 by_folded: FastMap::default(),
                 request_id_header: None,
+                wire_status: None,
             }),
         }
+    }
+
+    /// The status every error of the catalog's default envelope is sent
+    /// with, when it sets one (200 for APIs that answer errors with
+    /// `ok: false`): a response with this status may be an error.
+    pub fn wire_status(&self) -> Option<u16> {
+        self.inner.wire_status
+    }
+
+    /// The catalog's own status of an error's code (`None` for a code it
+    /// does not know).
+    pub fn status_of(&self, code: &str) -> Option<u16> {
+        self.inner
+            .by_code
+            .get(code)
+            .and_then(|&i| self.inner.entries[i].status)
     }
 
     /// Whether the catalog marks `code` retryable.
