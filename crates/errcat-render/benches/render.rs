@@ -1,12 +1,26 @@
 //! Rendering a typical error (one parameter, two field violations) in the
-//! `problem` envelope and in a custom template envelope, against a baseline
-//! measured in the same run: `serde_json` serializing a hand-written
-//! `#[derive(Serialize)]` struct that produces exactly the same bytes.
+//! `problem` envelope and in a custom template envelope, and an error with
+//! four violations (two on one field) in a custom envelope with text values
+//! and violations keyed by field, against a baseline measured in the same
+//! run: `serde_json` serializing a hand-written `#[derive(Serialize)]` struct
+//! that produces exactly the same bytes.
 //!
 //! The baseline does the per-request work errcat cannot precompute: it formats
 //! the message with the parameter (`format!`) and serializes the dynamic
 //! values; the code, title, category and type URI are string literals, as a
 //! hand-written error type would have them.
+//!
+//! The keyed case (`render_text_keyed`) renders
+//! `{"type": "https://api.example.com/errors/${code|kebab}", "summary":
+//! "[ERROR] ${message}", "request": "req:${request_id}", "errors": {"$each":
+//! "violations", "key": "$path", "group": true, "do": "$message"}}`. Its
+//! baseline builds `summary` and `request` with `format!` on each iteration,
+//! has the type URI as a literal (the code is known where the error is
+//! written, so hand-written code has its kebab-case URI as a constant), and
+//! groups the violations into a `Vec<(&str, Vec<&str>)>` in order of first
+//! appearance (a linear search per violation), serialized as a JSON object
+//! with `Serializer::collect_map`; no `BTreeMap`, so the order does not
+//! depend on how the field names sort.
 //!
 //! `render_into` (reused buffer) is compared with `serde_json::to_writer` into
 //! a reused buffer; `render` (allocating) with `serde_json::to_vec`. After
@@ -32,6 +46,12 @@ docs_url = "https://docs.example.com/api/error-codes"
 body = '{"error": {"message": "$message", "statusCode": "$status", "code": "$code", "category": "$category", "details": "$field_violations"}}'
 violation = '{"path": "$path", "message": "$message"}'
 
+[envelopes.keyed]
+body = '''
+{"type": "https://api.example.com/errors/${code|kebab}", "summary": "[ERROR] ${message}", "request": "req:${request_id}",
+ "errors": {"$each": "violations", "key": "$path", "group": true, "do": "$message"}}
+'''
+
 [[errors]]
 code = "EVENT_VALIDATION_FAILED"
 status = 400
@@ -49,21 +69,38 @@ const VIOLATIONS: [(&str, &str); 2] = [
     ("events.0.type", "Invalid enum value"),
     ("events.1.timestamp", "Expected an ISO 8601 date-time"),
 ];
+/// The keyed case's violations: four, the first and third on one field.
+const KEYED_VIOLATIONS: [(&str, &str); 4] = [
+    ("events.0.type", "Invalid enum value"),
+    ("events.1.timestamp", "Expected an ISO 8601 date-time"),
+    ("events.0.type", "Required for track events"),
+    ("events.2.userId", "Expected a string, received null"),
+];
 const ERROR_ID: &str = "01JQ4ZK6N7V3M0X8T2R5Y9C1DW";
 const REQUEST_ID: &str = "req_8f14e45fceea167a";
 
-/// The groups and the pairs (errcat bench, baseline bench) compared in each.
-const GROUPS: [&str; 2] = ["render_problem", "render_custom"];
+/// The groups (each with its envelope) and the pairs (errcat bench,
+/// baseline bench) compared in each.
+const GROUPS: [(&str, &str); 3] = [
+    ("render_problem", "problem"),
+    ("render_custom", "saas"),
+    ("render_text_keyed", "keyed"),
+];
 const PAIRS: [(&str, &str, &str); 2] = [
     ("render_into", "errcat_render_into", "serde_to_writer"),
     ("render", "errcat_render", "serde_to_vec"),
 ];
 
-fn typical_error() -> Error {
+/// The error an envelope's group renders.
+fn error_for(envelope: &str) -> Error {
+    let violations: &[(&str, &str)] = match envelope {
+        "keyed" => &KEYED_VIOLATIONS,
+        _ => &VIOLATIONS,
+    };
     Error::new(CODE)
         .with_param("endpoint", PARAM)
         .with_violations(
-            VIOLATIONS
+            violations
                 .iter()
                 .map(|(path, message)| FieldViolation::new(*path, *message)),
         )
@@ -94,10 +131,16 @@ struct Violation {
     message: String,
 }
 
-fn input() -> Input {
+/// What the baseline holds for an envelope's group (the same values as
+/// [`error_for`]).
+fn input_for(envelope: &str) -> Input {
+    let violations: &[(&str, &str)] = match envelope {
+        "keyed" => &KEYED_VIOLATIONS,
+        _ => &VIOLATIONS,
+    };
     Input {
         endpoint: PARAM.to_owned(),
-        violations: VIOLATIONS
+        violations: violations
             .iter()
             .map(|(path, message)| Violation {
                 path: (*path).to_owned(),
@@ -166,10 +209,57 @@ impl<'a> SaasBody<'a> {
     }
 }
 
+#[derive(Serialize)]
+struct KeyedBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'static str,
+    summary: String,
+    request: String,
+    errors: ByField<'a>,
+}
+
+/// Each field's messages, fields in order of first appearance; serialized
+/// as an object.
+struct ByField<'a>(Vec<(&'a str, Vec<&'a str>)>);
+
+impl<'a> ByField<'a> {
+    fn new(violations: &'a [Violation]) -> Self {
+        let mut fields: Vec<(&str, Vec<&str>)> = Vec::new();
+        for v in violations {
+            match fields.iter_mut().find(|(path, _)| *path == v.path) {
+                Some((_, messages)) => messages.push(&v.message),
+                None => fields.push((&v.path, vec![&v.message])),
+            }
+        }
+        ByField(fields)
+    }
+}
+
+impl Serialize for ByField<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(path, messages)| (path, messages)))
+    }
+}
+
+impl<'a> KeyedBody<'a> {
+    fn new(input: &'a Input) -> Self {
+        KeyedBody {
+            type_uri: "https://api.example.com/errors/event-validation-failed",
+            summary: format!(
+                "[ERROR] The events sent to {} failed validation",
+                input.endpoint
+            ),
+            request: format!("req:{REQUEST_ID}"),
+            errors: ByField::new(&input.violations),
+        }
+    }
+}
+
 /// The baseline's body for an envelope.
 fn baseline_to_writer(envelope: &str, input: &Input, buf: &mut Vec<u8>) {
     let r = match envelope {
         "problem" => serde_json::to_writer(&mut *buf, &Problem::new(input)),
+        "keyed" => serde_json::to_writer(&mut *buf, &KeyedBody::new(input)),
         _ => serde_json::to_writer(&mut *buf, &SaasBody::new(input)),
     };
     r.expect("serializing into a Vec cannot fail");
@@ -178,14 +268,17 @@ fn baseline_to_writer(envelope: &str, input: &Input, buf: &mut Vec<u8>) {
 fn baseline_to_vec(envelope: &str, input: &Input) -> Vec<u8> {
     let r = match envelope {
         "problem" => serde_json::to_vec(&Problem::new(input)),
+        "keyed" => serde_json::to_vec(&KeyedBody::new(input)),
         _ => serde_json::to_vec(&SaasBody::new(input)),
     };
     r.expect("serializing into a Vec cannot fail")
 }
 
 /// The baseline is honest only if it writes exactly errcat's bytes.
-fn assert_same_bytes(renderer: &Renderer, err: &Error, input: &Input) {
-    for envelope in ["problem", "saas"] {
+fn assert_same_bytes(renderer: &Renderer) {
+    for (_, envelope) in GROUPS {
+        let err = &error_for(envelope);
+        let input = &input_for(envelope);
         let opts = options(envelope);
         let errcat = renderer.render(err, &opts).body;
         let mut into = Vec::new();
@@ -206,11 +299,11 @@ fn assert_same_bytes(renderer: &Renderer, err: &Error, input: &Input) {
 
 fn bench_render(c: &mut Criterion) {
     let renderer = Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("bench catalog"));
-    let err = typical_error();
-    let input = input();
-    assert_same_bytes(&renderer, &err, &input);
+    assert_same_bytes(&renderer);
 
-    for (group_name, envelope) in [("render_problem", "problem"), ("render_custom", "saas")] {
+    for (group_name, envelope) in GROUPS {
+        let err = error_for(envelope);
+        let input = input_for(envelope);
         let opts = options(envelope);
         let mut group = c.benchmark_group(group_name);
         group
@@ -249,7 +342,7 @@ use criterion_ratio::{human, print_ratio};
 
 fn print_ratios(started: SystemTime) {
     println!();
-    for group in GROUPS {
+    for (group, _) in GROUPS {
         for (what, errcat, baseline) in PAIRS {
             // The mean is the headline; the median ratio is less swayed by
             // outliers on a busy machine.
