@@ -27,6 +27,14 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    /// A reset or an early close, as when a pooled connection was closed by
+    /// the server before the request went out.
+    pub(super) fn reused_connection_lost(&self) -> bool {
+        !self.connect
+            && (self.reason == "connection reset"
+                || self.reason == "connection closed before a complete response")
+    }
+
     fn new(reason: impl Into<String>) -> Self {
         Failure {
             reason: reason.into(),
@@ -138,6 +146,9 @@ fn classify(e: &reqwest::Error) -> Failure {
     }
 }
 
+/// How the oversized probe's body starts (`{"pad":"aaaa…"}`).
+pub(super) const OVERSIZED_START: &[u8] = br#"{"pad":"aaaaaaaaaaaaaaaa"#;
+
 /// Sends `method url` with a JSON body of `size` bytes, written in chunks
 /// while the answer is read: a server may answer 413 as soon as it sees
 /// `Content-Length`, and close without reading the rest.
@@ -215,13 +226,20 @@ async fn oversized(req: &Request, size: u64, max_read: usize) -> Result<Reply, F
             sent += n as u64;
         }
         wr.flush().await?;
-        Ok::<_, std::io::Error>(())
+        // The write half is kept open (no half-close): some servers take
+        // a shut-down write side for a client that went away.
+        Ok::<_, std::io::Error>(wr)
     });
     let result = read_response(&mut rd, max_read).await;
     let write_error = if writer.is_finished() {
         match writer.await {
             Ok(Err(e)) => Some(e),
-            _ => None,
+            // Dropped (and closed) only once the response is read.
+            Ok(Ok(wr)) => {
+                drop(wr);
+                None
+            }
+            Err(_) => None,
         }
     } else {
         writer.abort();

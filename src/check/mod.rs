@@ -83,9 +83,77 @@ pub(crate) struct Args {
     /// The time limit of the whole check.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     time_limit: Duration,
+    /// The header every response must carry the request id in, or `none`
+    /// [default: the catalog's `[api] request_id_header`; without one, a
+    /// missing `X-Request-Id` is one warning, not a failure].
+    #[arg(long, value_name = "NAME")]
+    request_id_header: Option<String>,
+    /// Leave out a probe (`oversized`, `burst`, `invalid-credentials`, …),
+    /// for a framework's known defaults. Repeat it for more.
+    #[arg(long = "skip", value_name = "PROBE")]
+    skip: Vec<String>,
+    /// Accept other statuses from a probe: `wrong-method=404` or
+    /// `malformed-json=400,422`. Repeat it for more.
+    #[arg(long = "expect", value_name = "PROBE=STATUS")]
+    expect: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
+}
+
+/// The probes, for `--skip` and `--expect`.
+const PROBES: &[&str] = &[
+    "base",
+    "unknown-route",
+    "wrong-method",
+    "malformed-json",
+    "wrong-type",
+    "oversized",
+    "missing-credentials",
+    "invalid-credentials",
+    "burst",
+];
+
+/// Whether `--skip`/`--expect`'s `name` means the probe `probe`
+/// (`invalid-credentials` means each of `invalid-credentials (bearer)`, …).
+fn names(name: &str, probe: &str) -> bool {
+    probe == name
+        || probe
+            .strip_prefix(name)
+            .is_some_and(|r| r.starts_with(" ("))
+}
+
+/// `--expect` values: probe → statuses.
+fn expectations(args: &Args) -> anyhow::Result<Vec<(String, Vec<u16>)>> {
+    let mut out = Vec::new();
+    for e in &args.expect {
+        let bad = || {
+            UsageError(format!(
+                "`--expect {e}` is not PROBE=STATUS[,STATUS]; probes are {}",
+                PROBES.join(", ")
+            ))
+        };
+        let (probe, statuses) = e.split_once('=').ok_or_else(bad)?;
+        let statuses: Vec<u16> = statuses
+            .split(',')
+            .map(|s| s.trim().parse().ok().filter(|s| (100..=599).contains(s)))
+            .collect::<Option<_>>()
+            .ok_or_else(bad)?;
+        if !PROBES.contains(&probe.trim()) {
+            return Err(bad().into());
+        }
+        out.push((probe.trim().to_owned(), statuses));
+    }
+    for s in &args.skip {
+        if !PROBES.contains(&s.as_str()) {
+            return Err(UsageError(format!(
+                "`--skip {s}`: no such probe; probes are {}",
+                PROBES.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,6 +193,8 @@ struct Row {
     reasons: Vec<String>,
     /// What the probe sent or why it was skipped.
     note: Option<String>,
+    /// The usual request id header was missing.
+    missing_request_id: bool,
 }
 
 impl Row {
@@ -135,6 +205,7 @@ impl Row {
             path: "-".to_owned(),
             status: None,
             code: None,
+            missing_request_id: false,
             verdict: Verdict::Skip,
             reasons: Vec::new(),
             note: Some(note.to_owned()),
@@ -165,6 +236,10 @@ enum Step {
 /// What every probe task shares.
 struct Ctx {
     client: reqwest::Client,
+    /// A client that never reuses a connection: a probe whose kept-alive
+    /// connection the server had closed is sent once more on it.
+    fresh: reqwest::Client,
+    rule: verify::RequestIdRule,
     catalog: Catalog,
     parser: Parser,
     timeout: Duration,
@@ -174,17 +249,54 @@ struct Ctx {
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let base = base_url(&args.url)?;
+    expectations(args)?;
     let catalog = catalog_arg::load(args.catalog.as_deref())?;
+    let label = match &args.catalog {
+        Some(p) => p.display().to_string(),
+        None if std::path::Path::new(catalog_arg::DEFAULT).exists() => format!(
+            "{} (found in the current directory; pass --catalog to choose)",
+            catalog_arg::DEFAULT
+        ),
+        None => format!(
+            "errcat's standard catalog (no {} here; pass --catalog)",
+            catalog_arg::DEFAULT
+        ),
+    };
+    let label = format!(
+        "{label}: {} errors, envelope `{}`",
+        catalog.errors.len(),
+        catalog.api.envelope
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let started = Instant::now();
-    let rows = runtime.block_on(check(args, base.clone(), catalog))?;
+    let rule = match (&args.request_id_header, &catalog.api) {
+        (Some(h), _) if h.eq_ignore_ascii_case("none") => verify::RequestIdRule::None,
+        (Some(h), _) => verify::RequestIdRule::Required(h.clone()),
+        (None, api) if api.request_id_header_declared => match &api.request_id_header {
+            Some(h) => verify::RequestIdRule::Required(h.clone()),
+            None => verify::RequestIdRule::None,
+        },
+        (None, _) => verify::RequestIdRule::Usual("X-Request-Id".to_owned()),
+    };
+    let rows = runtime.block_on(check(args, base.clone(), catalog, rule.clone()))?;
     let elapsed = started.elapsed();
     // Do not wait for requests still hanging on a hostile server.
     runtime.shutdown_background();
-    report(args, &base, &rows, elapsed, out)?;
+    let mut warnings = Vec::new();
+    let missing = rows.iter().filter(|r| r.missing_request_id).count();
+    if missing > 0
+        && let verify::RequestIdRule::Usual(name) = &rule
+    {
+        warnings.push(format!(
+            "no {name} header on {missing} of {} responses: support cannot match a customer's report to a request; \
+             if the API sends its request id under another header, or none, say so with [api] request_id_header or --request-id-header",
+            rows.iter().filter(|r| r.status.is_some()).count()
+        ));
+    }
+    report(args, &base, &label, &warnings, &rows, elapsed, out)?;
     Ok(if rows.iter().any(|r| r.verdict == Verdict::Fail) {
         Outcome::Failed
     } else {
@@ -248,15 +360,25 @@ fn join(base: &Url, prefix: &str, path: &str) -> Url {
     url
 }
 
-async fn check(args: &Args, base: Url, catalog: Catalog) -> anyhow::Result<Vec<Row>> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(args.timeout)
-        .user_agent("errcat-check")
-        .build()?;
+async fn check(
+    args: &Args,
+    base: Url,
+    catalog: Catalog,
+    rule: verify::RequestIdRule,
+) -> anyhow::Result<Vec<Row>> {
+    let builder = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(args.timeout)
+            .user_agent("errcat-check")
+    };
+    let client = builder().build()?;
+    let fresh = builder().pool_max_idle_per_host(0).build()?;
     let parser = Parser::new(&catalog);
     let ctx = Arc::new(Ctx {
         client,
+        fresh,
+        rule,
         catalog,
         parser,
         timeout: args.timeout,
@@ -344,6 +466,25 @@ async fn check(args: &Args, base: Url, catalog: Catalog) -> anyhow::Result<Vec<R
         }
     }
 
+    let expect = expectations(args)?;
+    let planned: Vec<Step> = planned
+        .into_iter()
+        .map(|step| match step {
+            Step::Probe(p) if args.skip.iter().any(|s| names(s, &p.name)) => {
+                Step::Skip(Row::skip(&p.name, "skipped (--skip)"))
+            }
+            Step::Probe(mut p) => {
+                // The statuses the user vouches for: the code must still be
+                // the catalog's for its status, whatever its category.
+                if let Some((_, statuses)) = expect.iter().find(|(n, _)| names(n, &p.name)) {
+                    p.expect.statuses.clone_from(statuses);
+                    p.expect.categories.clear();
+                }
+                Step::Probe(p)
+            }
+            skip @ Step::Skip(_) => skip,
+        })
+        .collect();
     let handles: Vec<_> = planned
         .into_iter()
         .map(|step| match step {
@@ -364,8 +505,13 @@ async fn check(args: &Args, base: Url, catalog: Catalog) -> anyhow::Result<Vec<R
         });
     }
 
-    if args.burst {
-        let target = burst_target(&base, spec.as_ref(), &creds);
+    if args.burst && args.skip.iter().any(|s| s == "burst") {
+        rows.push(Row::skip("burst", "skipped (--skip)"));
+    } else if args.burst {
+        let mut target = burst_target(&base, spec.as_ref(), &creds);
+        if let Some((_, statuses)) = expect.iter().find(|(n, _)| n == "burst") {
+            target.expect.statuses.clone_from(statuses);
+        }
         rows.push(burst(&ctx, target, args.burst_max).await);
     }
     Ok(rows)
@@ -381,6 +527,7 @@ fn internal_row(e: &tokio::task::JoinError) -> Row {
         verdict: Verdict::Fail,
         reasons: vec![format!("errcat check failed internally: {e}")],
         note: None,
+        missing_request_id: false,
     }
 }
 
@@ -788,7 +935,16 @@ async fn run_probe(ctx: &Ctx, p: &Probe) -> Result<Reply, Failure> {
     let send = async {
         match p.oversized {
             Some(size) => http::send_oversized(&p.request, size, ctx.timeout, MAX_READ).await,
-            None => http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await,
+            None => {
+                match http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
+                    // A kept-alive connection the server had closed (after
+                    // a 500, say): once more, on a connection of its own.
+                    Err(f) if f.reused_connection_lost() => {
+                        http::send(&ctx.fresh, &p.request, ctx.timeout, MAX_READ).await
+                    }
+                    r => r,
+                }
+            }
         }
     };
     match tokio::time::timeout_at(ctx.deadline, send).await {
@@ -814,14 +970,36 @@ fn finish(ctx: &Ctx, p: &Probe, r: Result<Reply, Failure>) -> (Row, Option<u16>)
         verdict: Verdict::Ok,
         reasons: Vec::new(),
         note: p.note.clone(),
+        missing_request_id: false,
     };
     match r {
         Ok(reply) => {
-            let (code, reasons) =
-                verify::verify(&ctx.catalog, &ctx.parser, MAX_READ, &p.expect, &reply);
+            let mut f = verify::verify(
+                &ctx.catalog,
+                &ctx.parser,
+                &ctx.rule,
+                MAX_READ,
+                &p.expect,
+                &reply,
+            );
+            if reply.truncated && echoes(p, &reply.body) {
+                for r in &mut f.reasons {
+                    if r.starts_with("body larger than") {
+                        r.push_str("; the body echoes the request's");
+                    }
+                }
+            }
             row.status = Some(reply.status);
-            row.code = code;
-            row.reasons = reasons;
+            row.code = f.code;
+            row.reasons = f.reasons;
+            row.missing_request_id = f.missing_request_id;
+            if !f.notes.is_empty() {
+                let notes = f.notes.join("; ");
+                row.note = Some(match row.note.take() {
+                    Some(n) => format!("{n}; {notes}"),
+                    None => notes,
+                });
+            }
         }
         Err(f) => row.reasons.push(f.reason),
     }
@@ -830,6 +1008,17 @@ fn finish(ctx: &Ctx, p: &Probe, r: Result<Reply, Failure>) -> (Row, Option<u16>)
     }
     let status = row.status;
     (row, status)
+}
+
+/// Whether a response body repeats what the probe sent (an app that echoes
+/// a body back in its error).
+fn echoes(p: &Probe, body: &[u8]) -> bool {
+    let sent: &[u8] = match (&p.request.body, p.oversized) {
+        (_, Some(_)) => http::OVERSIZED_START,
+        (Some(b), None) => &b[..b.len().min(64)],
+        (None, None) => return false,
+    };
+    sent.len() >= 8 && body.windows(sent.len()).any(|w| w == sent)
 }
 
 /// Many concurrent requests to one endpoint until a 429 arrives.
@@ -914,6 +1103,8 @@ async fn burst(ctx: &Arc<Ctx>, p: Probe, max: usize) -> Row {
 fn report(
     args: &Args,
     base: &Url,
+    catalog: &str,
+    warnings: &[String],
     rows: &[Row],
     elapsed: Duration,
     out: &mut dyn Write,
@@ -943,6 +1134,8 @@ fn report(
             .collect();
         let doc = json!({
             "url": base.as_str(),
+            "catalog": catalog,
+            "warnings": warnings,
             "passed": failed == 0,
             "summary": {"probes": rows.len(), "ok": ok, "failed": failed, "skipped": skipped, "seconds": (secs * 1000.0).round() / 1000.0},
             "probes": probes,
@@ -954,10 +1147,11 @@ fn report(
     let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
-            let reason = if r.reasons.is_empty() {
-                r.note.clone().unwrap_or_default()
-            } else {
-                r.reasons.join("; ")
+            // A failing row says what was sent too.
+            let reason = match (r.reasons.is_empty(), &r.note) {
+                (true, note) => note.clone().unwrap_or_default(),
+                (false, Some(note)) => format!("{} (sent: {note})", r.reasons.join("; ")),
+                (false, None) => r.reasons.join("; "),
             };
             [
                 r.probe.clone(),
@@ -974,6 +1168,7 @@ fn report(
         "PROBE", "METHOD", "PATH", "STATUS", "CODE", "VERDICT", "REASON",
     ]
     .map(str::to_owned);
+    writeln!(out, "catalog: {catalog}")?;
     let mut widths = [0usize; 6];
     for row in std::iter::once(&header).chain(&cells) {
         for (w, c) in widths.iter_mut().zip(row) {
@@ -987,6 +1182,9 @@ fn report(
         }
         line.push_str(&row[6]);
         writeln!(out, "{}", line.trim_end())?;
+    }
+    for w in warnings {
+        writeln!(out, "\nwarning: {w}")?;
     }
     writeln!(
         out,

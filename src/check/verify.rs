@@ -50,15 +50,51 @@ pub(super) struct Reply {
     pub(super) truncated: bool,
 }
 
-/// Checks a response; returns the code it carries and the violations.
+/// How the request id header is expected.
+#[derive(Debug, Clone)]
+pub(super) enum RequestIdRule {
+    /// The catalog or `--request-id-header` names it: every response must carry it.
+    Required(String),
+    /// Nothing names it: `X-Request-Id` is looked for, and its absence is one
+    /// summary warning, not a failure.
+    Usual(String),
+    /// `request_id_header = false` or `--request-id-header none`.
+    None,
+}
+
+impl RequestIdRule {
+    fn name(&self) -> Option<&str> {
+        match self {
+            RequestIdRule::Required(n) | RequestIdRule::Usual(n) => Some(n),
+            RequestIdRule::None => None,
+        }
+    }
+}
+
+/// What a response was found to be.
+#[derive(Debug, Default)]
+pub(super) struct Finding {
+    /// The code it carries.
+    pub(super) code: Option<String>,
+    /// Broken rules (each one fails the row).
+    pub(super) reasons: Vec<String>,
+    /// What the reader had to do to tell (a code found by the message or
+    /// the status), shown with the row.
+    pub(super) notes: Vec<String>,
+    /// The usual request id header was missing (a summary warning).
+    pub(super) missing_request_id: bool,
+}
+
+/// Checks a response.
 pub(super) fn verify(
     catalog: &Catalog,
     parser: &Parser,
+    rule: &RequestIdRule,
     max_read: usize,
     expect: &Expect,
     r: &Reply,
-) -> (Option<String>, Vec<String>) {
-    let mut v = Vec::new();
+) -> Finding {
+    let mut f = Finding::default();
     // An envelope that sends every error with one status (200 and
     // `ok: false`): the status that counts is the one its code has.
     let wire = catalog
@@ -74,6 +110,7 @@ pub(super) fn verify(
     // when the probe asked for one.
     let is_error = status >= 400
         || wire.is_some() && (wire_code.is_some() || expect.statuses.iter().any(|&s| s >= 400));
+    let v = &mut f.reasons;
     if expect.statuses.is_empty() {
         if status >= 500 {
             v.push(format!("expected a status below 500, got {status}"));
@@ -89,6 +126,7 @@ pub(super) fn verify(
             v.push(format!("expected {}, got {status}", list.join("/")));
         }
     }
+    let status_wrong = !v.is_empty();
     let header = |name: &str| {
         r.headers
             .get(name)
@@ -102,14 +140,14 @@ pub(super) fn verify(
     if status == 429 && header("retry-after").is_none() {
         v.push("429 without a Retry-After header".to_owned());
     }
-    let id_header = catalog.api.request_id_header.as_deref();
-    let request_id = id_header.and_then(header);
-    if let Some(name) = id_header
-        && request_id.is_none()
-    {
-        v.push(format!("no {name} header"));
+    let request_id = rule.name().and_then(header);
+    match rule {
+        RequestIdRule::Required(name) if request_id.is_none() => {
+            v.push(format!("no {name} header"));
+        }
+        RequestIdRule::Usual(_) if request_id.is_none() => f.missing_request_id = true,
+        _ => {}
     }
-    let mut code = None;
     if r.truncated {
         v.push(format!(
             "body larger than {max_read} bytes, stopped reading"
@@ -117,13 +155,14 @@ pub(super) fn verify(
     } else if is_error {
         let seen = Seen {
             request_id,
-            id_header: id_header.unwrap_or("X-Request-Id"),
+            id_header: rule.name().unwrap_or("X-Request-Id"),
             status,
+            status_wrong,
         };
-        code = envelope(catalog, parser, expect, r, &seen, &mut v);
+        envelope(catalog, parser, expect, r, &seen, &mut f);
     }
-    leaks(r, &mut v);
-    (code, v)
+    leaks(r, &mut f.reasons);
+    f
 }
 
 /// What the envelope rules compare the body with.
@@ -134,6 +173,64 @@ struct Seen<'a> {
     id_header: &'a str,
     /// The error's status (the code's, for an envelope sent with one status).
     status: u16,
+    /// The status was already reported wrong (so the category is not too).
+    status_wrong: bool,
+}
+
+/// The shape of a JSON body, for saying what was received instead of an
+/// envelope: `{"detail": array}`, `{"error": {"code": string, …}}`.
+fn shape(body: &[u8]) -> Option<String> {
+    fn kind(v: &serde_json::Value, depth: u8) -> String {
+        use serde_json::Value;
+        match v {
+            Value::Null => "null".into(),
+            Value::Bool(_) => "boolean".into(),
+            Value::Number(_) => "number".into(),
+            Value::String(_) => "string".into(),
+            Value::Array(_) => "array".into(),
+            Value::Object(m) if depth == 0 => {
+                let mut parts: Vec<String> = m
+                    .iter()
+                    .take(6)
+                    .map(|(k, v)| format!("\"{k}\": {}", kind(v, depth + 1)))
+                    .collect();
+                if m.len() > 6 {
+                    parts.push("…".into());
+                }
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Object(_) => "object".into(),
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(match &v {
+        serde_json::Value::Object(m) => {
+            let mut parts: Vec<String> = m
+                .iter()
+                .take(6)
+                .map(|(k, v)| format!("\"{k}\": {}", kind(v, 0)))
+                .collect();
+            if m.len() > 6 {
+                parts.push("…".into());
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => kind(other, 1),
+    })
+}
+
+/// Whether a body is an HTML page.
+fn is_html(r: &Reply) -> bool {
+    let ct = r
+        .headers
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let start = String::from_utf8_lossy(&r.body[..r.body.len().min(64)]).to_ascii_lowercase();
+    let start = start.trim_start();
+    ct.to_ascii_lowercase().starts_with("text/html")
+        || start.starts_with("<!doctype html")
+        || start.starts_with("<html")
 }
 
 /// The envelope rules for an error response.
@@ -143,10 +240,25 @@ fn envelope(
     expect: &Expect,
     r: &Reply,
     seen: &Seen<'_>,
-    v: &mut Vec<String>,
-) -> Option<String> {
+    f: &mut Finding,
+) {
     let (status, request_id) = (seen.status, seen.request_id);
     let e = parser.parse_body(r.status, &r.body);
+    let declared = catalog.api.envelope.as_str();
+    let v = &mut f.reasons;
+    // The catalog entry a body without a code looks like, by its message.
+    let closest = |v: &mut Vec<String>| {
+        if let Some(m) = &e.message
+            && let Some((code, s)) = parser.codes_matching(m).first().copied()
+        {
+            v.push(match s {
+                Some(s) if s != status => {
+                    format!("its message matches `{code}`, whose status is {s}; got {status}")
+                }
+                _ => format!("its message matches `{code}`"),
+            });
+        }
+    };
     let (name, media, carries_id) = match e.format {
         Format::Problem => ("problem", "application/problem+json", true),
         Format::Google => ("google", "application/json", true),
@@ -160,17 +272,33 @@ fn envelope(
         },
         Format::Empty => {
             v.push("empty body, not a catalog envelope".to_owned());
-            return None;
+            return;
+        }
+        Format::Text if is_html(r) => {
+            v.push("an HTML page, not a catalog envelope".to_owned());
+            return;
         }
         Format::Text => {
             v.push("plain-text body, not a catalog envelope".to_owned());
-            return None;
+            return;
         }
         _ => {
-            v.push("body is not a catalog envelope".to_owned());
-            return None;
+            let got = shape(&r.body).map_or_else(String::new, |s| format!(": received {s}"));
+            v.push(format!(
+                "body is not the `{declared}` envelope, nor problem+json{got}"
+            ));
+            closest(v);
+            return;
         }
     };
+    if !e.complete {
+        let got = shape(&r.body).map_or_else(String::new, |s| format!("; received {s}"));
+        v.push(format!(
+            "body has only part of the `{name}` envelope's shape{got}"
+        ));
+        closest(v);
+        return;
+    }
     let content_type = r
         .headers
         .get("content-type")
@@ -201,11 +329,23 @@ fn envelope(
     }
     let Some(code) = e.code.clone() else {
         v.push(format!("{name} envelope without a code"));
-        return None;
+        closest(v);
+        return;
     };
+    match e.identified_by {
+        Some(errcat_client::Identified::Message) => f.notes.push(format!(
+            "`{code}` told by its message: the body has no code"
+        )),
+        Some(errcat_client::Identified::Status) => f.notes.push(format!(
+            "`{code}` told by the status (codes_by_status): the body has no code"
+        )),
+        _ => {}
+    }
+    f.code = Some(code.clone());
+    let v = &mut f.reasons;
     let Some(def) = catalog.get(&code) else {
         v.push(format!("code `{code}` is not in the catalog"));
-        return Some(code);
+        return;
     };
     match def.status {
         Some(s) if s == status => {}
@@ -214,14 +354,18 @@ fn envelope(
         )),
         None => v.push(format!("`{code}` has no status in the catalog")),
     }
-    if !expect.categories.is_empty() && !category_fits(catalog, &def.category, status, expect) {
+    // A wrong status is one root cause: the category is not reported too.
+    if !seen.status_wrong
+        && def.status == Some(status)
+        && !expect.categories.is_empty()
+        && !category_fits(catalog, &def.category, status, expect)
+    {
         v.push(format!(
             "`{code}` is in category {}, expected {}",
             def.category,
             expect.categories.join(" or ")
         ));
     }
-    Some(code)
 }
 
 /// The category is an expected one, or a custom category whose statuses

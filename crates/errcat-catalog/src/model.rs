@@ -64,6 +64,9 @@ pub struct Api {
     /// The header that carries the request id (`X-Request-Id`); `None`
     /// sends no request id header.
     pub request_id_header: Option<String>,
+    /// Whether the catalog says `request_id_header` itself (tools that
+    /// check an API hold it to a header only then).
+    pub request_id_header_declared: bool,
     /// The doc URL of one error, as a template (`https://docs.example.com/errors/${code|kebab}`);
     /// `None`: `{docs_url}#{code}`.
     pub doc_url: Option<crate::template::Tpl>,

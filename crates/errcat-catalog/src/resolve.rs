@@ -169,6 +169,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             None => Some("X-Request-Id".to_owned()),
             Some(h) => h.clone(),
         },
+        request_id_header_declared: raw.api.request_id_header.is_some(),
         doc_url: raw.api.doc_url.clone(),
     };
     if raw.api_span.is_none() {

@@ -69,5 +69,5 @@ pub mod retry;
 pub use client::{Client, ClientError};
 pub use debug::DebugLog;
 pub use errcat_catalog::FieldViolation;
-pub use parse::{ApiError, Format, Parser};
+pub use parse::{ApiError, Format, Identified, Parser};
 pub use retry::{RetryPolicy, Sleeper};

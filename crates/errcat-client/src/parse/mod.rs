@@ -98,6 +98,27 @@ pub struct ApiError {
     pub format: Format,
     /// The body (its first [`MAX_RAW_BYTES`] bytes).
     pub raw: Vec<u8>,
+    /// Whether the body had every part its envelope always has (false for
+    /// a partial read of someone else's JSON).
+    pub complete: bool,
+    /// How the code was found.
+    pub identified_by: Option<Identified>,
+}
+
+/// How an [`ApiError`]'s code was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Identified {
+    /// The body carries the code.
+    Code,
+    /// The body carries the numeric code.
+    NumericCode,
+    /// The body carries the code in another case (`card-declined`).
+    FoldedCode,
+    /// The message matches the code's message template (no code in the body).
+    Message,
+    /// The envelope's `codes_by_status` names the code of the status.
+    Status,
 }
 
 impl ApiError {
@@ -118,6 +139,8 @@ impl ApiError {
             retryable: false,
             format: Format::Empty,
             raw: Vec::new(),
+            complete: false,
+            identified_by: None,
         }
     }
 
@@ -322,6 +345,18 @@ impl Parser {
             .and_then(|&i| self.inner.entries[i].status)
     }
 
+    /// The catalog's codes whose message template matches `message`, with
+    /// their statuses (for saying which error a body without a code looks
+    /// like).
+    pub fn codes_matching(&self, message: &str) -> Vec<(&str, Option<u16>)> {
+        self.inner
+            .entries
+            .iter()
+            .filter(|d| message_matches(&d.message, message))
+            .map(|d| (d.code.as_str(), d.status))
+            .collect()
+    }
+
     /// Whether the catalog marks `code` retryable.
     pub fn is_retryable(&self, code: &str) -> bool {
         self.inner
@@ -375,6 +410,7 @@ impl Parser {
             match self.read_json(trimmed) {
                 Some((format, found, reader, complete)) => {
                     e.format = format;
+                    e.complete = complete;
                     hint.folded.clone_from(&found.code_folded);
                     hint.reader = reader;
                     self.fill(&mut e, found, reader);
@@ -488,28 +524,54 @@ impl Parser {
         // An envelope that sends every error with one status (200) says
         // nothing of the error by it.
         let any_status = reader.is_some_and(|r| r.wire_status == Some(e.status));
-        let idx = match (&e.code, e.numeric_code) {
-            (Some(c), _) => inner.by_code.get(c.as_str()).copied(),
-            (None, Some(n)) => inner.by_numeric.get(&n).copied(),
+        let found = match (&e.code, e.numeric_code) {
+            (Some(c), _) => inner
+                .by_code
+                .get(c.as_str())
+                .map(|&i| (i, Identified::Code)),
+            (None, Some(n)) => inner
+                .by_numeric
+                .get(&n)
+                .map(|&i| (i, Identified::NumericCode)),
             (None, None) => hint
                 .folded
                 .as_deref()
-                .and_then(|c| inner.by_folded.get(&fold(c)).copied())
+                .and_then(|c| inner.by_folded.get(&fold(c)))
+                .map(|&i| (i, Identified::FoldedCode))
                 .or_else(|| {
                     let m = e.message.as_deref()?;
-                    inner.entries.iter().position(|d| {
+                    let i = inner.entries.iter().position(|d| {
                         (any_status || d.status == Some(e.status)) && message_matches(&d.message, m)
-                    })
+                    })?;
+                    Some((i, Identified::Message))
+                })
+                // A message of another status's error is still that error
+                // (sent with the wrong status), when its template has text
+                // of its own to match.
+                .or_else(|| {
+                    let m = e.message.as_deref()?;
+                    let i = inner
+                        .entries
+                        .iter()
+                        .position(|d| has_text(&d.message) && message_matches(&d.message, m))?;
+                    Some((i, Identified::Message))
                 })
                 .or_else(|| {
                     let (_, code) = reader?
                         .codes_by_status
                         .iter()
                         .find(|(s, _)| *s == e.status)?;
-                    inner.by_code.get(code.as_str()).copied()
+                    inner
+                        .by_code
+                        .get(code.as_str())
+                        .map(|&i| (i, Identified::Status))
                 }),
         };
-        let Some(i) = idx else { return };
+        if e.code.is_some() && found.is_none() {
+            e.identified_by = Some(Identified::Code);
+        }
+        let Some((i, how)) = found else { return };
+        e.identified_by = Some(how);
         let d = &inner.entries[i];
         if e.code.is_none() {
             e.code = Some(d.code.clone());
@@ -556,6 +618,14 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> 
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
+}
+
+/// Whether a message template has literal text of its own (four letters
+/// or more), so that matching it says something.
+fn has_text(template: &Message) -> bool {
+    template.segments.iter().any(
+        |s| matches!(s, Segment::Text(t) if t.chars().filter(|c| c.is_alphanumeric()).count() >= 4),
+    )
 }
 
 /// Whether a message could have been rendered from a template

@@ -64,7 +64,9 @@ fn read_each(each: &Each, v: &Value, out: &mut Found, violation: &Node, in_item:
             }
             true
         }
-        (Value::Object(map), Some(key)) => {
+        // Grouped items are arrays: an object whose values are not is
+        // another shape (`{"detail": "…"}` beside `{"field": ["…"]}`).
+        (Value::Object(map), Some(key)) if !each.group || map.values().all(Value::is_array) => {
             for (k, val) in map {
                 let saved = std::mem::take(&mut out.cur);
                 walk(key, &Value::String(k.clone()), out, violation, true);
