@@ -45,7 +45,7 @@ mod openapi;
 mod state;
 mod webhooks;
 
-pub use auth::{AUDIENCE, ISSUER, TokenClaims};
+pub use auth::{AUDIENCE, Audience, ISSUER, TokenClaims};
 pub use state::DemoUser;
 
 /// The catalog's typed constructors and `Code` enum, generated from

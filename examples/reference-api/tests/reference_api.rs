@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use errcat_axum::jwt::JwtAuth;
 use errcat_client::Parser;
 use errcat_reference_api::{
-    AUDIENCE, Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_READ_ONLY_API_KEY,
-    DEMO_SHOPIFY_SECRET, DEMO_STRIPE_SECRET, ISSUER, TokenClaims,
+    AUDIENCE, Audience, Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD,
+    DEMO_READ_ONLY_API_KEY, DEMO_SHOPIFY_SECRET, DEMO_STRIPE_SECRET, ISSUER, TokenClaims,
 };
 use hmac::{Hmac, Mac};
 use reqwest::Method;
@@ -123,6 +123,14 @@ impl Api {
                 "index out of bounds",
             ] {
                 assert!(!text.contains(leak), "{path}: leaked {leak:?}: {text}");
+            }
+            // RFC 9110 §15.5.2: a 401 names at least one challenge.
+            if status == 401 {
+                let challenge = headers
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_else(|| panic!("{path}: 401 {c} without WWW-Authenticate"));
+                assert!(!challenge.trim().is_empty(), "{path}: {c}");
             }
             self.seen.lock().unwrap().insert(c);
         }
@@ -301,7 +309,12 @@ async fn every_catalog_error_is_reachable() {
             json!({"personal_access_token": "pat_nope"}),
         )
         .await;
-    expect(&r, 401, "INVALID_CREDENTIALS");
+    expect(&r, 401, "INVALID_PERSONAL_ACCESS_TOKEN");
+    assert!(
+        !r.text().contains("email") && !r.text().contains("password"),
+        "a token exchange has no email or password: {}",
+        r.text()
+    );
     let r = api
         .post(
             "/api/auth/token",
@@ -320,6 +333,17 @@ async fn every_catalog_error_is_reachable() {
             .to_str()
             .unwrap()
             .starts_with("Bearer")
+    );
+    // Basic credentials are no bearer token; the answer does not claim the
+    // header is missing.
+    let r = api
+        .get("/api/me", &[("authorization", "Basic Ym9iOnNlY3JldA==")])
+        .await;
+    expect(&r, 401, "MISSING_TOKEN");
+    assert!(
+        !r.text().contains("No authorization header"),
+        "{}",
+        r.text()
     );
     let r = api.get("/api/me", &[("authorization", "Bearer abc")]).await;
     expect(&r, 401, "MALFORMED_TOKEN");
@@ -348,6 +372,26 @@ async fn every_catalog_error_is_reachable() {
     expect(&r, 401, "TOKEN_NOT_YET_VALID");
     let mut c = claims();
     c.aud = "another-api".into();
+    let r = api
+        .get(
+            "/api/me",
+            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
+        )
+        .await;
+    expect(&r, 401, "INVALID_TOKEN_AUDIENCE");
+    // RFC 7519 §4.1.3: `aud` may be an array; it is accepted when it
+    // names this API, refused when it does not.
+    let mut c = claims();
+    c.aud = Audience::Many(vec!["another-api".into(), AUDIENCE.into()]);
+    let r = api
+        .get(
+            "/api/me",
+            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["email"], "bob@acme.test");
+    c.aud = Audience::Many(vec!["another-api".into(), "a-third".into()]);
     let r = api
         .get(
             "/api/me",
@@ -428,6 +472,26 @@ async fn every_catalog_error_is_reachable() {
             "/api/templates",
             &[("authorization", &carol)],
             schema.clone(),
+        )
+        .await;
+    expect(&r, 403, "INSUFFICIENT_ROLE");
+    // Permission before content: a viewer sending an invalid body, or a
+    // body that is not JSON, is told 403, not what a valid body looks like.
+    for body in [json!({"name": "", "schema": 5}), json!([1, 2])] {
+        let r = api
+            .post("/api/templates", &[("authorization", &carol)], body)
+            .await;
+        expect(&r, 403, "INSUFFICIENT_ROLE");
+    }
+    let r = api
+        .call(
+            Method::POST,
+            "/api/templates",
+            &[
+                ("authorization", &carol),
+                ("content-type", "application/json"),
+            ],
+            Some(b"{not json".to_vec()),
         )
         .await;
     expect(&r, 403, "INSUFFICIENT_ROLE");
@@ -561,6 +625,15 @@ async fn every_catalog_error_is_reachable() {
             "/api/events",
             &[("x-api-key", DEMO_READ_ONLY_API_KEY)],
             event.clone(),
+        )
+        .await;
+    expect(&r, 403, "FORBIDDEN");
+    // A read-only key learns nothing about the body's validation.
+    let r = api
+        .post(
+            "/api/events",
+            &[("x-api-key", DEMO_READ_ONLY_API_KEY)],
+            json!({"events": [{"type": "teleport"}]}),
         )
         .await;
     expect(&r, 403, "FORBIDDEN");
@@ -894,4 +967,27 @@ async fn request_ids_are_echoed_only_when_safe() {
     let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, long);
     assert_eq!(r.json()["request_id"], id.as_str());
+}
+
+/// RFC 9110 §15.5.2: a server generating a 401 sends `WWW-Authenticate`.
+/// Every 401 of the catalog (the standard ones included) declares one, so
+/// no code path can answer 401 without it.
+#[test]
+fn every_401_of_the_catalog_names_a_challenge() {
+    let catalog = errcat_reference_api::catalog();
+    let unauthorized: Vec<_> = catalog
+        .errors
+        .iter()
+        .filter(|e| e.status == Some(401))
+        .collect();
+    assert!(unauthorized.len() >= 14, "{}", unauthorized.len());
+    for e in unauthorized {
+        assert!(
+            e.headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("www-authenticate")),
+            "{} is a 401 without WWW-Authenticate",
+            e.code
+        );
+    }
 }
