@@ -133,16 +133,21 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => v,
         Err(e) => {
-            // A body that is not JSON at all is `invalid_json`, even when
-            // the deserializer met a data error (an unknown field, a wrong
-            // type) before it reached the broken part.
-            if e.inner().classify() == serde_json::error::Category::Data
-                && let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-                && syntax.classify() != serde_json::error::Category::Data
-            {
-                return Err(standard("invalid_json").with_param("reason", syntax.to_string()));
-            }
-            return Err(json_error(e));
+            // Whether the body is JSON decides, not the category of the
+            // error `T` met first: a body that is not JSON is `invalid_json`
+            // even when the deserializer met a data error (an unknown field,
+            // a wrong type) before it reached the broken part; and a body
+            // that is JSON is never `invalid_json`, even when serde_json
+            // calls a wrong type a syntax error (a number where an enum
+            // belongs is "expected value").
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    Err(syntax) if syntax.classify() != serde_json::error::Category::Data => {
+                        standard("invalid_json").with_param("reason", syntax.to_string())
+                    }
+                    _ => json_error(e),
+                },
+            );
         }
     };
     if let Err(e) = de.end() {
@@ -151,30 +156,33 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// The violation for an error `T` met in a body that is JSON (whatever
+/// serde_json's category: the body's syntax was checked already).
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let path = dotted(e.path());
     let inner = e.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Data => {
-            let message = strip_position(&inner.to_string());
-            let reason = reason_of(&message);
-            let path = match (path.as_str(), reason) {
-                // A missing field is reported on its object; name the field itself.
-                (p, "missing_field") => join(p, &between_backticks(&message).unwrap_or_default()),
-                (p, _) => p.to_owned(),
-            };
-            standard("validation_error").with_violations([FieldViolation {
-                path: if path.is_empty() {
-                    "$".to_owned()
-                } else {
-                    path
-                },
-                message,
-                reason: Some(reason.to_owned()),
-            }])
-        }
-        _ => standard("invalid_json").with_param("reason", inner.to_string()),
-    }
+    let message = if inner.classify() == serde_json::error::Category::Data {
+        strip_position(&inner.to_string())
+    } else {
+        // serde_json's "expected value" for a valid value of the wrong kind
+        // (a number where an enum variant belongs).
+        "invalid type: a value of another type is expected here".to_owned()
+    };
+    let reason = reason_of(&message);
+    let path = match (path.as_str(), reason) {
+        // A missing field is reported on its object; name the field itself.
+        (p, "missing_field") => join(p, &between_backticks(&message).unwrap_or_default()),
+        (p, _) => p.to_owned(),
+    };
+    standard("validation_error").with_violations([FieldViolation {
+        path: if path.is_empty() {
+            "$".to_owned()
+        } else {
+            path
+        },
+        message,
+        reason: Some(reason.to_owned()),
+    }])
 }
 
 fn join(base: &str, field: &str) -> String {

@@ -628,6 +628,22 @@ async fn every_catalog_error_is_reachable() {
         )
         .await;
     expect(&r, 403, "FORBIDDEN");
+    // Valid JSON with a number where an event type belongs is a
+    // violation at its path, not INVALID_JSON (issue 16, item 9).
+    let r = api
+        .post(
+            "/api/events",
+            &[("x-api-key", DEMO_API_KEY)],
+            json!({"events": [{"type": 1}]}),
+        )
+        .await;
+    expect(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(
+        r.json()["errors"][0]["path"],
+        "events.0.type",
+        "{}",
+        r.text()
+    );
     // A read-only key learns nothing about the body's validation.
     let r = api
         .post(
