@@ -140,6 +140,14 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             // that is JSON is never `invalid_json`, even when serde_json
             // calls a wrong type a syntax error (a number where an enum
             // belongs is "expected value").
+            // JSON is UTF-8 (RFC 8259 §8.1), which skipping a string with
+            // `IgnoredAny` does not check.
+            if let Err(utf8) = std::str::from_utf8(bytes) {
+                return Err(standard("invalid_json").with_param(
+                    "reason",
+                    format!("invalid UTF-8 at byte {}", utf8.valid_up_to()),
+                ));
+            }
             return Err(
                 match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
                     Err(syntax) if syntax.classify() != serde_json::error::Category::Data => {
@@ -161,8 +169,11 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let path = dotted(e.path());
     let inner = e.into_inner();
+    let text = inner.to_string();
     let message = if inner.classify() == serde_json::error::Category::Data {
-        strip_position(&inner.to_string())
+        strip_position(&text)
+    } else if text.starts_with("recursion limit exceeded") {
+        "nested too deeply: more than 128 levels".to_owned()
     } else {
         // serde_json's "expected value" for a valid value of the wrong kind
         // (a number where an enum variant belongs).
@@ -240,6 +251,8 @@ fn reason_of(message: &str) -> &'static str {
         "invalid_length"
     } else if message.starts_with("duplicate field") {
         "duplicate_field"
+    } else if message.starts_with("nested too deeply") {
+        "too_deep"
     } else {
         "invalid_value"
     }

@@ -223,6 +223,16 @@ fn a_number_for_an_enum_is_a_violation_at_its_path() {
             err.violations()
         );
     }
+    // Not UTF-8 is not JSON (RFC 8259 §8.1), for every target.
+    let body = b"{\"events\": [{\"type\": \"\xff\xfe\"}]}";
+    for code in codes(body) {
+        assert_eq!(code.as_deref(), Some("INVALID_JSON"));
+    }
+    // Deeper than serde_json's 128 levels is still JSON.
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for code in codes(deep.as_bytes()) {
+        assert_ne!(code.as_deref(), Some("INVALID_JSON"));
+    }
     // Still broken JSON: the same position-bearing reason as before.
     let err = from_json_slice::<Batch>(br#"{"events": [{"type": 1}"#).unwrap_err();
     assert_eq!(err.code(), "INVALID_JSON");
