@@ -73,7 +73,7 @@ mod negotiate;
 mod panic;
 mod request_id;
 
-pub use capture::{Capture, ErrorContext, REDACTED};
+pub use capture::{Capture, ErrorContext, NESTED_JSON_DEPTH, REDACTED};
 pub use client_ip::ClientIp;
 pub use event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
 pub use extract::{BodyLimit, Json, Path, Query, from_json_slice};
