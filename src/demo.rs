@@ -23,6 +23,8 @@ pub(crate) struct Args {
     /// listening on a non-loopback address.
     #[arg(long, env = "ERRCAT_CONSOLE_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    #[command(flatten)]
+    limits: crate::serve::LimitArgs,
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -128,7 +130,13 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
     )?;
     out.flush()?;
 
-    let served = errcat_reference_api::serve(listener, app, crate::serve::shutdown_signal()).await;
+    let served = errcat_reference_api::serve(
+        listener,
+        app,
+        args.limits.config(),
+        crate::serve::shutdown_signal(),
+    )
+    .await;
     let stats = log.shutdown().await;
     store.close().await;
     writeln!(

@@ -58,6 +58,7 @@ pub mod metrics;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
 pub mod roles;
+pub mod serve;
 pub mod upstream;
 #[cfg(feature = "garde")]
 pub mod validation;

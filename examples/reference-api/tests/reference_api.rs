@@ -54,6 +54,7 @@ async fn start(config: Config) -> Api {
     tokio::spawn(errcat_reference_api::serve(
         listener,
         app,
+        errcat_axum::serve::ServeConfig::default(),
         std::future::pending(),
     ));
     Api {
