@@ -25,6 +25,12 @@ pub(crate) struct Args {
     token: Option<String>,
     #[command(flatten)]
     limits: crate::serve::LimitArgs,
+    /// Requests per minute per client IP before 429 (raise it for fuzzers and load tests).
+    #[arg(long, value_name = "N", default_value_t = Config::default().per_ip_per_minute)]
+    per_ip_per_minute: u32,
+    /// Requests per minute per API key before 429.
+    #[arg(long, value_name = "N", default_value_t = Config::default().per_key_per_minute)]
+    per_key_per_minute: u32,
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -50,7 +56,12 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
     })?;
     let log = ErrorLog::spawn(store.clone(), WriterConfig::default());
     let catalog = Arc::new(errcat_reference_api::catalog());
-    let api = errcat_reference_api::router(Config::default(), {
+    let config = Config {
+        per_ip_per_minute: args.per_ip_per_minute.max(1),
+        per_key_per_minute: args.per_key_per_minute.max(1),
+        ..Config::default()
+    };
+    let api = errcat_reference_api::router(config, {
         let log = log.clone();
         move |layer| layer.observer(log)
     });

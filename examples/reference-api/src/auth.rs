@@ -25,8 +25,7 @@ pub const AUDIENCE: &str = "errcat-reference-api";
 /// The issuer of the API's access tokens.
 pub const ISSUER: &str = "errcat-demo";
 
-/// The longest access token lifetime a caller may ask for.
-const MAX_TTL: u64 = 86_400;
+use crate::openapi::TOKEN_TTL_MAX as MAX_TTL;
 /// Refresh tokens live a day.
 const REFRESH_TTL_MS: u64 = 86_400_000;
 
@@ -209,6 +208,7 @@ fn issue(state: &AppState, user: &DemoUser, ttl: u64) -> Result<Value, Error> {
 pub(crate) struct Login {
     email: String,
     password: String,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     expires_in: Option<u64>,
 }
 
@@ -232,6 +232,7 @@ pub(crate) async fn login(
 #[serde(deny_unknown_fields)]
 pub(crate) struct Exchange {
     personal_access_token: String,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     expires_in: Option<u64>,
 }
 

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Admin, Authorized, Caller, Editor, Viewer};
 use crate::errors;
+use crate::openapi::{NAME_TRIMMED, PAGE_MAX, TEMPLATE_NAME_MAX};
 use crate::state::{AppState, Object, Template};
 
 /// `GET /`: where things are.
@@ -48,6 +49,7 @@ pub(crate) async fn panic() -> &'static str {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Maintenance {
     enabled: bool,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     retry_after: Option<u64>,
 }
 
@@ -111,8 +113,9 @@ pub(crate) async fn list_templates(
     Query(page): Query<Page>,
 ) -> Result<axum::Json<Value>, Error> {
     let limit = page.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(errors::validation_error().with_violation("limit", "must be between 1 and 100"));
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(errors::validation_error()
+            .with_violation("limit", format!("must be between 1 and {PAGE_MAX}")));
     }
     let db = state.db();
     let items: Vec<Value> = db
@@ -165,9 +168,12 @@ pub(crate) async fn create_template(
     Authorized(caller, _): Authorized<Editor>,
     Json(body): Json<NewTemplate>,
 ) -> Result<(StatusCode, axum::Json<Value>), Error> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(errors::validation_error().with_violation("name", "must be 1-100 characters"));
+    let name = body.name.trim_matches(NAME_TRIMMED);
+    if name.is_empty() || body.name.chars().count() > TEMPLATE_NAME_MAX {
+        return Err(errors::validation_error().with_violation(
+            "name",
+            format!("must be 1-{TEMPLATE_NAME_MAX} characters, not only spaces"),
+        ));
     }
     check_schema(&body.schema)?;
     let mut db = state.db();

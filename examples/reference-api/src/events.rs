@@ -28,10 +28,11 @@ pub(crate) struct Event {
     #[garde(skip)]
     #[serde(rename = "type")]
     kind: EventType,
-    #[garde(length(min = 1, max = 64))]
+    #[garde(length(chars, min = 1, max = crate::openapi::USER_ID_MAX))]
     user_id: String,
     /// Milliseconds since the epoch.
     #[garde(range(min = 0))]
+    #[serde(deserialize_with = "crate::int::i64")]
     timestamp: i64,
     #[garde(skip)]
     #[serde(default)]
@@ -41,7 +42,7 @@ pub(crate) struct Event {
 #[derive(Debug, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Batch {
-    #[garde(length(min = 1, max = 100), dive)]
+    #[garde(length(min = 1, max = crate::openapi::EVENTS_MAX), dive)]
     events: Vec<Event>,
 }
 

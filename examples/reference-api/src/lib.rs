@@ -41,6 +41,7 @@ use errcat_axum::webhook::WebhookVerifier;
 mod auth;
 mod domain;
 mod events;
+mod int;
 mod openapi;
 mod state;
 mod webhooks;

@@ -26,6 +26,7 @@ pub(crate) async fn incoming(VerifiedBody(body): VerifiedBody) -> axum::Json<Val
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewEndpoint {
     url: String,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     timeout_ms: Option<u64>,
 }
 
@@ -35,7 +36,7 @@ fn allowed_url(url: &str) -> bool {
     ["http://127.0.0.1:", "http://localhost:"]
         .iter()
         .any(|p| url.starts_with(p))
-        && url.len() <= 2048
+        && url.chars().count() <= crate::openapi::URL_MAX
         && !url.contains(['@', ' ', '\r', '\n'])
 }
 

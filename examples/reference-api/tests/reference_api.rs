@@ -23,6 +23,8 @@ struct Api {
     http: reqwest::Client,
     parser: Parser,
     seen: Arc<Mutex<BTreeSet<String>>>,
+    /// Every (method, path, status) answered, to check against the OpenAPI document.
+    answered: Arc<Mutex<Vec<(String, String, u16)>>>,
     observed: Arc<Mutex<Vec<errcat_axum::ErrorEvent>>>,
 }
 
@@ -65,6 +67,7 @@ async fn start(config: Config) -> Api {
             .unwrap(),
         parser: Parser::new(&errcat_reference_api::catalog()),
         seen: Arc::default(),
+        answered: Arc::default(),
         observed,
     }
 }
@@ -77,7 +80,9 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -86,6 +91,11 @@ impl Api {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
+        self.answered.lock().unwrap().push((
+            method.as_str().to_ascii_lowercase(),
+            path.split('?').next().unwrap_or(path).to_owned(),
+            status,
+        ));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.unwrap().to_vec();
         let mut code = None;
@@ -897,6 +907,38 @@ async fn every_catalog_error_is_reachable() {
     let never: Vec<&String> = all.difference(&seen).collect();
     assert!(never.is_empty(), "never answered: {never:?}");
 
+    // Every status the server answered a documented operation with is in
+    // the OpenAPI document (201, 202 and 204 included).
+    let doc = api.get("/api/openapi.json", &[]).await.json();
+    let answered = api.answered.lock().unwrap().clone();
+    let mut checked = 0;
+    for (method, path, status) in &answered {
+        let Some(op) = operation(&doc, method, path) else {
+            continue;
+        };
+        checked += 1;
+        assert!(
+            op["responses"].get(status.to_string()).is_some(),
+            "{method} {path} answered {status}, which its operation does not document"
+        );
+    }
+    assert!(checked > 50, "{checked} documented answers");
+    for (method, template, success) in [
+        ("post", "/api/templates", "201"),
+        ("post", "/api/objects", "201"),
+        ("post", "/api/webhook-endpoints", "201"),
+        ("post", "/api/events", "202"),
+        ("post", "/api/auth/revoke", "204"),
+        ("delete", "/api/templates/{id}", "204"),
+    ] {
+        let op = &doc["paths"][template][method];
+        assert!(
+            op["responses"].get(success).is_some(),
+            "{method} {template}"
+        );
+        assert!(op["responses"].get("200").is_none(), "{method} {template}");
+    }
+
     // The panic's message and location went to the observers, not the body.
     let events = api.observed.lock().unwrap();
     let panic = events
@@ -1007,4 +1049,21 @@ fn every_401_of_the_catalog_names_a_challenge() {
             e.code
         );
     }
+}
+
+/// The operation of the OpenAPI document that `method path` is a request to.
+fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let segments: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .find_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let fits = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s);
+            fits.then(|| item.get(method)).flatten()
+        })
 }
