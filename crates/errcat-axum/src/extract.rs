@@ -185,9 +185,15 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         (p, "missing_field") => join(p, &between_backticks(&message).unwrap_or_default()),
         (p, _) => p.to_owned(),
     };
+    one_violation(path, "$", message, reason)
+}
+
+/// The catalog's `validation_error` with one violation at `path` (`root`
+/// when the path is empty).
+fn one_violation(path: String, root: &str, message: String, reason: &str) -> Error {
     standard("validation_error").with_violations([FieldViolation {
         path: if path.is_empty() {
-            "$".to_owned()
+            root.to_owned()
         } else {
             path
         },
@@ -284,15 +290,7 @@ where
                 } else {
                     path
                 };
-                standard("validation_error").with_violations([FieldViolation {
-                    path: if path.is_empty() {
-                        "query".to_owned()
-                    } else {
-                        path
-                    },
-                    message,
-                    reason: Some(reason.to_owned()),
-                }])
+                one_violation(path, "query", message, reason)
             })
     }
 }

@@ -52,27 +52,22 @@ struct Batch {
     pair: Option<(u8, String)>,
 }
 
-/// The code a body gets as each target type: `None` when it is accepted.
+/// The code a body gets as `T`: `None` when it is accepted.
+fn code<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<String> {
+    from_json_slice::<T>(body)
+        .err()
+        .map(|e| e.code().to_owned())
+}
+
+/// The code a body gets as each target type.
 fn codes(body: &[u8]) -> Vec<Option<String>> {
     vec![
-        from_json_slice::<Batch>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
-        from_json_slice::<Event>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
-        from_json_slice::<Kind>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
-        from_json_slice::<Shape>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
-        from_json_slice::<Vec<u8>>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
-        from_json_slice::<Value>(body)
-            .err()
-            .map(|e| e.code().to_owned()),
+        code::<Batch>(body),
+        code::<Event>(body),
+        code::<Kind>(body),
+        code::<Shape>(body),
+        code::<Vec<u8>>(body),
+        code::<Value>(body),
     ]
 }
 

@@ -365,59 +365,29 @@ async fn every_catalog_error_is_reachable() {
     expect(&r, 401, "INVALID_TOKEN_SIGNATURE");
     let mut c = claims();
     c.exp = now() - 10;
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "EXPIRED_TOKEN");
     let mut c = claims();
     c.nbf = now() + 3600;
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "TOKEN_NOT_YET_VALID");
     let mut c = claims();
     c.aud = "another-api".into();
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "INVALID_TOKEN_AUDIENCE");
     // RFC 7519 §4.1.3: `aud` may be an array; it is accepted when it
     // names this API, refused when it does not.
     let mut c = claims();
     c.aud = Audience::Many(vec!["another-api".into(), AUDIENCE.into()]);
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["email"], "bob@acme.test");
     c.aud = Audience::Many(vec!["another-api".into(), "a-third".into()]);
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "INVALID_TOKEN_AUDIENCE");
     let mut c = claims();
     c.iss = "someone-else".into();
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "INVALID_TOKEN_ISSUER");
     let crafted = sign(DEMO_JWT_SECRET, &claims());
     let r = api
@@ -641,19 +611,9 @@ async fn every_catalog_error_is_reachable() {
     expect(&r, 403, "FORBIDDEN");
     // Valid JSON with a number where an event type belongs is a
     // violation at its path, not INVALID_JSON (issue 16, item 9).
-    let r = api
-        .post(
-            "/api/events",
-            &[("x-api-key", DEMO_API_KEY)],
-            json!({"events": [{"type": 1}]}),
-        )
-        .await;
-    expect(&r, 400, "VALIDATION_ERROR");
     assert_eq!(
-        r.json()["errors"][0]["path"],
-        "events.0.type",
-        "{}",
-        r.text()
+        events_violation(&api, json!({"events": [{"type": 1}]})).await,
+        "events.0.type"
     );
     // A read-only key learns nothing about the body's validation.
     let r = api
@@ -668,34 +628,18 @@ async fn every_catalog_error_is_reachable() {
         .post("/api/events", &[("x-api-key", DEMO_API_KEY)], event.clone())
         .await;
     assert_eq!(r.status, 202, "{}", r.text());
-    let r = api
-        .post(
-            "/api/events",
-            &[("x-api-key", DEMO_API_KEY)],
+    for (body, path) in [
+        (
             json!({"events": [{"type": "page_view", "user_id": "u1", "timestamp": 1}, {"type": "teleport", "user_id": "u1", "timestamp": 1}]}),
-        )
-        .await;
-    expect(&r, 400, "VALIDATION_ERROR");
-    assert_eq!(
-        r.json()["errors"][0]["path"],
-        "events.1.type",
-        "{}",
-        r.text()
-    );
-    let r = api
-        .post(
-            "/api/events",
-            &[("x-api-key", DEMO_API_KEY)],
+            "events.1.type",
+        ),
+        (
             json!({"events": [{"type": "click", "user_id": "", "timestamp": 1}]}),
-        )
-        .await;
-    expect(&r, 400, "VALIDATION_ERROR");
-    assert_eq!(
-        r.json()["errors"][0]["path"],
-        "events.0.user_id",
-        "{}",
-        r.text()
-    );
+            "events.0.user_id",
+        ),
+    ] {
+        assert_eq!(events_violation(&api, body).await, path);
+    }
 
     // Incoming webhooks.
     let payload = br#"{"id": 1, "topic": "orders/create"}"#.to_vec();
@@ -1066,4 +1010,28 @@ fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<&'a Value> 
                     .all(|(t, s)| t.starts_with('{') || t == s);
             fits.then(|| item.get(method)).flatten()
         })
+}
+
+/// The path of the first violation `POST /api/events` answers for `body`,
+/// checked to be a `VALIDATION_ERROR`.
+async fn events_violation(api: &Api, body: Value) -> String {
+    let r = api
+        .post("/api/events", &[("x-api-key", DEMO_API_KEY)], body)
+        .await;
+    assert_eq!(
+        (r.status, r.code.as_deref()),
+        (400, Some("VALIDATION_ERROR")),
+        "{}",
+        r.text()
+    );
+    r.json()["errors"][0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `GET /api/me` with a token of these claims, signed with the demo's key.
+async fn me_with(api: &Api, claims: &TokenClaims) -> Reply {
+    let token = bearer(&sign(DEMO_JWT_SECRET, claims));
+    api.get("/api/me", &[("authorization", &token)]).await
 }
