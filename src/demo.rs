@@ -23,6 +23,14 @@ pub(crate) struct Args {
     /// listening on a non-loopback address.
     #[arg(long, env = "ERRCAT_CONSOLE_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    #[command(flatten)]
+    limits: crate::serve::LimitArgs,
+    /// Requests per minute per client IP before 429 (raise it for fuzzers and load tests).
+    #[arg(long, value_name = "N", default_value_t = Config::default().per_ip_per_minute)]
+    per_ip_per_minute: u32,
+    /// Requests per minute per API key before 429.
+    #[arg(long, value_name = "N", default_value_t = Config::default().per_key_per_minute)]
+    per_key_per_minute: u32,
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -48,7 +56,12 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
     })?;
     let log = ErrorLog::spawn(store.clone(), WriterConfig::default());
     let catalog = Arc::new(errcat_reference_api::catalog());
-    let api = errcat_reference_api::router(Config::default(), {
+    let config = Config {
+        per_ip_per_minute: args.per_ip_per_minute.max(1),
+        per_key_per_minute: args.per_key_per_minute.max(1),
+        ..Config::default()
+    };
+    let api = errcat_reference_api::router(config, {
         let log = log.clone();
         move |layer| layer.observer(log)
     });
@@ -128,7 +141,13 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
     )?;
     out.flush()?;
 
-    let served = errcat_reference_api::serve(listener, app, crate::serve::shutdown_signal()).await;
+    let served = errcat_reference_api::serve(
+        listener,
+        app,
+        args.limits.config(),
+        crate::serve::shutdown_signal(),
+    )
+    .await;
     let stats = log.shutdown().await;
     store.close().await;
     writeln!(

@@ -116,6 +116,45 @@ pub(crate) async fn open(url: Option<&str>) -> anyhow::Result<Store> {
         .map_err(|e| UsageError(e.to_string()).into())
 }
 
+/// A stored value made safe for a terminal: every control character (C0 but
+/// newline and tab, DEL, C1) is written visibly as `\u{1b}`, so a hostile body
+/// or header cannot retitle, clear or rewrite the support engineer's terminal.
+/// `multiline` keeps newlines (indenting what follows them under the field, so
+/// a stored value cannot forge a line of the page); one-line fields escape them.
+fn visible(s: &str, multiline: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' if multiline => out.push_str("\n              "),
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.extend(c.escape_debug()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn opt_visible(s: Option<&str>, none: &str) -> String {
+    s.map_or_else(|| none.to_owned(), |s| visible(s, false))
+}
+
+/// JSON for tools, still safe to print: serde_json escapes C0 controls, and
+/// DEL and the C1 controls (which it writes raw) become `\u007f`…`\u009f`.
+/// They can only occur inside JSON strings, so the text stays valid JSON.
+fn write_json(out: &mut impl Write, v: &serde_json::Value) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if ('\u{7f}'..='\u{9f}').contains(&c) {
+            safe.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            safe.push(c);
+        }
+    }
+    writeln!(out, "{safe}")?;
+    Ok(())
+}
+
 fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(from_unix_ms(ms.max(0))).to_string()
 }
@@ -166,8 +205,7 @@ pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<
     }
     if let Format::Json = args.store.format {
         let v: Vec<_> = records.iter().map(record_json).collect();
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        write_json(out, &serde_json::Value::from(v))?;
         return Ok(Outcome::Ok);
     }
     let catalog = catalog_arg::load(args.catalog.as_deref()).ok();
@@ -187,12 +225,14 @@ fn support_page(
 ) -> anyhow::Result<()> {
     let def = catalog.and_then(|c| c.get(&r.code));
     let title = def.map(|d| d.title.as_str()).unwrap_or("");
-    writeln!(out, "{} {} {title}", r.status, r.code)?;
+    let one = |s: &str| visible(s, false);
+    let many = |s: &str| visible(s, true);
+    writeln!(out, "{} {} {title}", r.status, one(&r.code))?;
     writeln!(out)?;
-    writeln!(out, "  error id    {}", r.error_id)?;
-    writeln!(out, "  request id  {}", r.request_id)?;
+    writeln!(out, "  error id    {}", one(&r.error_id))?;
+    writeln!(out, "  request id  {}", one(&r.request_id))?;
     if let Some(t) = &r.trace_id {
-        writeln!(out, "  trace id    {t}")?;
+        writeln!(out, "  trace id    {}", one(t))?;
     }
     let ago = SystemTime::now()
         .duration_since(from_unix_ms(r.timestamp_ms))
@@ -202,50 +242,57 @@ fn support_page(
     let route = r
         .route
         .as_deref()
-        .map(|rt| format!("  (route {rt})"))
+        .map(|rt| format!("  (route {})", one(rt)))
         .unwrap_or_default();
-    writeln!(out, "  request     {} {}{route}", r.method, r.path)?;
+    writeln!(
+        out,
+        "  request     {} {}{route}",
+        one(&r.method),
+        one(&r.path)
+    )?;
     if r.client_ip.is_some() || r.user_agent.is_some() {
         writeln!(
             out,
             "  client      {} {}",
-            r.client_ip.as_deref().unwrap_or("-"),
-            r.user_agent.as_deref().unwrap_or("")
+            opt_visible(r.client_ip.as_deref(), "-"),
+            opt_visible(r.user_agent.as_deref(), "")
         )?;
     }
     if r.tenant.is_some() || r.principal.is_some() {
         writeln!(
             out,
             "  tenant      {}  principal {}",
-            r.tenant.as_deref().unwrap_or("-"),
-            r.principal.as_deref().unwrap_or("-")
+            opt_visible(r.tenant.as_deref(), "-"),
+            opt_visible(r.principal.as_deref(), "-")
         )?;
     }
     writeln!(
         out,
         "  latency     {:.1} ms   source {}",
         r.latency_us as f64 / 1000.0,
-        r.source
+        one(&r.source)
     )?;
     for (i, c) in r.causes.iter().enumerate() {
         writeln!(
             out,
-            "  {}  {c}",
-            if i == 0 { "cause     " } else { "          " }
+            "  {}  {}",
+            if i == 0 { "cause     " } else { "          " },
+            many(c)
         )?;
     }
     if let Some(p) = &r.panic_message {
         writeln!(
             out,
-            "  panic       {p} at {}",
-            r.panic_location.as_deref().unwrap_or("?")
+            "  panic       {} at {}",
+            many(p),
+            opt_visible(r.panic_location.as_deref(), "?")
         )?;
     }
     for (n, v) in &r.headers {
-        writeln!(out, "  header      {n}: {v}")?;
+        writeln!(out, "  header      {}: {}", one(n), one(v))?;
     }
     if let Some(b) = &r.body_excerpt {
-        writeln!(out, "  body        {b}")?;
+        writeln!(out, "  body        {}", many(b))?;
     }
     if let Some(d) = def {
         if let Some(desc) = &d.description {
@@ -296,8 +343,7 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
     })?;
     if let Format::Json = args.store.format {
         let v: Vec<_> = records.iter().map(record_json).collect();
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        write_json(out, &serde_json::Value::from(v))?;
         return Ok(Outcome::Ok);
     }
     writeln!(
@@ -306,7 +352,7 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
         "time", "status", "code", "request"
     )?;
     for r in &records {
-        let req: String = format!("{} {}", r.method, r.path)
+        let req: String = visible(&format!("{} {}", r.method, r.path), false)
             .chars()
             .take(32)
             .collect();
@@ -315,9 +361,9 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
             "{:<24}  {:>6}  {:<28}  {:<32}  {}",
             rfc3339(r.timestamp_ms),
             r.status,
-            r.code,
+            visible(&r.code, false),
             req,
-            r.error_id
+            visible(&r.error_id, false)
         )?;
     }
     writeln!(out, "{} error(s)", records.len())?;
@@ -350,8 +396,7 @@ pub(crate) fn stats(args: &StatsArgs, out: &mut impl Write) -> anyhow::Result<Ou
             "totals": totals.iter().map(|(c, n)| serde_json::json!({"code": c, "count": n})).collect::<Vec<_>>(),
             "buckets": counts.iter().map(|c| serde_json::json!({"start": rfc3339(c.bucket_ms), "code": c.code, "count": c.count})).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        write_json(out, &v)?;
         return Ok(Outcome::Ok);
     }
     writeln!(
@@ -363,7 +408,7 @@ pub(crate) fn stats(args: &StatsArgs, out: &mut impl Write) -> anyhow::Result<Ou
     let max = totals.first().map_or(1, |t| t.1.max(1));
     for (code, n) in &totals {
         let bar = "#".repeat(((n * 40) / max).max(1) as usize);
-        writeln!(out, "  {code:<32} {n:>8}  {bar}")?;
+        writeln!(out, "  {:<32} {n:>8}  {bar}", visible(code, false))?;
     }
     if totals.is_empty() {
         writeln!(out, "  no errors")?;

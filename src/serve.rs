@@ -29,6 +29,29 @@ pub(crate) struct Args {
         hide_env_values = true
     )]
     token: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The connection limits of `errcat serve` and `errcat demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// How long a connection may take to send a request's head, and stay idle between requests.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_read_timeout: std::time::Duration,
+    /// The most connections served at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+impl LimitArgs {
+    pub(crate) fn config(&self) -> errcat_axum::serve::ServeConfig {
+        errcat_axum::serve::ServeConfig {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+            ..errcat_axum::serve::ServeConfig::default()
+        }
+    }
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -77,9 +100,7 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 axum::response::Redirect::to(&format!("/console{q}"))
             }),
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        errcat_axum::serve::serve(listener, app, args.limits.config(), shutdown_signal()).await?;
         store.close().await;
         anyhow::Ok(Outcome::Ok)
     })

@@ -159,3 +159,87 @@ fn missing_store_and_bad_durations_are_usage_errors() {
         "errcat: `1w` is not a duration: use a number and s, m, h or d (`15m`, `24h`)\n"
     );
 }
+
+/// Bytes a terminal acts on: C0 controls but newline and tab, DEL, and the C1
+/// controls (U+0080–U+009F, `0xC2 0x80`–`0xC2 0x9F` in UTF-8).
+fn terminal_controls(out: &[u8]) -> Vec<(usize, u8)> {
+    let mut found = Vec::new();
+    for (i, &b) in out.iter().enumerate() {
+        let c1 = b == 0xC2 && out.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n));
+        if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F || c1 {
+            found.push((i, b));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn stored_control_characters_are_printed_visibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("errcat.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    // Every text field a client can reach, with a title change, a screen
+    // clear, a carriage return, DEL and a C1 CSI.
+    let evil = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\r\u{7f}\u{9b}31m";
+    let mut r = ErrorRecord::new("err-evil", "req-evil", "INVALID_JSON", 400);
+    r.timestamp_ms = unix_ms(std::time::SystemTime::now());
+    r.method = "POST".into();
+    r.path = format!("/api/auth/login{evil}");
+    r.route = Some(format!("/r{evil}"));
+    r.trace_id = Some(format!("t{evil}"));
+    r.tenant = Some(format!("acme{evil}"));
+    r.principal = Some(format!("p{evil}"));
+    r.client_ip = Some(format!("ip{evil}"));
+    r.user_agent = Some(format!("ua{evil}"));
+    r.causes = vec![format!("cause{evil}\nsecond line")];
+    r.panic_message = Some(format!("boom{evil}"));
+    r.panic_location = Some(format!("src/x.rs{evil}"));
+    r.headers = vec![("x-evil".into(), format!("v{evil}"))];
+    r.body_excerpt = Some(format!("{{\"email\":\"{evil}\",\"password\":"));
+    store.insert_batch(&[r]).await.unwrap();
+    store.close().await;
+
+    for args in [
+        &["lookup", "err-evil"][..],
+        &["lookup", "req-evil", "--format", "json"],
+        &["errors"],
+        &["errors", "--format", "json"],
+    ] {
+        let mut argv = args.to_vec();
+        argv.extend(["--store", &url]);
+        let out = errcat(&argv, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(!out.stdout.is_empty());
+        let bad = terminal_controls(&out.stdout);
+        assert!(
+            bad.is_empty(),
+            "{argv:?} printed raw controls {bad:?}:\n{}",
+            text(&out.stdout)
+        );
+    }
+    // Shown, not dropped: support still sees what was sent.
+    let page = text(&errcat(&["lookup", "err-evil", "--store", &url], &[]).stdout);
+    assert!(
+        page.contains(
+            r#"  body        {"email":"\u{1b}]0;PWNED\u{7}\u{1b}[2J\r\u{7f}\u{9b}31m","password":"#
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("  header      x-evil: v\\u{1b}]0;PWNED"),
+        "{page}"
+    );
+    // A newline in a cause stays a newline, indented under the field so it
+    // cannot pose as a line of the page.
+    assert!(
+        page.contains("  cause       cause\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\\r\\u{7f}\\u{9b}31m\n              second line\n"),
+        "{page}"
+    );
+    // JSON stays JSON and round-trips the stored value.
+    let out = errcat(
+        &["lookup", "err-evil", "--format", "json", "--store", &url],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["user_agent"], format!("ua{evil}"));
+}

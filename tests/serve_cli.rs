@@ -571,6 +571,13 @@ fn serve_loopback_with_a_token_from_the_environment() {
         &[("Authorization", "Bearer t0ken")],
     );
     assert_eq!(r.status, 200);
+    // The `?token=` redirect never leaves this origin: `//host/…` as a
+    // request target is not echoed as a network-path `Location`.
+    let r = get(srv.addr, "//evil.example/console?token=t0ken&x=1");
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some("/console?x=1"));
+    let r = get(srv.addr, "/console/recent?token=t0ken");
+    assert_eq!(r.header("location"), Some("/console/recent"));
 }
 
 #[test]

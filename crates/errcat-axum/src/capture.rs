@@ -159,10 +159,8 @@ impl HeaderSelection {
                 let v = if *secret {
                     REDACTED.to_owned()
                 } else {
-                    String::from_utf8_lossy(value.as_bytes())
-                        .chars()
-                        .take(512)
-                        .collect()
+                    let text = String::from_utf8_lossy(value.as_bytes());
+                    redact_cards(&redact_url(&text)).chars().take(512).collect()
                 };
                 Some((name.as_str().to_owned(), v))
             })
@@ -186,10 +184,13 @@ impl Capture {
         selection.render(&selection.pick(headers))
     }
 
-    /// The body excerpt with secret fields redacted, or `None` when there is
+    /// The body excerpt with secrets redacted, or `None` when there is
     /// nothing to keep. JSON is redacted field by field (a cut-off JSON text
-    /// too); form bodies pair by pair; any other body is withheld if it
-    /// mentions a secret field name.
+    /// too), with keys compared after their escapes are decoded and JSON
+    /// inside string values redacted as well (up to [`NESTED_JSON_DEPTH`]
+    /// levels); form bodies pair by pair; any other body is withheld if it
+    /// mentions a secret field name. Digit runs that look like card numbers
+    /// (13–19 digits passing the Luhn check) are redacted under any name.
     pub fn redact_body(&self, body: &[u8], content_type: Option<&str>) -> Option<String> {
         if body.is_empty() || self.body_excerpt == 0 {
             return None;
@@ -197,7 +198,7 @@ impl Capture {
         let cut = &body[..body.len().min(self.body_excerpt)];
         let text = String::from_utf8_lossy(cut);
         if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(cut) {
-            self.redact_json(&mut v);
+            self.redact_json(&mut v, 0);
             return Some(v.to_string());
         }
         let ct = content_type.unwrap_or("").to_ascii_lowercase();
@@ -205,17 +206,19 @@ impl Capture {
             let pairs: Vec<String> = form_urlencoded::parse(cut)
                 .map(|(k, v)| {
                     let v = if self.is_secret_field(&k) {
-                        REDACTED.into()
+                        REDACTED.to_owned()
+                    } else if looks_like_json(&v) {
+                        self.redact_json_str(&v, 1)
                     } else {
-                        v
+                        redact_cards(&v).into_owned()
                     };
                     format!("{k}={v}")
                 })
                 .collect();
             return Some(pairs.join("&"));
         }
-        if ct.contains("json") || text.trim_start().starts_with(['{', '[']) {
-            return Some(self.redact_json_text(&text));
+        if ct.contains("json") || looks_like_json(&text) {
+            return Some(redact_cards(&self.redact_json_text(&text, 0)).into_owned());
         }
         let lower = text.to_lowercase();
         if self
@@ -225,29 +228,54 @@ impl Capture {
         {
             return Some("[REDACTED: body withheld]".to_owned());
         }
-        Some(text.into_owned())
+        Some(redact_cards(&text).into_owned())
     }
 
-    fn redact_json(&self, v: &mut serde_json::Value) {
+    /// A JSON text (whole or not) redacted, as text.
+    fn redact_json_str(&self, text: &str, depth: usize) -> String {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(mut v) => {
+                self.redact_json(&mut v, depth);
+                v.to_string()
+            }
+            Err(_) => redact_cards(&self.redact_json_text(text, depth)).into_owned(),
+        }
+    }
+
+    fn redact_json(&self, v: &mut serde_json::Value, depth: usize) {
+        use serde_json::Value;
         match v {
-            serde_json::Value::Object(map) => {
+            Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
                     if self.is_secret_field(k) {
-                        *v = serde_json::Value::String(REDACTED.to_owned());
+                        *v = Value::String(REDACTED.to_owned());
                     } else {
-                        self.redact_json(v);
+                        self.redact_json(v, depth);
                     }
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i)),
-            _ => {}
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i, depth)),
+            Value::String(text) => {
+                if depth < NESTED_JSON_DEPTH && looks_like_json(text) {
+                    *text = self.redact_json_str(text, depth + 1);
+                } else if let std::borrow::Cow::Owned(clean) = redact_cards(text) {
+                    *text = clean;
+                }
+            }
+            Value::Number(n) => {
+                if n.as_u64().is_some_and(|n| is_card_number(&n.to_string())) {
+                    *v = Value::String(REDACTED.to_owned());
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
         }
     }
 
     /// Redacts a JSON text that does not parse (cut off, or broken): the
-    /// value after every secret key is replaced up to the next `,`, `}` or
-    /// `]` outside a string, or to the end.
-    fn redact_json_text(&self, text: &str) -> String {
+    /// value after every secret key (its escapes decoded) is replaced up to
+    /// the next `,`, `}` or `]` outside a string, or to the end; a string
+    /// value holding JSON, even cut off, is redacted the same way within.
+    fn redact_json_text(&self, text: &str, depth: usize) -> String {
         let b = text.as_bytes();
         let mut out = String::with_capacity(text.len());
         let mut i = 0;
@@ -260,45 +288,264 @@ impl Capture {
             }
             let end = string_end(b, i);
             let literal = &text[i..end];
-            out.push_str(literal);
             i = end;
             let mut j = i;
             while j < b.len() && b[j].is_ascii_whitespace() {
                 j += 1;
             }
-            let key = literal.trim_matches('"');
-            if j < b.len() && b[j] == b':' && self.is_secret_field(key) {
-                out.push_str(&text[i..=j]);
-                out.push_str(&format!("\"{REDACTED}\""));
-                // Skip the value.
-                let mut k = j + 1;
-                while k < b.len() && b[k].is_ascii_whitespace() {
+            let is_key = j < b.len() && b[j] == b':';
+            if !is_key {
+                out.push_str(&self.redact_string_literal(literal, depth));
+                continue;
+            }
+            out.push_str(literal);
+            if !self.is_secret_field(&decode_literal(literal).unwrap_or_default()) {
+                continue;
+            }
+            out.push_str(&text[i..=j]);
+            out.push_str(&format!("\"{REDACTED}\""));
+            // Skip the value.
+            let mut k = j + 1;
+            while k < b.len() && b[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if k < b.len() && b[k] == b'"' {
+                k = string_end(b, k);
+            } else {
+                let mut depth = 0i32;
+                while k < b.len() {
+                    match b[k] {
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' if depth == 0 => break,
+                        b'}' | b']' => depth -= 1,
+                        b',' if depth == 0 => break,
+                        b'"' => {
+                            k = string_end(b, k);
+                            continue;
+                        }
+                        _ => {}
+                    }
                     k += 1;
                 }
-                if k < b.len() && b[k] == b'"' {
-                    k = string_end(b, k);
-                } else {
-                    let mut depth = 0i32;
-                    while k < b.len() {
-                        match b[k] {
-                            b'{' | b'[' => depth += 1,
-                            b'}' | b']' if depth == 0 => break,
-                            b'}' | b']' => depth -= 1,
-                            b',' if depth == 0 => break,
-                            b'"' => {
-                                k = string_end(b, k);
-                                continue;
-                            }
-                            _ => {}
-                        }
-                        k += 1;
-                    }
-                }
-                i = k;
             }
+            i = k;
         }
         out
     }
+
+    /// A string value of a broken JSON text: JSON inside it is redacted
+    /// (bounded by [`NESTED_JSON_DEPTH`]); a literal cut off by the excerpt
+    /// stays open.
+    fn redact_string_literal(&self, literal: &str, depth: usize) -> String {
+        if depth >= NESTED_JSON_DEPTH {
+            return literal.to_owned();
+        }
+        let Some(decoded) = decode_literal(literal) else {
+            return literal.to_owned();
+        };
+        if !looks_like_json(&decoded) {
+            return literal.to_owned();
+        }
+        let redacted = self.redact_json_str(&decoded, depth + 1);
+        let mut encoded = serde_json::Value::String(redacted).to_string();
+        if !is_closed(literal) {
+            encoded.pop();
+        }
+        encoded
+    }
+}
+
+/// How many levels of JSON inside JSON strings are redacted
+/// (`"data": "{\"password\": …}"` is one level).
+pub const NESTED_JSON_DEPTH: usize = 4;
+
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+}
+
+/// Whether a string literal has its closing quote.
+fn is_closed(literal: &str) -> bool {
+    literal.len() >= 2
+        && literal.ends_with('"')
+        && literal[1..literal.len() - 1]
+            .bytes()
+            .rev()
+            .take_while(|&c| c == b'\\')
+            .count()
+            % 2
+            == 0
+}
+
+/// The text of a JSON string literal, escapes decoded (`"pass\u0077ord"` is
+/// `password`); a literal cut off by the excerpt is closed first.
+fn decode_literal(literal: &str) -> Option<String> {
+    if is_closed(literal) {
+        return serde_json::from_str(literal).ok();
+    }
+    // Cut inside an escape: drop the partial escape before closing it.
+    let mut open = literal.to_owned();
+    if let Some(at) = open.rfind('\\') {
+        let tail = &open[at..];
+        if tail == "\\" || (tail.starts_with("\\u") && tail.len() < 6) {
+            open.truncate(at);
+        }
+    }
+    open.push('"');
+    serde_json::from_str(&open).ok()
+}
+
+/// The value of a URL-valued header (an absolute URL, or a path) with the
+/// query's values, the fragment and any user information redacted: a
+/// `Referer` of `https://app.example/cb?code=…&api_key=…` keeps the names
+/// only. Any other value is returned as it is.
+pub(crate) fn redact_url(value: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let scheme_end = value.find("://").filter(|&n| {
+        n > 0
+            && value[..n]
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    });
+    if scheme_end.is_none() && !value.starts_with('/') {
+        return Cow::Borrowed(value);
+    }
+    let (before_fragment, fragment) = match value.find('#') {
+        Some(n) => (&value[..n], true),
+        None => (value, false),
+    };
+    let (base, query) = match before_fragment.find('?') {
+        Some(n) => (&before_fragment[..n], Some(&before_fragment[n + 1..])),
+        None => (before_fragment, None),
+    };
+    let mut out = String::with_capacity(value.len());
+    match scheme_end {
+        Some(n) => {
+            let authority_start = n + 3;
+            let authority_end = base[authority_start..]
+                .find('/')
+                .map_or(base.len(), |e| authority_start + e);
+            let authority = &base[authority_start..authority_end];
+            out.push_str(&base[..authority_start]);
+            match authority.rfind('@') {
+                Some(at) => {
+                    out.push_str(REDACTED);
+                    out.push_str(&authority[at..]);
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(&base[authority_end..]);
+        }
+        None => out.push_str(base),
+    }
+    if let Some(query) = query {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) => format!("{name}={REDACTED}"),
+                None if pair.is_empty() => String::new(),
+                None => REDACTED.to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    if fragment {
+        out.push('#');
+        out.push_str(REDACTED);
+    }
+    if out == value {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// `digits` (13–19 of them, the first 2–6 as every card network's) passing
+/// the Luhn check. Written out: the check is six lines, not worth a crate.
+fn is_card_number(digits: &str) -> bool {
+    let len = digits.len();
+    if !(13..=19).contains(&len)
+        || !digits.bytes().all(|c| c.is_ascii_digit())
+        || !matches!(digits.as_bytes()[0], b'2'..=b'6')
+    {
+        return false;
+    }
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c - b'0');
+            if i % 2 == 1 {
+                let d = d * 2;
+                if d > 9 { d - 9 } else { d }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// `text` with every card-like run redacted: 13–19 digits, optionally in
+/// groups separated by one space or `-` (`4111 1111 1111 1111`), passing the
+/// Luhn check, whatever field or header holds it. Where a run of groups is
+/// no card number as a whole, each group is checked alone (two card numbers
+/// separated by a space).
+pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let b = text.as_bytes();
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < 13 {
+        return Cow::Borrowed(text);
+    }
+    // Byte ranges to redact, in order.
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // A run of digit groups joined by single separators.
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut k = i;
+        loop {
+            let g = k;
+            while k < b.len() && b[k].is_ascii_digit() {
+                k += 1;
+            }
+            groups.push((g, k));
+            if k + 1 < b.len() && matches!(b[k], b' ' | b'-') && b[k + 1].is_ascii_digit() {
+                k += 1;
+            } else {
+                break;
+            }
+        }
+        let joined: String = groups.iter().map(|&(s, e)| &text[s..e]).collect();
+        if is_card_number(&joined) {
+            hits.push((i, k));
+        } else {
+            hits.extend(
+                groups
+                    .iter()
+                    .filter(|&&(s, e)| is_card_number(&text[s..e]))
+                    .copied(),
+            );
+        }
+        i = k;
+    }
+    if hits.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (s, e) in hits {
+        out.push_str(&text[copied..s]);
+        out.push_str(REDACTED);
+        copied = e;
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
 }
 
 /// The index just past the JSON string starting at `start` (or the end).
@@ -485,6 +732,86 @@ mod tests {
             "hello"
         );
         assert_eq!(c.redact_body(b"", None), None);
+    }
+
+    #[test]
+    fn urls_keep_names_only() {
+        for (value, want) in [
+            (
+                "https://app.example/cb?code=abc&api_key=sk_1#access_token=t",
+                "https://app.example/cb?code=[REDACTED]&api_key=[REDACTED]#[REDACTED]",
+            ),
+            (
+                "https://ann:pw@app.example/x?y",
+                "https://[REDACTED]@app.example/x?[REDACTED]",
+            ),
+            (
+                "/console?token=abc&&x=",
+                "/console?token=[REDACTED]&&x=[REDACTED]",
+            ),
+            ("https://app.example/path", "https://app.example/path"),
+            ("curl/8.1 (?x=1)", "curl/8.1 (?x=1)"),
+        ] {
+            assert_eq!(redact_url(value), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn card_numbers_by_luhn() {
+        assert!(is_card_number("4111111111111111"));
+        assert!(is_card_number("378282246310005"));
+        assert!(is_card_number("5555555555554444"));
+        assert!(!is_card_number("4111111111111112"), "fails Luhn");
+        assert!(
+            !is_card_number("1700000000000007"),
+            "starts with 1 (a ms timestamp)"
+        );
+        assert!(!is_card_number("411111111111"), "too short");
+        assert_eq!(
+            redact_cards(
+                "pay 4111 1111 1111 1111, or 4111-1111-1111-1111 or 5555555555554444 4012888888881881."
+            ),
+            "pay [REDACTED], or [REDACTED] or [REDACTED] [REDACTED]."
+        );
+        assert_eq!(
+            redact_cards("order 4111111111111112"),
+            "order 4111111111111112"
+        );
+        assert_eq!(redact_cards("short 12"), "short 12");
+    }
+
+    #[test]
+    fn escaped_keys_nested_json_and_cards_in_bodies() {
+        let c = Capture::default();
+        let json = Some("application/json");
+        // Whole JSON: JSON inside a string, a card under any name.
+        assert_eq!(
+            c.redact_body(
+                br#"{"data": "{\"password\": \"p1\", \"x\": \"[{\\\"token\\\": 1}]\"}", "pan": 4111111111111111, "cc": "4111 1111 1111 1111"}"#,
+                json
+            )
+            .unwrap(),
+            r#"{"data":"{\"password\":\"[REDACTED]\",\"x\":\"[{\\\"token\\\":\\\"[REDACTED]\\\"}]\"}","pan":"[REDACTED]","cc":"[REDACTED]"}"#
+        );
+        // Cut off: an escaped key, JSON in a string cut inside, a card.
+        let cut = br#"{"pass\u0077ord": "p2", "credit_card": "4111111111111111", "data": "{\"secret\": \"p3\", \"more\": \"p"#;
+        let out = c.redact_body(cut, json).unwrap();
+        for secret in ["p2", "p3", "4111111111111111"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert_eq!(
+            out,
+            r#"{"pass\u0077ord":"[REDACTED]", "credit_card": "[REDACTED]", "data": "{\"secret\":\"[REDACTED]\", \"more\": \"p"#
+        );
+        // Forms: JSON in a value, a card in a value.
+        assert_eq!(
+            c.redact_body(
+                b"data=%7B%22password%22%3A%22p4%22%7D&cc_number=4111111111111111",
+                Some("application/x-www-form-urlencoded")
+            )
+            .unwrap(),
+            r#"data={"password":"[REDACTED]"}&cc_number=[REDACTED]"#
+        );
     }
 
     #[test]

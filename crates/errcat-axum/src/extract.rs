@@ -133,16 +133,29 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => v,
         Err(e) => {
-            // A body that is not JSON at all is `invalid_json`, even when
-            // the deserializer met a data error (an unknown field, a wrong
-            // type) before it reached the broken part.
-            if e.inner().classify() == serde_json::error::Category::Data
-                && let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-                && syntax.classify() != serde_json::error::Category::Data
-            {
-                return Err(standard("invalid_json").with_param("reason", syntax.to_string()));
+            // Whether the body is JSON decides, not the category of the
+            // error `T` met first: a body that is not JSON is `invalid_json`
+            // even when the deserializer met a data error (an unknown field,
+            // a wrong type) before it reached the broken part; and a body
+            // that is JSON is never `invalid_json`, even when serde_json
+            // calls a wrong type a syntax error (a number where an enum
+            // belongs is "expected value").
+            // JSON is UTF-8 (RFC 8259 §8.1), which skipping a string with
+            // `IgnoredAny` does not check.
+            if let Err(utf8) = std::str::from_utf8(bytes) {
+                return Err(standard("invalid_json").with_param(
+                    "reason",
+                    format!("invalid UTF-8 at byte {}", utf8.valid_up_to()),
+                ));
             }
-            return Err(json_error(e));
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    Err(syntax) if syntax.classify() != serde_json::error::Category::Data => {
+                        standard("invalid_json").with_param("reason", syntax.to_string())
+                    }
+                    _ => json_error(e),
+                },
+            );
         }
     };
     if let Err(e) = de.end() {
@@ -151,30 +164,42 @@ pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// The violation for an error `T` met in a body that is JSON (whatever
+/// serde_json's category: the body's syntax was checked already).
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let path = dotted(e.path());
     let inner = e.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Data => {
-            let message = strip_position(&inner.to_string());
-            let reason = reason_of(&message);
-            let path = match (path.as_str(), reason) {
-                // A missing field is reported on its object; name the field itself.
-                (p, "missing_field") => join(p, &between_backticks(&message).unwrap_or_default()),
-                (p, _) => p.to_owned(),
-            };
-            standard("validation_error").with_violations([FieldViolation {
-                path: if path.is_empty() {
-                    "$".to_owned()
-                } else {
-                    path
-                },
-                message,
-                reason: Some(reason.to_owned()),
-            }])
-        }
-        _ => standard("invalid_json").with_param("reason", inner.to_string()),
-    }
+    let text = inner.to_string();
+    let message = if inner.classify() == serde_json::error::Category::Data {
+        strip_position(&text)
+    } else if text.starts_with("recursion limit exceeded") {
+        "nested too deeply: more than 128 levels".to_owned()
+    } else {
+        // serde_json's "expected value" for a valid value of the wrong kind
+        // (a number where an enum variant belongs).
+        "invalid type: a value of another type is expected here".to_owned()
+    };
+    let reason = reason_of(&message);
+    let path = match (path.as_str(), reason) {
+        // A missing field is reported on its object; name the field itself.
+        (p, "missing_field") => join(p, &between_backticks(&message).unwrap_or_default()),
+        (p, _) => p.to_owned(),
+    };
+    one_violation(path, "$", message, reason)
+}
+
+/// The catalog's `validation_error` with one violation at `path` (`root`
+/// when the path is empty).
+fn one_violation(path: String, root: &str, message: String, reason: &str) -> Error {
+    standard("validation_error").with_violations([FieldViolation {
+        path: if path.is_empty() {
+            root.to_owned()
+        } else {
+            path
+        },
+        message,
+        reason: Some(reason.to_owned()),
+    }])
 }
 
 fn join(base: &str, field: &str) -> String {
@@ -232,6 +257,8 @@ fn reason_of(message: &str) -> &'static str {
         "invalid_length"
     } else if message.starts_with("duplicate field") {
         "duplicate_field"
+    } else if message.starts_with("nested too deeply") {
+        "too_deep"
     } else {
         "invalid_value"
     }
@@ -263,15 +290,7 @@ where
                 } else {
                     path
                 };
-                standard("validation_error").with_violations([FieldViolation {
-                    path: if path.is_empty() {
-                        "query".to_owned()
-                    } else {
-                        path
-                    },
-                    message,
-                    reason: Some(reason.to_owned()),
-                }])
+                one_violation(path, "query", message, reason)
             })
     }
 }

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -235,7 +236,20 @@ where
             let Stage::Running(shared, info) = &*this.stage else {
                 unreachable!("matched above")
             };
-            let (res, pending) = finish(shared, outcome, info);
+            let (mut res, pending) = finish(shared, outcome, info);
+            if info
+                .body_read
+                .as_ref()
+                .is_some_and(|read| !read.load(Ordering::Acquire))
+            {
+                // Answered before the body was read (a 413, a 415, a 401
+                // from the head): the rest of the body may still be on its
+                // way, and hyper closes the connection rather than reuse it.
+                // Say so, or a client reusing the connection writes its
+                // next request into a closed socket.
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             if pending.is_empty() {
                 *this.stage = Stage::Done;
                 return Poll::Ready(Ok(res));
@@ -259,6 +273,44 @@ where
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A request body that records when it has been read to its end.
+    struct Watched {
+        #[pin]
+        inner: Body,
+        read: Arc<AtomicBool>,
+    }
+}
+
+impl http_body::Body for Watched {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let poll = this.inner.poll_frame(cx);
+        if matches!(poll, Poll::Ready(None)) {
+            this.read.store(true, Ordering::Release);
+        }
+        poll
+    }
+
+    fn is_end_stream(&self) -> bool {
+        let end = self.inner.is_end_stream();
+        if end {
+            self.read.store(true, Ordering::Release);
+        }
+        end
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// What the layer needs from the request once the response is there.
 struct RequestInfo {
     id: RequestId,
@@ -272,6 +324,9 @@ struct RequestInfo {
     started: Instant,
     /// The request headers the envelopes echo (only when they echo some).
     echoed: Option<Box<[(HeaderName, HeaderValue)]>>,
+    /// Set once the request's body has been read to its end; `None` for a
+    /// request without a body.
+    body_read: Option<Arc<AtomicBool>>,
     /// Recorded when there are observers (and only then: boxed, so that the
     /// response future stays small without them).
     observed: Option<Box<Observed>>,
@@ -351,8 +406,14 @@ where
                     .filter_map(|h| Some((h.clone(), req.headers().get(h)?.clone())))
                     .collect()
             }),
+            body_read: None,
             observed: None,
         };
+        if !http_body::Body::is_end_stream(req.body()) {
+            let read = Arc::new(AtomicBool::new(false));
+            info.body_read = Some(Arc::clone(&read));
+            req = req.map(|body| Body::new(Watched { inner: body, read }));
+        }
         if !shared.observers.is_empty() {
             let context = ErrorContext::default();
             req.extensions_mut().insert(context.clone());

@@ -22,8 +22,9 @@
 //! | `metrics` | [`metrics`] | `errcat_errors_total{code,status,route}` for Prometheus |
 //! | `garde` | [`validation`] | `garde` reports as field violations |
 //!
-//! [`roles`] (ordered roles, tenant scope) and [`upstream`] (outgoing calls)
-//! need no feature.
+//! [`roles`] (ordered roles, tenant scope), [`upstream`] (outgoing calls)
+//! and [`serve`] (HTTP/1.1 with a header read timeout, an idle keep-alive
+//! timeout and a connection cap, which `axum::serve` lacks) need no feature.
 //!
 //! ```no_run
 //! use axum::{Router, routing::post};
@@ -45,7 +46,9 @@
 //!     .route("/templates", post(create))
 //!     .layer(ErrcatLayer::new(errcat_render::Renderer::new(catalog)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
-//! axum::serve(listener, app).await.unwrap();
+//! # let shutdown = std::future::pending::<()>();
+//! let limits = errcat_axum::serve::ServeConfig::default();
+//! errcat_axum::serve::serve(listener, app, limits, shutdown).await.unwrap();
 //! # }
 //! ```
 
@@ -58,6 +61,7 @@ pub mod metrics;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
 pub mod roles;
+pub mod serve;
 pub mod upstream;
 #[cfg(feature = "garde")]
 pub mod validation;
@@ -73,7 +77,7 @@ mod negotiate;
 mod panic;
 mod request_id;
 
-pub use capture::{Capture, ErrorContext, REDACTED};
+pub use capture::{Capture, ErrorContext, NESTED_JSON_DEPTH, REDACTED};
 pub use client_ip::ClientIp;
 pub use event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
 pub use extract::{BodyLimit, Json, Path, Query, from_json_slice};

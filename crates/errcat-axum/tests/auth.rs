@@ -249,7 +249,9 @@ async fn missing_or_other_scheme_is_missing_token() {
     let a = app().await;
     let r = send(a.addr, "GET", "/me", &[], b"").await;
     assert_error(&r, 401, "MISSING_TOKEN", Some("Bearer"));
-    assert_eq!(r.json()["detail"], "No authorization header provided");
+    assert_eq!(r.json()["detail"], "No bearer token provided");
+    // Another scheme is no bearer token (RFC 6750 §3: no error code), and the
+    // answer does not claim the header is absent.
     let r = send(
         a.addr,
         "GET",
@@ -259,6 +261,12 @@ async fn missing_or_other_scheme_is_missing_token() {
     )
     .await;
     assert_error(&r, 401, "MISSING_TOKEN", Some("Bearer"));
+    assert_eq!(r.json()["detail"], "No bearer token provided");
+    assert!(
+        !r.text().contains("No authorization header"),
+        "{}",
+        r.text()
+    );
 }
 
 #[tokio::test]
@@ -483,7 +491,7 @@ async fn api_keys_valid_invalid_missing() {
 
     let wrong = "sk_test_acme_8d1f0c6b9e2a4f7e";
     let r = send(a.addr, "GET", "/key", &[("X-API-Key", wrong)], b"").await;
-    assert_error(&r, 401, "INVALID_API_KEY", None);
+    assert_error(&r, 401, "INVALID_API_KEY", Some("ApiKey"));
     assert_eq!(r.json()["detail"], "The API key is invalid or revoked");
     let whole = format!("{:?}{}", r.headers, r.text());
     assert!(
@@ -492,12 +500,12 @@ async fn api_keys_valid_invalid_missing() {
     );
 
     let r = send(a.addr, "GET", "/key", &[], b"").await;
-    assert_error(&r, 401, "MISSING_API_KEY", None);
+    assert_error(&r, 401, "MISSING_API_KEY", Some("ApiKey"));
     let r = send(a.addr, "GET", "/key", &[("X-API-Key", "")], b"").await;
-    assert_error(&r, 401, "MISSING_API_KEY", None);
+    assert_error(&r, 401, "MISSING_API_KEY", Some("ApiKey"));
     // The key in another header is not looked at.
     let r = send(a.addr, "GET", "/key", &[("X-Api-Token", ACME_KEY)], b"").await;
-    assert_error(&r, 401, "MISSING_API_KEY", None);
+    assert_error(&r, 401, "MISSING_API_KEY", Some("ApiKey"));
 
     // Nor is the key in what the layer logs.
     let logged = format!("{:?}", a.events.take());
@@ -514,7 +522,7 @@ async fn api_key_header_is_configurable() {
     let r = send(a.addr, "GET", "/key", &[("X-Shop-Key", GLOBEX_KEY)], b"").await;
     assert_eq!((r.status, r.text().as_str()), (200, "key_globex"));
     let r = send(a.addr, "GET", "/key", &[("X-API-Key", GLOBEX_KEY)], b"").await;
-    assert_error(&r, 401, "MISSING_API_KEY", None);
+    assert_error(&r, 401, "MISSING_API_KEY", Some("ApiKey"));
 }
 
 #[tokio::test]

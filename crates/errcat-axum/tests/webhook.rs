@@ -95,6 +95,8 @@ fn refused(r: &Reply, events: &Events) -> String {
     let v = r.json();
     assert_eq!(v["code"], "INVALID_WEBHOOK_SIGNATURE");
     assert_eq!(v["detail"], "Webhook signature verification failed");
+    // RFC 9110 §15.5.2: every 401 names a challenge.
+    assert_eq!(r.header("www-authenticate"), Some("Signature"));
     let events = events.take();
     assert_eq!(events.len(), 1);
     let reason = events[0].causes.join(" / ");

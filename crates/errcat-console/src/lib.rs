@@ -165,7 +165,7 @@ async fn check_token(State(shared): State<Arc<Shared>>, req: Request, next: Next
         }
         // Remember it in a cookie and drop it from the address bar (and history).
         let rest: Vec<&str> = pairs.iter().copied().filter(|p| !is_token(p)).collect();
-        let mut location = req.uri().path().to_owned();
+        let mut location = same_origin_path(req.uri().path()).to_owned();
         if !rest.is_empty() {
             location.push('?');
             location.push_str(&rest.join("&"));
@@ -185,6 +185,15 @@ async fn check_token(State(shared): State<Arc<Shared>>, req: Request, next: Next
         Some(given) if auth::token_eq(&given, expected) => next.run(req).await,
         _ => unauthorized(&shared),
     }
+}
+
+/// `path` when a browser reads it as a path on this origin, else `/console`.
+/// A `Location` of `//host/…` (or `/\\host/…`, which browsers treat alike) is
+/// a network-path reference: it would send the visitor, just given the token
+/// cookie, to another host (an open redirect).
+fn same_origin_path(path: &str) -> &str {
+    let one_slash = path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\");
+    if one_slash { path } else { "/console" }
 }
 
 fn unauthorized(shared: &Shared) -> Response {
@@ -387,6 +396,28 @@ mod tests {
             send(&app, "GET", "/console/style.css", &[]).await.0,
             StatusCode::OK
         );
+    }
+
+    #[tokio::test]
+    async fn token_redirect_stays_on_this_origin() {
+        let (c, _store) = console().await;
+        let app: Router = c.token("s3cret").router();
+        for (target, location) in [
+            ("//evil.example/console?token=s3cret", "/console"),
+            ("//evil.example/console?token=s3cret&a=1", "/console?a=1"),
+            ("/\\evil.example/console?token=s3cret", "/console"),
+            ("/console/recent?token=s3cret", "/console/recent"),
+        ] {
+            let (status, h, _) = send(&app, "GET", target, &[]).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+            assert_eq!(h[header::LOCATION], location, "{target}");
+        }
+        assert_eq!(same_origin_path("/console"), "/console");
+        assert_eq!(same_origin_path("/"), "/");
+        assert_eq!(same_origin_path("//x"), "/console");
+        assert_eq!(same_origin_path("/\\x"), "/console");
+        assert_eq!(same_origin_path(""), "/console");
+        assert_eq!(same_origin_path("x/y"), "/console");
     }
 
     #[tokio::test]

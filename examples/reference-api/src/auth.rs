@@ -1,6 +1,7 @@
 //! Sign-in, personal access tokens, refresh tokens, revocation, and the
 //! `Caller` extractor.
 
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,8 +25,7 @@ pub const AUDIENCE: &str = "errcat-reference-api";
 /// The issuer of the API's access tokens.
 pub const ISSUER: &str = "errcat-demo";
 
-/// The longest access token lifetime a caller may ask for.
-const MAX_TTL: u64 = 86_400;
+use crate::openapi::TOKEN_TTL_MAX as MAX_TTL;
 /// Refresh tokens live a day.
 const REFRESH_TTL_MS: u64 = 86_400_000;
 
@@ -40,8 +40,8 @@ pub struct TokenClaims {
     pub team: String,
     /// The user's role in the team.
     pub role: String,
-    /// [`AUDIENCE`].
-    pub aud: String,
+    /// [`AUDIENCE`], alone or among others.
+    pub aud: Audience,
     /// [`ISSUER`].
     pub iss: String,
     /// Expiry, seconds since the epoch.
@@ -52,6 +52,23 @@ pub struct TokenClaims {
     pub iat: u64,
     /// The token's id, for revocation.
     pub jti: String,
+}
+
+/// A token's `aud`: one audience or several (RFC 7519 §4.1.3). The
+/// signature check has already required [`AUDIENCE`] among them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "errcat-reference-api"`.
+    One(String),
+    /// `"aud": ["errcat-reference-api", "another-api"]`.
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(aud: &str) -> Self {
+        Audience::One(aud.to_owned())
+    }
 }
 
 /// The authenticated user of a request (a valid Bearer JWT). Sets the
@@ -66,7 +83,7 @@ pub(crate) struct Caller {
 
 impl Caller {
     /// `insufficient_role` unless the caller's role is at least `required`.
-    pub(crate) fn require(&self, required: &str) -> Result<(), Error> {
+    fn require(&self, required: &str) -> Result<(), Error> {
         ROLES.require(&self.role, required)
     }
 }
@@ -83,6 +100,46 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             role: claims.role,
             jti: claims.jti,
         })
+    }
+}
+
+/// A role a handler requires, checked by [`Authorized`].
+pub(crate) trait Role {
+    /// Its name in [`ROLES`].
+    const NAME: &'static str;
+}
+
+/// The viewer role (read).
+pub(crate) struct Viewer;
+/// The editor role (write).
+pub(crate) struct Editor;
+/// The admin role (delete, configure).
+pub(crate) struct Admin;
+
+impl Role for Viewer {
+    const NAME: &'static str = "viewer";
+}
+impl Role for Editor {
+    const NAME: &'static str = "editor";
+}
+impl Role for Admin {
+    const NAME: &'static str = "admin";
+}
+
+/// A [`Caller`] whose role is at least `R`. An extractor of the request
+/// head: listed before the body, it answers `INSUFFICIENT_ROLE` before the
+/// body is read or validated, so that a caller without the permission
+/// learns nothing about what a valid request looks like (permission
+/// before content, as AIP-193 orders them).
+pub(crate) struct Authorized<R>(pub(crate) Caller, pub(crate) PhantomData<R>);
+
+impl<S: Send + Sync, R: Role> FromRequestParts<S> for Authorized<R> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(R::NAME)?;
+        Ok(Authorized(caller, PhantomData))
     }
 }
 
@@ -119,7 +176,7 @@ fn issue(state: &AppState, user: &DemoUser, ttl: u64) -> Result<Value, Error> {
         sub: user.email.to_owned(),
         team: user.team.to_owned(),
         role: user.role.to_owned(),
-        aud: AUDIENCE.to_owned(),
+        aud: AUDIENCE.into(),
         iss: ISSUER.to_owned(),
         exp: now + ttl,
         nbf: now,
@@ -151,6 +208,7 @@ fn issue(state: &AppState, user: &DemoUser, ttl: u64) -> Result<Value, Error> {
 pub(crate) struct Login {
     email: String,
     password: String,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     expires_in: Option<u64>,
 }
 
@@ -174,6 +232,7 @@ pub(crate) async fn login(
 #[serde(deny_unknown_fields)]
 pub(crate) struct Exchange {
     personal_access_token: String,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     expires_in: Option<u64>,
 }
 
@@ -191,7 +250,10 @@ pub(crate) async fn exchange(
     }
     match found {
         Some(user) => Ok(axum::Json(issue(&state, user, ttl)?)),
-        None => Err(errors::invalid_credentials().with_source("unknown personal access token")),
+        None => {
+            Err(errors::invalid_personal_access_token()
+                .with_source("unknown personal access token"))
+        }
     }
 }
 

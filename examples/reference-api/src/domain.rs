@@ -13,8 +13,9 @@ use errcat_render::Error;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
+use crate::auth::{Admin, Authorized, Caller, Editor, Viewer};
 use crate::errors;
+use crate::openapi::{NAME_TRIMMED, PAGE_MAX, TEMPLATE_NAME_MAX};
 use crate::state::{AppState, Object, Template};
 
 /// `GET /`: where things are.
@@ -48,6 +49,7 @@ pub(crate) async fn panic() -> &'static str {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Maintenance {
     enabled: bool,
+    #[serde(default, deserialize_with = "crate::int::opt_u64")]
     retry_after: Option<u64>,
 }
 
@@ -55,10 +57,9 @@ pub(crate) struct Maintenance {
 /// this one and sign-in answers `SERVICE_UNAVAILABLE` with `Retry-After`.
 pub(crate) async fn set_maintenance(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Authorized<Admin>,
     Json(body): Json<Maintenance>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("admin")?;
     let retry_after = body.retry_after.unwrap_or(60).clamp(1, 3600);
     state.set_maintenance(body.enabled.then_some(retry_after));
     Ok(axum::Json(
@@ -108,13 +109,13 @@ pub(crate) struct Page {
 /// `GET /api/templates?limit=N` (viewer).
 pub(crate) async fn list_templates(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Viewer>,
     Query(page): Query<Page>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("viewer")?;
     let limit = page.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(errors::validation_error().with_violation("limit", "must be between 1 and 100"));
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(errors::validation_error()
+            .with_violation("limit", format!("must be between 1 and {PAGE_MAX}")));
     }
     let db = state.db();
     let items: Vec<Value> = db
@@ -164,13 +165,15 @@ fn check_schema(schema: &BTreeMap<String, String>) -> Result<(), Error> {
 /// `POST /api/templates` (editor).
 pub(crate) async fn create_template(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Editor>,
     Json(body): Json<NewTemplate>,
 ) -> Result<(StatusCode, axum::Json<Value>), Error> {
-    caller.require("editor")?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(errors::validation_error().with_violation("name", "must be 1-100 characters"));
+    let name = body.name.trim_matches(NAME_TRIMMED);
+    if name.is_empty() || body.name.chars().count() > TEMPLATE_NAME_MAX {
+        return Err(errors::validation_error().with_violation(
+            "name",
+            format!("must be 1-{TEMPLATE_NAME_MAX} characters, not only spaces"),
+        ));
     }
     check_schema(&body.schema)?;
     let mut db = state.db();
@@ -205,10 +208,9 @@ fn find_template(state: &AppState, caller: &Caller, id: &str) -> Result<Template
 /// `GET /api/templates/{id}` (viewer).
 pub(crate) async fn get_template(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Viewer>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("viewer")?;
     Ok(axum::Json(template_json(&find_template(
         &state, &caller, &id,
     )?)))
@@ -217,10 +219,9 @@ pub(crate) async fn get_template(
 /// `DELETE /api/templates/{id}` (admin): refused while objects use it.
 pub(crate) async fn delete_template(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    caller.require("admin")?;
     let template = find_template(&state, &caller, &id)?;
     let mut db = state.db();
     let in_use = db
@@ -238,9 +239,8 @@ pub(crate) async fn delete_template(
 /// `GET /api/wallets` (viewer).
 pub(crate) async fn list_wallets(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Viewer>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("viewer")?;
     let db = state.db();
     let wallets: Vec<&str> = db
         .wallets
@@ -274,10 +274,9 @@ fn type_fits(ty: &str, v: &Value) -> bool {
 /// properties are validated against the template's schema.
 pub(crate) async fn create_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Editor>,
     Json(body): Json<NewObject>,
 ) -> Result<(StatusCode, axum::Json<Value>), Error> {
-    caller.require("editor")?;
     let template = find_template(&state, &caller, &body.template_id)?;
     let mut violations = errors::validation_error();
     let mut bad = false;
@@ -343,10 +342,9 @@ fn with_object<T>(
 /// `GET /api/objects/{id}` (viewer).
 pub(crate) async fn get_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Viewer>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("viewer")?;
     with_object(&state, &caller, &id, |o, _| Ok(axum::Json(object_json(o))))
 }
 
@@ -360,7 +358,7 @@ fn live(o: &Object) -> Result<(), Error> {
 /// `POST /api/objects/{id}/lock` (editor).
 pub(crate) async fn lock_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Editor>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, Error> {
     set_lock(&state, &caller, &id, true)
@@ -369,7 +367,7 @@ pub(crate) async fn lock_object(
 /// `POST /api/objects/{id}/unlock` (editor).
 pub(crate) async fn unlock_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Editor>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, Error> {
     set_lock(&state, &caller, &id, false)
@@ -381,7 +379,6 @@ fn set_lock(
     id: &str,
     locked: bool,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("editor")?;
     with_object(state, caller, id, |o, _| {
         live(o)?;
         o.locked = locked;
@@ -392,10 +389,9 @@ fn set_lock(
 /// `POST /api/objects/{id}/burn` (admin).
 pub(crate) async fn burn_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Admin>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("admin")?;
     with_object(&state, &caller, &id, |o, _| {
         live(o)?;
         if o.locked {
@@ -417,12 +413,11 @@ pub(crate) struct Transfer {
 /// `CONFLICT`.
 pub(crate) async fn transfer_object(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<Editor>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Transfer>,
 ) -> Result<axum::Json<Value>, Error> {
-    caller.require("editor")?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

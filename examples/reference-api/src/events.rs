@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use errcat_axum::api_key::{ApiKey, ApiKeyRecord};
+use errcat_axum::api_key::ApiKey;
 use errcat_axum::validation::ValidJson;
 use errcat_render::Error;
 use serde::Deserialize;
@@ -28,10 +28,11 @@ pub(crate) struct Event {
     #[garde(skip)]
     #[serde(rename = "type")]
     kind: EventType,
-    #[garde(length(min = 1, max = 64))]
+    #[garde(length(chars, min = 1, max = crate::openapi::USER_ID_MAX))]
     user_id: String,
     /// Milliseconds since the epoch.
     #[garde(range(min = 0))]
+    #[serde(deserialize_with = "crate::int::i64")]
     timestamp: i64,
     #[garde(skip)]
     #[serde(default)]
@@ -41,13 +42,16 @@ pub(crate) struct Event {
 #[derive(Debug, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Batch {
-    #[garde(length(min = 1, max = 100), dive)]
+    #[garde(length(min = 1, max = crate::openapi::EVENTS_MAX), dive)]
     events: Vec<Event>,
 }
 
-/// The request's API key; records its id and tenant for the error log
-/// before the body is read, so that a rejected body is logged with them.
-pub(crate) struct Key(ApiKeyRecord);
+/// The request's API key, allowed to write events; records its id and
+/// tenant for the error log before the body is read, so that a rejected
+/// body is logged with them. A read-only key is refused here, from the
+/// request head, before the body is read or validated (permission before
+/// content).
+pub(crate) struct Key;
 
 impl<S: Send + Sync> FromRequestParts<S> for Key {
     type Rejection = Error;
@@ -55,18 +59,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Key {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ApiKey(key) = ApiKey::from_request_parts(parts, state).await?;
         crate::record_caller(parts, key.tenant.as_deref(), &key.id);
-        Ok(Key(key))
+        if key.role.as_deref() != Some("events:write") {
+            return Err(errors::forbidden().with_source(format!("key {} may only read", key.id)));
+        }
+        Ok(Key)
     }
 }
 
 /// `POST /api/events` with `X-API-Key`: accepts 1–100 events.
 pub(crate) async fn ingest(
-    Key(key): Key,
+    _key: Key,
     ValidJson(batch): ValidJson<Batch>,
 ) -> Result<(StatusCode, axum::Json<Value>), Error> {
-    if key.role.as_deref() != Some("events:write") {
-        return Err(errors::forbidden().with_source(format!("key {} may only read", key.id)));
-    }
     let kinds: Vec<&'static str> = batch
         .events
         .iter()

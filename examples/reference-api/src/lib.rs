@@ -41,11 +41,12 @@ use errcat_axum::webhook::WebhookVerifier;
 mod auth;
 mod domain;
 mod events;
+mod int;
 mod openapi;
 mod state;
 mod webhooks;
 
-pub use auth::{AUDIENCE, ISSUER, TokenClaims};
+pub use auth::{AUDIENCE, Audience, ISSUER, TokenClaims};
 pub use state::DemoUser;
 
 /// The catalog's typed constructors and `Code` enum, generated from
@@ -236,20 +237,18 @@ pub fn router(config: Config, layer: impl FnOnce(ErrcatLayer) -> ErrcatLayer) ->
         .layer(boundary)
 }
 
-/// Serves `router` on `listener` with the peer address available to the
-/// boundary layer (for per-IP rate limits and the error log), until
-/// `shutdown` completes.
+/// Serves `router` on `listener` until `shutdown` completes, with the
+/// limits of `limits` (a header read timeout that also closes idle
+/// keep-alive connections, and a connection cap: see
+/// [`errcat_axum::serve`]) and the peer address available to the boundary
+/// layer (for per-IP rate limits and the error log).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: errcat_axum::serve::ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    errcat_axum::serve::serve(listener, router, limits, shutdown).await
 }
 
 /// Records the caller's tenant and principal for the error log, on the

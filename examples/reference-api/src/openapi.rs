@@ -9,6 +9,28 @@ use serde_json::{Map, Value, json};
 
 static SPEC: LazyLock<String> = LazyLock::new(|| build().to_string());
 
+// The limits the handlers check, here so that the request schemas state the
+// same numbers (the schemathesis step of `.ci/run` and the reference API
+// tests check the two against each other).
+
+/// The longest access token lifetime a caller may ask for (`expires_in`).
+pub(crate) const TOKEN_TTL_MAX: u64 = 86_400;
+/// The largest page of `GET /api/templates?limit=`.
+pub(crate) const PAGE_MAX: u32 = 100;
+/// The longest template name, in characters.
+pub(crate) const TEMPLATE_NAME_MAX: usize = 100;
+/// Template property names.
+pub(crate) const PROPERTY_NAME_PATTERN: &str = "^[a-z0-9_]{1,64}$";
+/// The longest event `user_id`, in characters.
+pub(crate) const USER_ID_MAX: usize = 64;
+/// The most events in one batch.
+pub(crate) const EVENTS_MAX: usize = 100;
+/// The longest webhook endpoint URL, in characters.
+pub(crate) const URL_MAX: usize = 2048;
+/// The characters a template name must have one of (it is trimmed of the
+/// others, which JSON Schema regex engines all read alike).
+pub(crate) const NAME_TRIMMED: [char; 5] = [' ', '\t', '\n', '\u{c}', '\r'];
+
 /// Serves the document.
 pub(crate) async fn spec() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], SPEC.as_str())
@@ -18,8 +40,9 @@ fn string() -> Value {
     json!({"type": "string"})
 }
 
-fn integer() -> Value {
-    json!({"type": "integer"})
+/// An optional integer field: `Option<u64>` and friends accept `null`.
+fn optional_integer(min: u64, max: u64) -> Value {
+    json!({"type": ["integer", "null"], "minimum": min, "maximum": max})
 }
 
 fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
@@ -51,6 +74,8 @@ struct Op {
     summary: &'static str,
     auth: Auth,
     body: Option<Value>,
+    /// The status of a success.
+    success: u16,
     errors: &'static [u16],
 }
 
@@ -59,24 +84,39 @@ fn ops() -> Vec<Op> {
         &[
             ("email", string()),
             ("password", string()),
-            ("expires_in", integer()),
+            ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
         ],
         &["email", "password"],
     );
     let exchange = object(
         &[
             ("personal_access_token", string()),
-            ("expires_in", integer()),
+            ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
         ],
         &["personal_access_token"],
     );
     let refresh = object(&[("refresh_token", string())], &["refresh_token"]);
     let template = object(
         &[
-            ("name", string()),
+            (
+                "name",
+                json!({
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": TEMPLATE_NAME_MAX,
+                    "pattern": "[^ \\t\\n\\f\\r]",
+                }),
+            ),
             (
                 "schema",
-                json!({"type": "object", "additionalProperties": {"type": "string", "enum": ["string", "integer", "number", "boolean"]}}),
+                json!({
+                    "type": "object",
+                    "minProperties": 1,
+                    // `$` also matches before a final newline in Python's
+                    // `re` (which schemathesis validates with): no newline.
+                    "propertyNames": {"pattern": PROPERTY_NAME_PATTERN, "not": {"pattern": "\\n"}},
+                    "additionalProperties": {"type": "string", "enum": ["string", "integer", "number", "boolean"]},
+                }),
             ),
         ],
         &["name", "schema"],
@@ -96,8 +136,14 @@ fn ops() -> Vec<Op> {
                 "type",
                 json!({"type": "string", "enum": ["page_view", "click", "signup", "purchase"]}),
             ),
-            ("user_id", string()),
-            ("timestamp", integer()),
+            (
+                "user_id",
+                json!({"type": "string", "minLength": 1, "maxLength": USER_ID_MAX}),
+            ),
+            (
+                "timestamp",
+                json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
+            ),
             ("properties", json!({"type": "object"})),
         ],
         &["type", "user_id", "timestamp"],
@@ -105,18 +151,34 @@ fn ops() -> Vec<Op> {
     let events = object(
         &[(
             "events",
-            json!({"type": "array", "minItems": 1, "maxItems": 100, "items": event}),
+            json!({"type": "array", "minItems": 1, "maxItems": EVENTS_MAX, "items": event}),
         )],
         &["events"],
     );
     let maintenance = object(
         &[
             ("enabled", json!({"type": "boolean"})),
-            ("retry_after", integer()),
+            ("retry_after", optional_integer(0, u64::MAX)),
         ],
         &["enabled"],
     );
-    let endpoint = object(&[("url", string()), ("timeout_ms", integer())], &["url"]);
+    let max_timeout_ms =
+        u64::try_from(crate::Config::default().webhook_timeout.as_millis()).unwrap_or(u64::MAX);
+    let endpoint = object(
+        &[
+            (
+                "url",
+                json!({
+                    "type": "string",
+                    "maxLength": URL_MAX,
+                    "pattern": "^http://(127\\.0\\.0\\.1|localhost):",
+                    "not": {"pattern": "[@ \\r\\n]"},
+                }),
+            ),
+            ("timeout_ms", optional_integer(1, max_timeout_ms)),
+        ],
+        &["url"],
+    );
     let webhook = json!({"type": "object"});
     vec![
         Op {
@@ -125,6 +187,7 @@ fn ops() -> Vec<Op> {
             summary: "Health",
             auth: Auth::None,
             body: None,
+            success: 200,
             errors: &[429],
         },
         Op {
@@ -133,6 +196,7 @@ fn ops() -> Vec<Op> {
             summary: "Sign in with email and password",
             auth: Auth::None,
             body: Some(login),
+            success: 200,
             errors: &[400, 401, 413, 415, 429],
         },
         Op {
@@ -141,6 +205,7 @@ fn ops() -> Vec<Op> {
             summary: "Exchange a personal access token for a JWT",
             auth: Auth::None,
             body: Some(exchange),
+            success: 200,
             errors: &[400, 401, 413, 415, 429],
         },
         Op {
@@ -149,6 +214,7 @@ fn ops() -> Vec<Op> {
             summary: "Exchange a refresh token (single use)",
             auth: Auth::None,
             body: Some(refresh),
+            success: 200,
             errors: &[400, 401, 413, 415, 429],
         },
         Op {
@@ -157,6 +223,7 @@ fn ops() -> Vec<Op> {
             summary: "Revoke the caller's token",
             auth: Auth::Bearer,
             body: None,
+            success: 204,
             errors: &[401, 429, 503],
         },
         Op {
@@ -165,6 +232,7 @@ fn ops() -> Vec<Op> {
             summary: "The caller",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 429],
         },
         Op {
@@ -173,6 +241,7 @@ fn ops() -> Vec<Op> {
             summary: "List the team's templates",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[400, 401, 403, 429],
         },
         Op {
@@ -181,6 +250,7 @@ fn ops() -> Vec<Op> {
             summary: "Create a template (editor)",
             auth: Auth::Bearer,
             body: Some(template),
+            success: 201,
             errors: &[400, 401, 403, 409, 413, 415, 429, 503],
         },
         Op {
@@ -189,6 +259,7 @@ fn ops() -> Vec<Op> {
             summary: "A template",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 429],
         },
         Op {
@@ -197,6 +268,7 @@ fn ops() -> Vec<Op> {
             summary: "Delete a template (admin)",
             auth: Auth::Bearer,
             body: None,
+            success: 204,
             errors: &[401, 403, 404, 409, 429, 503],
         },
         Op {
@@ -205,6 +277,7 @@ fn ops() -> Vec<Op> {
             summary: "The team's wallets",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 429],
         },
         Op {
@@ -213,6 +286,7 @@ fn ops() -> Vec<Op> {
             summary: "Mint an object from a template (editor)",
             auth: Auth::Bearer,
             body: Some(new_object),
+            success: 201,
             errors: &[400, 401, 403, 404, 413, 415, 422, 429, 503],
         },
         Op {
@@ -221,6 +295,7 @@ fn ops() -> Vec<Op> {
             summary: "An object",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 429],
         },
         Op {
@@ -229,6 +304,7 @@ fn ops() -> Vec<Op> {
             summary: "Lock an object (editor)",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 422, 429, 503],
         },
         Op {
@@ -237,6 +313,7 @@ fn ops() -> Vec<Op> {
             summary: "Unlock an object (editor)",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 422, 429, 503],
         },
         Op {
@@ -245,6 +322,7 @@ fn ops() -> Vec<Op> {
             summary: "Transfer an object to a wallet (editor; Idempotency-Key)",
             auth: Auth::Bearer,
             body: Some(transfer),
+            success: 200,
             errors: &[400, 401, 403, 404, 409, 413, 415, 422, 429, 503],
         },
         Op {
@@ -253,6 +331,7 @@ fn ops() -> Vec<Op> {
             summary: "Burn an object (admin)",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 422, 429, 503],
         },
         Op {
@@ -261,6 +340,7 @@ fn ops() -> Vec<Op> {
             summary: "Send a batch of 1-100 events",
             auth: Auth::ApiKey,
             body: Some(events),
+            success: 202,
             errors: &[400, 401, 403, 413, 415, 429, 503],
         },
         Op {
@@ -269,6 +349,7 @@ fn ops() -> Vec<Op> {
             summary: "Incoming Shopify webhook (X-Shopify-Hmac-Sha256)",
             auth: Auth::Shopify,
             body: Some(webhook.clone()),
+            success: 200,
             errors: &[401, 413, 429, 503],
         },
         Op {
@@ -277,6 +358,7 @@ fn ops() -> Vec<Op> {
             summary: "Incoming Stripe webhook (Stripe-Signature)",
             auth: Auth::Stripe,
             body: Some(webhook),
+            success: 200,
             errors: &[401, 413, 429, 503],
         },
         Op {
@@ -285,6 +367,7 @@ fn ops() -> Vec<Op> {
             summary: "Register an outgoing webhook endpoint (admin)",
             auth: Auth::Bearer,
             body: Some(endpoint),
+            success: 201,
             errors: &[400, 401, 403, 413, 415, 429, 503],
         },
         Op {
@@ -293,6 +376,7 @@ fn ops() -> Vec<Op> {
             summary: "Deliver a test event (admin)",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 429, 502, 503, 504],
         },
         Op {
@@ -301,6 +385,7 @@ fn ops() -> Vec<Op> {
             summary: "Sync an integration (editor)",
             auth: Auth::Bearer,
             body: None,
+            success: 200,
             errors: &[401, 403, 404, 429, 502, 503],
         },
         Op {
@@ -309,6 +394,7 @@ fn ops() -> Vec<Op> {
             summary: "Maintenance mode (admin)",
             auth: Auth::Bearer,
             body: Some(maintenance),
+            success: 200,
             errors: &[400, 401, 403, 413, 415, 429],
         },
     ]
@@ -328,7 +414,13 @@ fn build() -> Value {
     let mut paths = Map::new();
     for op in ops() {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({"description": "OK"}));
+        let description = match op.success {
+            201 => "Created",
+            202 => "Accepted",
+            204 => "No Content",
+            _ => "OK",
+        };
+        responses.insert(op.success.to_string(), json!({"description": description}));
         let mut statuses: Vec<u16> = op.errors.to_vec();
         statuses.push(405);
         statuses.push(500);
@@ -367,6 +459,15 @@ fn build() -> Value {
             .filter(|p| op.path.contains(&format!("{{{p}}}")))
             .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        let mut params = params;
+        if op.method == "get" && op.path == "/api/templates" {
+            params.push(json!({
+                "name": "limit",
+                "in": "query",
+                "required": false,
+                "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+            }));
+        }
         if !params.is_empty() {
             operation["parameters"] = Value::Array(params);
         }

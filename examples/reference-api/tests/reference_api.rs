@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use errcat_axum::jwt::JwtAuth;
 use errcat_client::Parser;
 use errcat_reference_api::{
-    AUDIENCE, Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_READ_ONLY_API_KEY,
-    DEMO_SHOPIFY_SECRET, DEMO_STRIPE_SECRET, ISSUER, TokenClaims,
+    AUDIENCE, Audience, Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD,
+    DEMO_READ_ONLY_API_KEY, DEMO_SHOPIFY_SECRET, DEMO_STRIPE_SECRET, ISSUER, TokenClaims,
 };
 use hmac::{Hmac, Mac};
 use reqwest::Method;
@@ -23,6 +23,8 @@ struct Api {
     http: reqwest::Client,
     parser: Parser,
     seen: Arc<Mutex<BTreeSet<String>>>,
+    /// Every (method, path, status) answered, to check against the OpenAPI document.
+    answered: Arc<Mutex<Vec<(String, String, u16)>>>,
     observed: Arc<Mutex<Vec<errcat_axum::ErrorEvent>>>,
 }
 
@@ -54,6 +56,7 @@ async fn start(config: Config) -> Api {
     tokio::spawn(errcat_reference_api::serve(
         listener,
         app,
+        errcat_axum::serve::ServeConfig::default(),
         std::future::pending(),
     ));
     Api {
@@ -64,6 +67,7 @@ async fn start(config: Config) -> Api {
             .unwrap(),
         parser: Parser::new(&errcat_reference_api::catalog()),
         seen: Arc::default(),
+        answered: Arc::default(),
         observed,
     }
 }
@@ -76,7 +80,9 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -85,6 +91,11 @@ impl Api {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
+        self.answered.lock().unwrap().push((
+            method.as_str().to_ascii_lowercase(),
+            path.split('?').next().unwrap_or(path).to_owned(),
+            status,
+        ));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.unwrap().to_vec();
         let mut code = None;
@@ -123,6 +134,14 @@ impl Api {
                 "index out of bounds",
             ] {
                 assert!(!text.contains(leak), "{path}: leaked {leak:?}: {text}");
+            }
+            // RFC 9110 §15.5.2: a 401 names at least one challenge.
+            if status == 401 {
+                let challenge = headers
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_else(|| panic!("{path}: 401 {c} without WWW-Authenticate"));
+                assert!(!challenge.trim().is_empty(), "{path}: {c}");
             }
             self.seen.lock().unwrap().insert(c);
         }
@@ -301,7 +320,12 @@ async fn every_catalog_error_is_reachable() {
             json!({"personal_access_token": "pat_nope"}),
         )
         .await;
-    expect(&r, 401, "INVALID_CREDENTIALS");
+    expect(&r, 401, "INVALID_PERSONAL_ACCESS_TOKEN");
+    assert!(
+        !r.text().contains("email") && !r.text().contains("password"),
+        "a token exchange has no email or password: {}",
+        r.text()
+    );
     let r = api
         .post(
             "/api/auth/token",
@@ -321,6 +345,17 @@ async fn every_catalog_error_is_reachable() {
             .unwrap()
             .starts_with("Bearer")
     );
+    // Basic credentials are no bearer token; the answer does not claim the
+    // header is missing.
+    let r = api
+        .get("/api/me", &[("authorization", "Basic Ym9iOnNlY3JldA==")])
+        .await;
+    expect(&r, 401, "MISSING_TOKEN");
+    assert!(
+        !r.text().contains("No authorization header"),
+        "{}",
+        r.text()
+    );
     let r = api.get("/api/me", &[("authorization", "Bearer abc")]).await;
     expect(&r, 401, "MALFORMED_TOKEN");
     let forged = sign(b"another secret, not the demo's one!!", &claims());
@@ -330,39 +365,29 @@ async fn every_catalog_error_is_reachable() {
     expect(&r, 401, "INVALID_TOKEN_SIGNATURE");
     let mut c = claims();
     c.exp = now() - 10;
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "EXPIRED_TOKEN");
     let mut c = claims();
     c.nbf = now() + 3600;
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "TOKEN_NOT_YET_VALID");
     let mut c = claims();
     c.aud = "another-api".into();
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
+    expect(&r, 401, "INVALID_TOKEN_AUDIENCE");
+    // RFC 7519 §4.1.3: `aud` may be an array; it is accepted when it
+    // names this API, refused when it does not.
+    let mut c = claims();
+    c.aud = Audience::Many(vec!["another-api".into(), AUDIENCE.into()]);
+    let r = me_with(&api, &c).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["email"], "bob@acme.test");
+    c.aud = Audience::Many(vec!["another-api".into(), "a-third".into()]);
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "INVALID_TOKEN_AUDIENCE");
     let mut c = claims();
     c.iss = "someone-else".into();
-    let r = api
-        .get(
-            "/api/me",
-            &[("authorization", &bearer(&sign(DEMO_JWT_SECRET, &c)))],
-        )
-        .await;
+    let r = me_with(&api, &c).await;
     expect(&r, 401, "INVALID_TOKEN_ISSUER");
     let crafted = sign(DEMO_JWT_SECRET, &claims());
     let r = api
@@ -428,6 +453,26 @@ async fn every_catalog_error_is_reachable() {
             "/api/templates",
             &[("authorization", &carol)],
             schema.clone(),
+        )
+        .await;
+    expect(&r, 403, "INSUFFICIENT_ROLE");
+    // Permission before content: a viewer sending an invalid body, or a
+    // body that is not JSON, is told 403, not what a valid body looks like.
+    for body in [json!({"name": "", "schema": 5}), json!([1, 2])] {
+        let r = api
+            .post("/api/templates", &[("authorization", &carol)], body)
+            .await;
+        expect(&r, 403, "INSUFFICIENT_ROLE");
+    }
+    let r = api
+        .call(
+            Method::POST,
+            "/api/templates",
+            &[
+                ("authorization", &carol),
+                ("content-type", "application/json"),
+            ],
+            Some(b"{not json".to_vec()),
         )
         .await;
     expect(&r, 403, "INSUFFICIENT_ROLE");
@@ -564,38 +609,37 @@ async fn every_catalog_error_is_reachable() {
         )
         .await;
     expect(&r, 403, "FORBIDDEN");
+    // Valid JSON with a number where an event type belongs is a
+    // violation at its path, not INVALID_JSON (issue 16, item 9).
+    assert_eq!(
+        events_violation(&api, json!({"events": [{"type": 1}]})).await,
+        "events.0.type"
+    );
+    // A read-only key learns nothing about the body's validation.
+    let r = api
+        .post(
+            "/api/events",
+            &[("x-api-key", DEMO_READ_ONLY_API_KEY)],
+            json!({"events": [{"type": "teleport"}]}),
+        )
+        .await;
+    expect(&r, 403, "FORBIDDEN");
     let r = api
         .post("/api/events", &[("x-api-key", DEMO_API_KEY)], event.clone())
         .await;
     assert_eq!(r.status, 202, "{}", r.text());
-    let r = api
-        .post(
-            "/api/events",
-            &[("x-api-key", DEMO_API_KEY)],
+    for (body, path) in [
+        (
             json!({"events": [{"type": "page_view", "user_id": "u1", "timestamp": 1}, {"type": "teleport", "user_id": "u1", "timestamp": 1}]}),
-        )
-        .await;
-    expect(&r, 400, "VALIDATION_ERROR");
-    assert_eq!(
-        r.json()["errors"][0]["path"],
-        "events.1.type",
-        "{}",
-        r.text()
-    );
-    let r = api
-        .post(
-            "/api/events",
-            &[("x-api-key", DEMO_API_KEY)],
+            "events.1.type",
+        ),
+        (
             json!({"events": [{"type": "click", "user_id": "", "timestamp": 1}]}),
-        )
-        .await;
-    expect(&r, 400, "VALIDATION_ERROR");
-    assert_eq!(
-        r.json()["errors"][0]["path"],
-        "events.0.user_id",
-        "{}",
-        r.text()
-    );
+            "events.0.user_id",
+        ),
+    ] {
+        assert_eq!(events_violation(&api, body).await, path);
+    }
 
     // Incoming webhooks.
     let payload = br#"{"id": 1, "topic": "orders/create"}"#.to_vec();
@@ -807,6 +851,38 @@ async fn every_catalog_error_is_reachable() {
     let never: Vec<&String> = all.difference(&seen).collect();
     assert!(never.is_empty(), "never answered: {never:?}");
 
+    // Every status the server answered a documented operation with is in
+    // the OpenAPI document (201, 202 and 204 included).
+    let doc = api.get("/api/openapi.json", &[]).await.json();
+    let answered = api.answered.lock().unwrap().clone();
+    let mut checked = 0;
+    for (method, path, status) in &answered {
+        let Some(op) = operation(&doc, method, path) else {
+            continue;
+        };
+        checked += 1;
+        assert!(
+            op["responses"].get(status.to_string()).is_some(),
+            "{method} {path} answered {status}, which its operation does not document"
+        );
+    }
+    assert!(checked > 50, "{checked} documented answers");
+    for (method, template, success) in [
+        ("post", "/api/templates", "201"),
+        ("post", "/api/objects", "201"),
+        ("post", "/api/webhook-endpoints", "201"),
+        ("post", "/api/events", "202"),
+        ("post", "/api/auth/revoke", "204"),
+        ("delete", "/api/templates/{id}", "204"),
+    ] {
+        let op = &doc["paths"][template][method];
+        assert!(
+            op["responses"].get(success).is_some(),
+            "{method} {template}"
+        );
+        assert!(op["responses"].get("200").is_none(), "{method} {template}");
+    }
+
     // The panic's message and location went to the observers, not the body.
     let events = api.observed.lock().unwrap();
     let panic = events
@@ -894,4 +970,68 @@ async fn request_ids_are_echoed_only_when_safe() {
     let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, long);
     assert_eq!(r.json()["request_id"], id.as_str());
+}
+
+/// RFC 9110 §15.5.2: a server generating a 401 sends `WWW-Authenticate`.
+/// Every 401 of the catalog (the standard ones included) declares one, so
+/// no code path can answer 401 without it.
+#[test]
+fn every_401_of_the_catalog_names_a_challenge() {
+    let catalog = errcat_reference_api::catalog();
+    let unauthorized: Vec<_> = catalog
+        .errors
+        .iter()
+        .filter(|e| e.status == Some(401))
+        .collect();
+    assert!(unauthorized.len() >= 14, "{}", unauthorized.len());
+    for e in unauthorized {
+        assert!(
+            e.headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("www-authenticate")),
+            "{} is a 401 without WWW-Authenticate",
+            e.code
+        );
+    }
+}
+
+/// The operation of the OpenAPI document that `method path` is a request to.
+fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let segments: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .find_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let fits = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s);
+            fits.then(|| item.get(method)).flatten()
+        })
+}
+
+/// The path of the first violation `POST /api/events` answers for `body`,
+/// checked to be a `VALIDATION_ERROR`.
+async fn events_violation(api: &Api, body: Value) -> String {
+    let r = api
+        .post("/api/events", &[("x-api-key", DEMO_API_KEY)], body)
+        .await;
+    assert_eq!(
+        (r.status, r.code.as_deref()),
+        (400, Some("VALIDATION_ERROR")),
+        "{}",
+        r.text()
+    );
+    r.json()["errors"][0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `GET /api/me` with a token of these claims, signed with the demo's key.
+async fn me_with(api: &Api, claims: &TokenClaims) -> Reply {
+    let token = bearer(&sign(DEMO_JWT_SECRET, claims));
+    api.get("/api/me", &[("authorization", &token)]).await
 }
