@@ -696,3 +696,40 @@ async fn reqwest_get(url: &str) -> (u16, Option<String>, String) {
         .map(str::to_owned);
     (status, content_type, body.to_owned())
 }
+
+/// A server that resets a kept-alive connection instead of answering its
+/// second request (as some do after an error): the probe that reused it is
+/// sent again on a new connection, and no row reports the lost connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
+    let addr = raw_server(|mut s| async move {
+        read_head(&mut s).await;
+        let body = r#"{"type":"about:blank","title":"Not found","status":404,"detail":"No such thing","code":"NOT_FOUND","category":"NOT_FOUND","error_id":"e1"}"#;
+        let head = format!(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/problem+json\r\nx-request-id: r1\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = s.write_all(head.as_bytes()).await;
+        let _ = s.write_all(body.as_bytes()).await;
+        // The next request on this connection is read, then the
+        // connection is reset without an answer.
+        read_head(&mut s).await;
+        let _ = s.set_linger(Some(Duration::ZERO));
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = check(
+        dir.path(),
+        &[&format!("http://{addr}/"), "--format", "json"],
+    )
+    .await;
+    let probes = probes(&out);
+    assert!(probes.len() >= 2, "{probes:#?}");
+    for p in &probes {
+        let reasons = p["reasons"].to_string();
+        assert!(!reasons.contains("connection"), "{p:#}");
+        if p["verdict"] != "skip" && p["probe"] != "wrong-method" {
+            assert_eq!(p["status"], 404, "{p:#}");
+        }
+    }
+}
