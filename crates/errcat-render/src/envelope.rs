@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use errcat_catalog::FieldViolation;
-use errcat_catalog::template::{Each, Expr, If, Piece, Tpl, Var};
+use errcat_catalog::template::{Alt, Each, Expr, If, Piece, Tpl, Var};
 
 use crate::Ctx;
 use crate::json;
@@ -36,6 +36,21 @@ pub(crate) enum Part {
     /// Escaped literal text.
     Lit(Box<[u8]>),
     Expr(Expr),
+    /// An expression of the error's entry alone (`${code|kebab}`): its
+    /// text, escaped or percent-encoded, is computed once per entry
+    /// (`Compiled::statics`).
+    Static(usize),
+}
+
+/// Whether an expression's value depends on the catalog entry alone.
+fn is_static(e: &Expr) -> bool {
+    e.alts.iter().all(|a| match a {
+        Alt::Lit(_) => true,
+        Alt::Var { var, .. } => matches!(
+            var,
+            Var::Code | Var::NumericCode | Var::Category | Var::Type | Var::DocUrl
+        ),
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +97,8 @@ pub(crate) struct Ops(Vec<Op>);
 #[derive(Clone, Debug)]
 enum Op {
     Lit(Box<[u8]>),
+    /// A plain variable, written straight from the context.
+    Var(Var),
     Node(Node),
 }
 
@@ -125,7 +142,10 @@ fn flatten(node: &Node, pending: &mut Vec<u8>, ops: &mut Vec<Op>) {
             if !pending.is_empty() {
                 ops.push(Op::Lit(std::mem::take(pending).into_boxed_slice()));
             }
-            ops.push(Op::Node(other.clone()));
+            ops.push(match other {
+                Node::Var(var) => Op::Var(var.clone()),
+                _ => Op::Node(other.clone()),
+            });
         }
     }
 }
@@ -139,10 +159,37 @@ pub(crate) struct Compiled {
     /// The HTTP status every error is sent with, if the envelope sets one.
     pub(crate) status: Option<u16>,
     pub(crate) headers: Vec<(String, Node)>,
+    /// The static expressions' bytes, by entry, then by slot.
+    pub(crate) statics: Vec<Vec<Box<[u8]>>>,
+}
+
+impl Compiled {
+    /// Computes the static expressions' bytes for every entry.
+    pub(crate) fn fill_statics(&mut self, slots: &[(Expr, bool)], ctxs: &[Ctx<'_>]) {
+        let statics = ctxs
+            .iter()
+            .map(|ctx| {
+                let at = At {
+                    ctx,
+                    env: self,
+                    v: None,
+                };
+                slots
+                    .iter()
+                    .map(|(e, encode)| {
+                        let mut buf = Vec::new();
+                        at.write_expr_text(&mut buf, e, *encode);
+                        buf.into_boxed_slice()
+                    })
+                    .collect()
+            })
+            .collect();
+        self.statics = statics;
+    }
 }
 
 /// Compiles a catalog template.
-pub(crate) fn compile(t: &Tpl) -> Node {
+pub(crate) fn compile(t: &Tpl, slots: &mut Vec<(Expr, bool)>) -> Node {
     match t {
         Tpl::Lit(v) => {
             let mut buf = Vec::new();
@@ -162,12 +209,16 @@ pub(crate) fn compile(t: &Tpl) -> Node {
                         json::escape(&mut buf, s);
                         Part::Lit(buf.into_boxed_slice())
                     }
+                    Piece::Expr(e) if is_static(e) => {
+                        slots.push((e.clone(), text.url && !e.is_raw()));
+                        Part::Static(slots.len() - 1)
+                    }
                     Piece::Expr(e) => Part::Expr(e.clone()),
                 })
                 .collect(),
             text.url,
         ),
-        Tpl::Array(items) => Node::Array(items.iter().map(compile).collect()),
+        Tpl::Array(items) => Node::Array(items.iter().map(|i| compile(i, slots)).collect()),
         Tpl::Object(members) => Node::Object(
             members
                 .iter()
@@ -176,7 +227,7 @@ pub(crate) fn compile(t: &Tpl) -> Node {
                     key.push(b':');
                     Member {
                         key: key.into_boxed_slice(),
-                        value: compile(v),
+                        value: compile(v, slots),
                     }
                 })
                 .collect(),
@@ -190,11 +241,11 @@ pub(crate) fn compile(t: &Tpl) -> Node {
                 otherwise,
             } = &**e;
             Node::Each(Box::new(EachNode {
-                item: compile(item),
-                key: key.as_ref().map(compile),
+                item: compile(item, slots),
+                key: key.as_ref().map(|k| compile(k, slots)),
                 group: *group,
                 once_if_empty: *once_if_empty,
-                otherwise: otherwise.as_ref().map(compile),
+                otherwise: otherwise.as_ref().map(|o| compile(o, slots)),
             }))
         }
         Tpl::If(i) => {
@@ -205,8 +256,8 @@ pub(crate) fn compile(t: &Tpl) -> Node {
             } = &**i;
             Node::If(Box::new(IfNode {
                 cond: cond.clone(),
-                then: compile(then),
-                otherwise: otherwise.as_ref().map(compile),
+                then: compile(then, slots),
+                otherwise: otherwise.as_ref().map(|o| compile(o, slots)),
             }))
         }
     }
@@ -244,8 +295,8 @@ impl Compiled {
         for (name, node) in &self.headers {
             let text = match node {
                 Node::Lit(bytes) => serde_json::from_slice::<String>(bytes).ok(),
-                Node::Var(var) => value::text(&at, &at.var_val(var)),
-                Node::Value(e, _) => value::text(&at, &at.eval(e)),
+                Node::Var(var) => value::text(&at, &at.var_val(var)).map(Cow::into_owned),
+                Node::Value(e, _) => value::text(&at, &at.eval(e)).map(Cow::into_owned),
                 Node::Text(parts, url) => Some(at.text(parts, *url)),
                 _ => None,
             };
@@ -262,6 +313,7 @@ impl At<'_, '_> {
         for op in &ops.0 {
             match op {
                 Op::Lit(bytes) => buf.extend_from_slice(bytes),
+                Op::Var(var) => self.write_var(buf, var),
                 Op::Node(node) => {
                     if !self.node(buf, node) && ops.0.len() == 1 {
                         return false;
@@ -399,39 +451,20 @@ impl At<'_, '_> {
                 .key_text(key)
             })
             .collect();
-        let groups = group_indices(&keys);
         buf.push(b'{');
-        for (n, members) in groups.iter().enumerate() {
-            if n > 0 {
-                buf.push(b',');
-            }
-            json::str(buf, &keys[members[0]]);
-            buf.push(b':');
-            let take = if each.group { members.len() } else { 1 };
-            if each.group {
-                buf.push(b'[');
-            }
-            let mut first = true;
-            for &i in &members[..take] {
-                let at = At {
-                    v: Some(&violations[i]),
-                    ..*self
-                };
-                let mark = buf.len();
-                if !first {
-                    buf.push(b',');
-                }
-                if at.node(buf, &each.item) {
-                    first = false;
-                } else {
-                    buf.truncate(mark);
-                    if !each.group {
-                        buf.extend_from_slice(b"null");
-                    }
+        let mut n = 0;
+        if keys.len() <= 32 {
+            // A few violations: each key's members found by a scan, nothing allocated.
+            for i in 0..keys.len() {
+                if !keys[..i].contains(&keys[i]) {
+                    let members = (i..keys.len()).filter(|&j| keys[j] == keys[i]);
+                    self.keyed_member(buf, each, &mut n, &keys[i], members, violations);
                 }
             }
-            if each.group {
-                buf.push(b']');
+        } else {
+            for members in group_indices(&keys) {
+                let key = &keys[members[0]];
+                self.keyed_member(buf, each, &mut n, key, members.into_iter(), violations);
             }
         }
         buf.push(b'}');
@@ -440,6 +473,50 @@ impl At<'_, '_> {
 }
 
 impl<'c> At<'c, '_> {
+    /// Writes one member of a keyed `$each`: the key, then its first item,
+    /// or all its items in an array with `group`.
+    fn keyed_member(
+        &self,
+        buf: &mut Vec<u8>,
+        each: &EachNode,
+        n: &mut usize,
+        key: &str,
+        members: impl Iterator<Item = usize>,
+        violations: &[FieldViolation],
+    ) {
+        if *n > 0 {
+            buf.push(b',');
+        }
+        *n += 1;
+        json::str(buf, key);
+        buf.push(b':');
+        if each.group {
+            buf.push(b'[');
+        }
+        let mut first = true;
+        for j in members.take(if each.group { usize::MAX } else { 1 }) {
+            let at = At {
+                v: Some(&violations[j]),
+                ..*self
+            };
+            let mark = buf.len();
+            if !first {
+                buf.push(b',');
+            }
+            if at.node(buf, &each.item) {
+                first = false;
+            } else {
+                buf.truncate(mark);
+                if !each.group {
+                    buf.extend_from_slice(b"null");
+                }
+            }
+        }
+        if each.group {
+            buf.push(b']');
+        }
+    }
+
     /// The text of a key template for the current violation.
     fn key_text(&self, key: &Node) -> Cow<'c, str> {
         match key {
@@ -447,8 +524,16 @@ impl<'c> At<'c, '_> {
             Node::Lit(bytes) => {
                 Cow::Owned(serde_json::from_slice::<String>(bytes).unwrap_or_default())
             }
-            Node::Var(var) => Cow::Owned(value::text(self, &self.var_val(var)).unwrap_or_default()),
-            Node::Value(e, _) => Cow::Owned(value::text(self, &self.eval(e)).unwrap_or_default()),
+            Node::Var(var) => Cow::Owned(
+                value::text(self, &self.var_val(var))
+                    .map(Cow::into_owned)
+                    .unwrap_or_default(),
+            ),
+            Node::Value(e, _) => Cow::Owned(
+                value::text(self, &self.eval(e))
+                    .map(Cow::into_owned)
+                    .unwrap_or_default(),
+            ),
             Node::Text(parts, url) => Cow::Owned(self.text(parts, *url)),
             _ => Cow::Borrowed(""),
         }
@@ -469,26 +554,29 @@ impl At<'_, '_> {
         for p in parts {
             match p {
                 Part::Lit(bytes) => buf.extend_from_slice(bytes),
-                Part::Expr(e) => {
-                    let encode = url && !e.is_raw();
-                    match e.as_plain_var() {
-                        // The message is written straight into the buffer.
-                        Some(Var::Message) if !encode => self.ctx.write_message_text(buf),
-                        Some(Var::ViolationMessage) if !encode && self.v.is_none() => {
-                            self.ctx.write_message_text(buf);
-                        }
-                        _ => {
-                            let val = self.eval(e);
-                            if let Some(t) = value::text(self, &val) {
-                                if encode {
-                                    let mut out = String::with_capacity(t.len());
-                                    errcat_catalog::template::value::percent_encode(&t, &mut out);
-                                    buf.extend_from_slice(out.as_bytes());
-                                } else {
-                                    json::escape(buf, &t);
-                                }
-                            }
-                        }
+                Part::Static(i) => buf.extend_from_slice(&self.env.statics[self.ctx.def_idx][*i]),
+                Part::Expr(e) => self.write_expr_text(buf, e, url && !e.is_raw()),
+            }
+        }
+    }
+
+    /// Writes an expression's text, escaped or percent-encoded.
+    fn write_expr_text(&self, buf: &mut Vec<u8>, e: &Expr, encode: bool) {
+        match e.as_plain_var() {
+            // The message is written straight into the buffer.
+            Some(Var::Message) if !encode => self.ctx.write_message_text(buf),
+            Some(Var::ViolationMessage) if !encode && self.v.is_none() => {
+                self.ctx.write_message_text(buf);
+            }
+            _ => {
+                let val = self.eval(e);
+                if let Some(t) = value::text(self, &val) {
+                    if encode {
+                        let mut out = String::with_capacity(t.len());
+                        errcat_catalog::template::value::percent_encode(&t, &mut out);
+                        buf.extend_from_slice(out.as_bytes());
+                    } else {
+                        json::escape(buf, &t);
                     }
                 }
             }
@@ -497,19 +585,10 @@ impl At<'_, '_> {
 }
 
 /// Groups equal keys: for each distinct key (in order of first
-/// appearance), the indices that have it. Linear for a few keys, hashed
-/// for many, so a body with 100,000 violations stays linear.
+/// appearance), the indices that have it; hashed, so that a body with
+/// 100,000 violations stays linear.
 fn group_indices(keys: &[Cow<'_, str>]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    if keys.len() <= 32 {
-        for (i, k) in keys.iter().enumerate() {
-            match groups.iter_mut().find(|g| keys[g[0]] == *k) {
-                Some(g) => g.push(i),
-                None => groups.push(vec![i]),
-            }
-        }
-        return groups;
-    }
     let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         match index.get(k.as_ref()) {

@@ -154,6 +154,8 @@ struct Inner {
 /// Everything one render needs, borrowed.
 pub(crate) struct Ctx<'a> {
     def: &'a ErrorDef,
+    /// The entry's index in the catalog (for `Compiled::statics`).
+    def_idx: usize,
     prepared: &'a Prepared,
     err: &'a Error,
     status: u16,
@@ -256,21 +258,58 @@ impl Renderer {
                 }
             })
             .collect();
+        let prepared: Vec<Prepared> = prepared;
+        // Each entry as a context of its own, for the envelopes' static
+        // expressions.
+        let plain: Vec<Error> = catalog
+            .errors
+            .iter()
+            .map(|d| Error::new(d.code.clone()))
+            .collect();
+        let ctxs: Vec<Ctx<'_>> = catalog
+            .errors
+            .iter()
+            .enumerate()
+            .map(|(i, def)| Ctx {
+                def,
+                def_idx: i,
+                prepared: &prepared[i],
+                err: &plain[i],
+                status: def.status.unwrap_or(500),
+                title: &def.title,
+                template: &def.message,
+                error_id: "",
+                request_id: None,
+                instance: None,
+                retry_after: None,
+                timestamp: std::cell::OnceCell::new(),
+                locale: &catalog.api.locale,
+                method: None,
+                request_headers: &[],
+            })
+            .collect();
         let envelopes = catalog
             .envelopes
             .iter()
-            .map(|e| envelope::Compiled {
-                body: envelope::Ops::new(&envelope::compile(&e.body_tpl)),
-                violation: envelope::Ops::new(&envelope::compile(&e.violation_tpl)),
-                media_type: Arc::from(e.media_type.as_str()),
-                status: e.status,
-                headers: e
-                    .headers
-                    .iter()
-                    .map(|(n, t)| (n.clone(), envelope::compile(t)))
-                    .collect(),
+            .map(|e| {
+                let mut slots = Vec::new();
+                let mut c = envelope::Compiled {
+                    body: envelope::Ops::new(&envelope::compile(&e.body_tpl, &mut slots)),
+                    violation: envelope::Ops::new(&envelope::compile(&e.violation_tpl, &mut slots)),
+                    media_type: Arc::from(e.media_type.as_str()),
+                    status: e.status,
+                    headers: e
+                        .headers
+                        .iter()
+                        .map(|(n, t)| (n.clone(), envelope::compile(t, &mut slots)))
+                        .collect(),
+                    statics: Vec::new(),
+                };
+                c.fill_statics(&slots, &ctxs);
+                c
             })
             .collect();
+        drop(ctxs);
         let mut request_headers_used: Vec<String> = Vec::new();
         for e in &catalog.envelopes {
             let mut add = |v: &errcat_catalog::template::Var, _: bool| {
@@ -430,6 +469,7 @@ impl Renderer {
             .unwrap_or(500);
         let ctx = Ctx {
             def,
+            def_idx: idx,
             prepared,
             err,
             status,

@@ -135,15 +135,41 @@ impl<'c> At<'c, '_> {
                 None => Val::Null,
             },
             other => match text(self, &v) {
-                Some(t) => Val::Str(Cow::Owned(tv::text_filters(std::slice::from_ref(other), t))),
+                Some(t) => Val::Str(Cow::Owned(tv::text_filters(
+                    std::slice::from_ref(other),
+                    t.into_owned(),
+                ))),
                 None => Val::Null,
             },
         }
     }
 
-    /// Writes a plain variable.
+    /// Writes a plain variable; the common ones straight from the context,
+    /// without a [`Val`] in between.
     pub(crate) fn write_var(&self, buf: &mut Vec<u8>, var: &Var) {
-        self.var_val(var).write(self, buf);
+        let ctx = self.ctx;
+        match var {
+            Var::Code => buf.extend_from_slice(&ctx.prepared.code),
+            Var::Category => buf.extend_from_slice(&ctx.prepared.category),
+            Var::Type => buf.extend_from_slice(&ctx.prepared.type_uri),
+            Var::Status => json::int(buf, ctx.status),
+            Var::Title => json::str(buf, ctx.title),
+            Var::Message => ctx.write_message(buf),
+            Var::ViolationMessage => match self.v {
+                Some(v) => json::str(buf, &v.message),
+                None => ctx.write_message(buf),
+            },
+            Var::Path => match self.v {
+                Some(v) => json::str(buf, &v.path),
+                None => buf.extend_from_slice(b"null"),
+            },
+            Var::ErrorId => json::str(buf, ctx.error_id),
+            Var::RequestId => match ctx.request_id {
+                Some(r) => json::str(buf, r),
+                None => buf.extend_from_slice(b"null"),
+            },
+            _ => self.var_val(var).write(self, buf),
+        }
     }
 }
 
@@ -153,10 +179,10 @@ fn opt(s: Option<&str>) -> Val<'_> {
 
 /// A value as text (`None` for null): numbers in decimal, times in RFC 3339
 /// with milliseconds, objects and lists as their JSON.
-pub(crate) fn text(at: &At<'_, '_>, v: &Val<'_>) -> Option<String> {
-    Some(match v {
+pub(crate) fn text<'v>(at: &At<'_, '_>, v: &'v Val<'_>) -> Option<Cow<'v, str>> {
+    Some(Cow::Owned(match v {
         Val::Null => return None,
-        Val::Str(s) => s.clone().into_owned(),
+        Val::Str(s) => return Some(Cow::Borrowed(s)),
         Val::Quoted(q) => serde_json::from_slice::<String>(q).unwrap_or_default(),
         Val::Int(i) => i.to_string(),
         Val::Float(f) => f.to_string(),
@@ -168,7 +194,7 @@ pub(crate) fn text(at: &At<'_, '_>, v: &Val<'_>) -> Option<String> {
             v.write(at, &mut buf);
             String::from_utf8(buf).unwrap_or_default()
         }
-    })
+    }))
 }
 
 impl Val<'_> {
