@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use errcat_reference_api::{Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS};
+use errcat_demo::{Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS};
 use errcat_store::{ErrorLog, Store, WriterConfig};
 
 use crate::{Outcome, UsageError};
@@ -55,13 +55,13 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
         ))
     })?;
     let log = ErrorLog::spawn(store.clone(), WriterConfig::default());
-    let catalog = Arc::new(errcat_reference_api::catalog());
+    let catalog = Arc::new(errcat_demo::catalog());
     let config = Config {
         per_ip_per_minute: args.per_ip_per_minute.max(1),
         per_key_per_minute: args.per_key_per_minute.max(1),
         ..Config::default()
     };
-    let api = errcat_reference_api::router(config, {
+    let api = errcat_demo::router(config, {
         let log = log.clone();
         move |layer| layer.observer(log)
     });
@@ -141,7 +141,7 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
     )?;
     out.flush()?;
 
-    let served = errcat_reference_api::serve(
+    let served = errcat_demo::serve(
         listener,
         app,
         args.limits.config(),

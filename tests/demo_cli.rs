@@ -162,7 +162,7 @@ fn demo_serves_logs_and_stops_cleanly() {
         "/errors",
         "/console",
         "/api/openapi.json",
-        errcat_reference_api::DEMO_API_KEY,
+        errcat_demo::DEMO_API_KEY,
         "curl -i",
         "sqlite://",
     ] {
@@ -175,7 +175,7 @@ fn demo_serves_logs_and_stops_cleanly() {
     let (status, head, body) = post_json(
         &addr,
         "/api/events",
-        &[("X-API-Key", errcat_reference_api::DEMO_API_KEY)],
+        &[("X-API-Key", errcat_demo::DEMO_API_KEY)],
         r#"{"events": [{"type": "teleport", "user_id": "u1", "timestamp": 1}]}"#,
     );
     assert_eq!(status, 400, "{body}");
@@ -294,13 +294,13 @@ fn demo_serves_logs_and_stops_cleanly() {
         .arg(format!("http://{addr}/api"))
         .args([
             "--catalog",
-            "examples/reference-api/errors.toml",
+            "crates/errcat-demo/errors.toml",
             "--openapi",
         ])
         .arg(format!("http://{addr}/api/openapi.json"))
         .args([
             "--api-key",
-            errcat_reference_api::DEMO_API_KEY,
+            errcat_demo::DEMO_API_KEY,
             "--bearer",
             &token,
             "--burst",
@@ -531,7 +531,7 @@ fn demo_early_answers_close_the_connection_openly() {
     let dir = tempfile::tempdir().unwrap();
     let demo = start(&dir.path().join("demo.db"));
     let addr = demo.addr.clone();
-    let key = errcat_reference_api::DEMO_API_KEY;
+    let key = errcat_demo::DEMO_API_KEY;
     let body = r#"{"events": [{"type": "click", "user_id": "u1", "timestamp": 1}]}"#;
     let cases = [
         (

@@ -21,7 +21,7 @@ use crate::state::{AppState, Refresh};
 use crate::{DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS, DemoUser, random_hex};
 
 /// The audience of the API's access tokens.
-pub const AUDIENCE: &str = "errcat-reference-api";
+pub const AUDIENCE: &str = "errcat-demo";
 /// The issuer of the API's access tokens.
 pub const ISSUER: &str = "errcat-demo";
 
@@ -59,9 +59,9 @@ pub struct TokenClaims {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
-    /// `"aud": "errcat-reference-api"`.
+    /// `"aud": "errcat-demo"`.
     One(String),
-    /// `"aud": ["errcat-reference-api", "another-api"]`.
+    /// `"aud": ["errcat-demo", "another-api"]`.
     Many(Vec<String>),
 }
 

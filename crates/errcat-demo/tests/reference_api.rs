@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use errcat_axum::jwt::JwtAuth;
 use errcat_client::Parser;
-use errcat_reference_api::{
+use errcat_demo::{
     AUDIENCE, Audience, Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD,
     DEMO_READ_ONLY_API_KEY, DEMO_SHOPIFY_SECRET, DEMO_STRIPE_SECRET, ISSUER, TokenClaims,
 };
@@ -48,12 +48,12 @@ impl Reply {
 async fn start(config: Config) -> Api {
     let observed: Arc<Mutex<Vec<errcat_axum::ErrorEvent>>> = Arc::default();
     let sink = Arc::clone(&observed);
-    let app = errcat_reference_api::router(config, move |layer| {
+    let app = errcat_demo::router(config, move |layer| {
         layer.observer(move |e: &errcat_axum::ErrorEvent| sink.lock().unwrap().push(e.clone()))
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(errcat_reference_api::serve(
+    tokio::spawn(errcat_demo::serve(
         listener,
         app,
         errcat_axum::serve::ServeConfig::default(),
@@ -65,7 +65,7 @@ async fn start(config: Config) -> Api {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap(),
-        parser: Parser::new(&errcat_reference_api::catalog()),
+        parser: Parser::new(&errcat_demo::catalog()),
         seen: Arc::default(),
         answered: Arc::default(),
         observed,
@@ -114,7 +114,7 @@ impl Api {
                 .code
                 .clone()
                 .unwrap_or_else(|| panic!("{path}: no code in {text}"));
-            let def = errcat_reference_api::errors::CATALOG
+            let def = errcat_demo::errors::CATALOG
                 .get(&c)
                 .unwrap_or_else(|| panic!("{path}: {c} is not in the catalog"));
             assert_eq!(def.status, Some(status), "{path}: {text}");
@@ -842,7 +842,7 @@ async fn every_catalog_error_is_reachable() {
 
     // Every code of the catalog was answered.
     let seen = api.seen.lock().unwrap().clone();
-    let all: BTreeSet<String> = errcat_reference_api::errors::CATALOG
+    let all: BTreeSet<String> = errcat_demo::errors::CATALOG
         .errors
         .iter()
         .filter(|e| e.status.is_some())
@@ -977,7 +977,7 @@ async fn request_ids_are_echoed_only_when_safe() {
 /// no code path can answer 401 without it.
 #[test]
 fn every_401_of_the_catalog_names_a_challenge() {
-    let catalog = errcat_reference_api::catalog();
+    let catalog = errcat_demo::catalog();
     let unauthorized: Vec<_> = catalog
         .errors
         .iter()
