@@ -1,17 +1,27 @@
-//! `errcat check`: a conformance probe for a running API.
+//! The conformance probe behind `errcat check`, for a running API in any
+//! language.
 //!
 //! Each probe sends one request a conformant API must refuse in a known
 //! way (an unknown route, a wrong method, broken JSON…) and checks the
 //! answer against the catalog: the status, the envelope and its code, the
 //! request id, the `Content-Type`, and that nothing internal leaks. The
 //! rules are in `docs/check.md`.
+//!
+//! ```no_run
+//! let catalog = errcat_catalog::Catalog::from_path("errors.toml").unwrap();
+//! let options = errcat_check::Options::new("http://127.0.0.1:8080");
+//! let passed = errcat_check::run(&options, catalog, "errors.toml", &mut std::io::stdout())?;
+//! # Ok::<(), errcat_check::CheckError>(())
+//! ```
+//!
+//! [`run`] blocks: it runs the probes on a runtime of its own. The `clap`
+//! feature derives `clap::Args` for [`Options`] (the CLI's flags).
 
-mod http;
 mod openapi;
+mod transport;
 mod verify;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,9 +31,8 @@ use errcat_client::Parser;
 use reqwest::{Method, Url};
 use serde_json::{Value, json};
 
-use crate::{Outcome, UsageError, catalog_arg};
-use http::{Failure, Request, seconds};
 use openapi::{Operation, Scheme, Spec};
+use transport::{Failure, Request, seconds};
 use verify::{Expect, Reply};
 
 /// The most bytes read of any response body.
@@ -33,72 +42,77 @@ const MAX_BODY_OPS: usize = 12;
 /// Concurrent requests of the burst.
 const BURST_WORKERS: usize = 16;
 
-/// Arguments of `errcat check`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct Args {
+/// What to probe and how: the arguments of `errcat check` (a `clap`
+/// argument group with the `clap` feature).
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct Options {
     /// The base URL of the API (plain http).
-    #[arg(value_name = "URL")]
-    url: String,
-    /// The catalog the API speaks [default: errors.toml, else the standard catalog].
-    #[arg(long, value_name = "FILE")]
-    catalog: Option<PathBuf>,
+    #[cfg_attr(feature = "clap", arg(value_name = "URL"))]
+    pub url: String,
     /// The API's OpenAPI 3.x spec (JSON): a file or an http URL. Without it,
     /// only the base URL and an unknown route are probed.
-    #[arg(long, value_name = "SPEC")]
-    openapi: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SPEC"))]
+    pub openapi: Option<String>,
     /// An API key, sent in the header the spec names, so authenticated
     /// probes reach validation.
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "ERRCAT_CHECK_API_KEY",
-        hide_env_values = true
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "KEY",
+            env = "ERRCAT_CHECK_API_KEY",
+            hide_env_values = true
+        )
     )]
-    api_key: Option<String>,
+    pub api_key: Option<String>,
     /// The header `--api-key` goes in [default: the spec's first `apiKey`
     /// scheme in a header whose name contains "key", else its first, else
     /// `X-API-Key`].
-    #[arg(long, value_name = "NAME")]
-    api_key_header: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
+    pub api_key_header: Option<String>,
     /// A bearer token, sent as `Authorization: Bearer TOKEN`.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "ERRCAT_CHECK_BEARER",
-        hide_env_values = true
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "TOKEN",
+            env = "ERRCAT_CHECK_BEARER",
+            hide_env_values = true
+        )
     )]
-    bearer: Option<String>,
+    pub bearer: Option<String>,
     /// Also send a burst of concurrent requests to one cheap endpoint until a 429 arrives.
-    #[arg(long)]
-    burst: bool,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub burst: bool,
     /// The most requests of the burst.
-    #[arg(long, value_name = "N", default_value_t = 300)]
-    burst_max: usize,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 300))]
+    pub burst_max: usize,
     /// The API's body limit in bytes; the oversized probe sends one byte more.
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
-    max_body: u64,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024))]
+    pub max_body: u64,
     /// The time limit of each request.
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
-    timeout: Duration,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration))]
+    pub timeout: Duration,
     /// The time limit of the whole check.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
-    time_limit: Duration,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration))]
+    pub time_limit: Duration,
     /// The header every response must carry the request id in, or `none`
     /// [default: the catalog's `[api] request_id_header`; without one, a
     /// missing `X-Request-Id` is one warning, not a failure].
-    #[arg(long, value_name = "NAME")]
-    request_id_header: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME"))]
+    pub request_id_header: Option<String>,
     /// Leave out a probe (`oversized`, `burst`, `invalid-credentials`, …),
     /// for a framework's known defaults. Repeat it for more.
-    #[arg(long = "skip", value_name = "PROBE")]
-    skip: Vec<String>,
+    #[cfg_attr(feature = "clap", arg(long = "skip", value_name = "PROBE"))]
+    pub skip: Vec<String>,
     /// Accept other statuses from a probe: `wrong-method=404` or
     /// `malformed-json=400,422`. Repeat it for more.
-    #[arg(long = "expect", value_name = "PROBE=STATUS")]
-    expect: Vec<String>,
+    #[cfg_attr(feature = "clap", arg(long = "expect", value_name = "PROBE=STATUS"))]
+    pub expect: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: OutputFormat,
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "table"))]
+    pub format: OutputFormat,
 }
 
 /// The probes, for `--skip` and `--expect`.
@@ -124,11 +138,11 @@ fn names(name: &str, probe: &str) -> bool {
 }
 
 /// `--expect` values: probe → statuses.
-fn expectations(args: &Args) -> anyhow::Result<Vec<(String, Vec<u16>)>> {
+fn expectations(args: &Options) -> Result<Vec<(String, Vec<u16>)>, CheckError> {
     let mut out = Vec::new();
     for e in &args.expect {
         let bad = || {
-            UsageError(format!(
+            CheckError::Usage(format!(
                 "`--expect {e}` is not PROBE=STATUS[,STATUS]; probes are {}",
                 PROBES.join(", ")
             ))
@@ -140,25 +154,58 @@ fn expectations(args: &Args) -> anyhow::Result<Vec<(String, Vec<u16>)>> {
             .collect::<Option<_>>()
             .ok_or_else(bad)?;
         if !PROBES.contains(&probe.trim()) {
-            return Err(bad().into());
+            return Err(bad());
         }
         out.push((probe.trim().to_owned(), statuses));
     }
     for s in &args.skip {
         if !PROBES.contains(&s.as_str()) {
-            return Err(UsageError(format!(
+            return Err(CheckError::Usage(format!(
                 "`--skip {s}`: no such probe; probes are {}",
                 PROBES.join(", ")
-            ))
-            .into());
+            )));
         }
     }
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum OutputFormat {
+impl Options {
+    /// The options of `errcat check URL` with every default: no spec, no
+    /// credentials, no burst, a 2 MiB body limit, 3 s per request, 30 s in
+    /// all, a table.
+    ///
+    /// ```
+    /// let mut options = errcat_check::Options::new("http://127.0.0.1:8080");
+    /// options.format = errcat_check::OutputFormat::Json;
+    /// assert_eq!(options.max_body, 2 * 1024 * 1024);
+    /// ```
+    pub fn new(url: impl Into<String>) -> Self {
+        Options {
+            url: url.into(),
+            openapi: None,
+            api_key: None,
+            api_key_header: None,
+            bearer: None,
+            burst: false,
+            burst_max: 300,
+            max_body: 2 * 1024 * 1024,
+            timeout: Duration::from_secs(3),
+            time_limit: Duration::from_secs(30),
+            request_id_header: None,
+            skip: Vec::new(),
+            expect: Vec::new(),
+            format: OutputFormat::Table,
+        }
+    }
+}
+
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum OutputFormat {
+    /// A table for people.
     Table,
+    /// JSON for machines.
     Json,
 }
 
@@ -247,23 +294,24 @@ struct Ctx {
     time_limit: Duration,
 }
 
-pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+/// Probes the API and writes the report to `out`; true when every probe
+/// passed (or was skipped). `catalog_label` says which catalog this is
+/// and how it was found, for the report's first line.
+///
+/// # Errors
+///
+/// [`CheckError::Usage`] for a bad URL, option or spec, or an API that
+/// cannot be reached at all; I/O errors of `out`.
+pub fn run(
+    args: &Options,
+    catalog: Catalog,
+    catalog_label: &str,
+    out: &mut dyn Write,
+) -> Result<bool, CheckError> {
     let base = base_url(&args.url)?;
     expectations(args)?;
-    let catalog = catalog_arg::load(args.catalog.as_deref())?;
-    let label = match &args.catalog {
-        Some(p) => p.display().to_string(),
-        None if std::path::Path::new(catalog_arg::DEFAULT).exists() => format!(
-            "{} (found in the current directory; pass --catalog to choose)",
-            catalog_arg::DEFAULT
-        ),
-        None => format!(
-            "errcat's standard catalog (no {} here; pass --catalog)",
-            catalog_arg::DEFAULT
-        ),
-    };
     let label = format!(
-        "{label}: {} errors, envelope `{}`",
+        "{catalog_label}: {} errors, envelope `{}`",
         catalog.errors.len(),
         catalog.api.envelope
     );
@@ -297,38 +345,54 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         ));
     }
     report(args, &base, &label, &warnings, &rows, elapsed, out)?;
-    Ok(if rows.iter().any(|r| r.verdict == Verdict::Fail) {
-        Outcome::Failed
-    } else {
-        Outcome::Ok
-    })
+    Ok(!rows.iter().any(|r| r.verdict == Verdict::Fail))
+}
+
+/// Why a check could not be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// A bad URL, option or spec, or an API that cannot be reached: the
+    /// message names the fix.
+    #[error("{0}")]
+    Usage(String),
+    /// The report could not be written, or the runtime could not start.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+impl From<serde_json::Error> for CheckError {
+    fn from(e: serde_json::Error) -> Self {
+        CheckError::Io(e.into())
+    }
 }
 
 /// Parses URL: plain http only (this build has no TLS).
-fn base_url(url: &str) -> anyhow::Result<Url> {
+fn base_url(url: &str) -> Result<Url, CheckError> {
     let parsed = Url::parse(url).map_err(|e| {
-        UsageError(format!(
+        CheckError::Usage(format!(
             "`{url}` is not a URL ({e}); pass the API's base URL, e.g. http://127.0.0.1:8080"
         ))
     })?;
     match parsed.scheme() {
         "http" => {}
         "https" => {
-            return Err(UsageError(format!(
+            return Err(CheckError::Usage(format!(
                 "cannot check {url}: https is not supported, this errcat is built without TLS; \
                  check the API over plain http (e.g. http://127.0.0.1:PORT) or through a local TLS-terminating proxy"
-            ))
-            .into());
+            )));
         }
         other => {
-            return Err(UsageError(format!(
+            return Err(CheckError::Usage(format!(
                 "cannot check {url}: unsupported scheme `{other}`; pass an http:// URL"
-            ))
-            .into());
+            )));
         }
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(UsageError(format!("`{url}` has no host")).into());
+        return Err(CheckError::Usage(format!("`{url}` has no host")));
     }
     Ok(parsed)
 }
@@ -361,11 +425,11 @@ fn join(base: &Url, prefix: &str, path: &str) -> Url {
 }
 
 async fn check(
-    args: &Args,
+    args: &Options,
     base: Url,
     catalog: Catalog,
     rule: verify::RequestIdRule,
-) -> anyhow::Result<Vec<Row>> {
+) -> Result<Vec<Row>, CheckError> {
     let builder = || {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -389,7 +453,7 @@ async fn check(
         Some(s) => {
             let doc = load_spec(&ctx, s).await?;
             let spec = openapi::parse(&doc)
-                .map_err(|e| UsageError(format!("cannot use the OpenAPI spec {s}: {e}")))?;
+                .map_err(|e| CheckError::Usage(format!("cannot use the OpenAPI spec {s}: {e}")))?;
             (Some(spec), doc)
         }
         None => (None, Value::Null),
@@ -417,11 +481,10 @@ async fn check(
     base_probe.request.headers = creds.all();
     let (base_row, base_reply) = match run_probe(&ctx, &base_probe).await {
         Err(f) if f.connect => {
-            return Err(UsageError(format!(
+            return Err(CheckError::Usage(format!(
                 "cannot reach {base}: {} (is the API running?)",
                 f.reason
-            ))
-            .into());
+            )));
         }
         r => finish(&ctx, &base_probe, r),
     };
@@ -659,7 +722,7 @@ fn json_request(p: &mut Probe, body: Vec<u8>) {
 }
 
 fn plan_spec(
-    args: &Args,
+    args: &Options,
     base: &Url,
     spec: &Spec,
     doc: &Value,
@@ -887,7 +950,7 @@ fn burst_target(base: &Url, spec: Option<&Spec>, creds: &Creds) -> Probe {
     p
 }
 
-async fn load_spec(ctx: &Ctx, spec: &str) -> anyhow::Result<Value> {
+async fn load_spec(ctx: &Ctx, spec: &str) -> Result<Value, CheckError> {
     const MAX_SPEC: usize = 16 * 1024 * 1024;
     let text = if spec.starts_with("http://") || spec.starts_with("https://") {
         let url = base_url(spec)?;
@@ -897,7 +960,7 @@ async fn load_spec(ctx: &Ctx, spec: &str) -> anyhow::Result<Value> {
             headers: vec![("Accept".to_owned(), "application/json".to_owned())],
             body: None,
         };
-        let r = http::send(
+        let r = transport::send(
             &ctx.client,
             &req,
             ctx.timeout.max(Duration::from_secs(5)).min(ctx.time_limit),
@@ -905,28 +968,26 @@ async fn load_spec(ctx: &Ctx, spec: &str) -> anyhow::Result<Value> {
         )
         .await
         .map_err(|f| {
-            UsageError(format!(
+            CheckError::Usage(format!(
                 "cannot fetch the OpenAPI spec {spec}: {}",
                 f.reason
             ))
         })?;
         if r.status != 200 {
-            return Err(UsageError(format!(
+            return Err(CheckError::Usage(format!(
                 "cannot fetch the OpenAPI spec {spec}: status {}",
                 r.status
-            ))
-            .into());
+            )));
         }
         r.body
     } else {
         std::fs::read(spec)
-            .map_err(|e| UsageError(format!("cannot read the OpenAPI spec {spec}: {e}")))?
+            .map_err(|e| CheckError::Usage(format!("cannot read the OpenAPI spec {spec}: {e}")))?
     };
     serde_json::from_slice(&text).map_err(|e| {
-        UsageError(format!(
+        CheckError::Usage(format!(
             "the OpenAPI spec {spec} is not JSON ({e}); YAML is not supported, convert it to JSON"
         ))
-        .into()
     })
 }
 
@@ -934,13 +995,13 @@ async fn load_spec(ctx: &Ctx, spec: &str) -> anyhow::Result<Value> {
 async fn run_probe(ctx: &Ctx, p: &Probe) -> Result<Reply, Failure> {
     let send = async {
         match p.oversized {
-            Some(size) => http::send_oversized(&p.request, size, ctx.timeout, MAX_READ).await,
+            Some(size) => transport::send_oversized(&p.request, size, ctx.timeout, MAX_READ).await,
             None => {
-                match http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
+                match transport::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
                     // A kept-alive connection the server had closed (after
                     // a 500, say): once more, on a connection of its own.
                     Err(f) if f.reused_connection_lost() => {
-                        http::send(&ctx.fresh, &p.request, ctx.timeout, MAX_READ).await
+                        transport::send(&ctx.fresh, &p.request, ctx.timeout, MAX_READ).await
                     }
                     r => r,
                 }
@@ -1014,7 +1075,7 @@ fn finish(ctx: &Ctx, p: &Probe, r: Result<Reply, Failure>) -> (Row, Option<u16>)
 /// a body back in its error).
 fn echoes(p: &Probe, body: &[u8]) -> bool {
     let sent: &[u8] = match (&p.request.body, p.oversized) {
-        (_, Some(_)) => http::OVERSIZED_START,
+        (_, Some(_)) => transport::OVERSIZED_START,
         (Some(b), None) => &b[..b.len().min(64)],
         (None, None) => return false,
     };
@@ -1034,7 +1095,7 @@ async fn burst(ctx: &Arc<Ctx>, p: Probe, max: usize) -> Row {
             let (limited, failures) = (limited.clone(), failures.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::SeqCst) && sent.fetch_add(1, Ordering::SeqCst) < max {
-                    match http::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
+                    match transport::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
                         Ok(r) if r.status == 429 => {
                             stop.store(true, Ordering::SeqCst);
                             if let Ok(mut l) = limited.lock() {
@@ -1101,14 +1162,14 @@ async fn burst(ctx: &Arc<Ctx>, p: Probe, max: usize) -> Row {
 }
 
 fn report(
-    args: &Args,
+    args: &Options,
     base: &Url,
     catalog: &str,
     warnings: &[String],
     rows: &[Row],
     elapsed: Duration,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), CheckError> {
     let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
     let (ok, failed, skipped) = (
         count(Verdict::Ok),

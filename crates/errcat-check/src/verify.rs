@@ -1,8 +1,8 @@
 //! The verdict rules: what every response of a probe must be.
 
-use axum::http::HeaderMap;
 use errcat_catalog::Catalog;
 use errcat_client::{Format, Parser};
+use http::HeaderMap;
 
 /// The seven standard categories.
 const STANDARD_CATEGORIES: [&str; 7] = [
