@@ -292,11 +292,7 @@ fn demo_serves_logs_and_stops_cleanly() {
     let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
         .arg("check")
         .arg(format!("http://{addr}/api"))
-        .args([
-            "--catalog",
-            "crates/errcat-demo/errors.toml",
-            "--openapi",
-        ])
+        .args(["--catalog", "crates/errcat-demo/errors.toml", "--openapi"])
         .arg(format!("http://{addr}/api/openapi.json"))
         .args([
             "--api-key",
