@@ -10,12 +10,69 @@ use std::time::Duration;
 
 use errcat_store::{ErrorLog, ErrorRecord, Filter, Store, WriterConfig};
 
+/// The environment variable that makes `crash_child_process` the writer.
+const CHILD_URL: &str = "ERRCAT_CRASH_CHILD_URL";
+
+/// This test binary, run as the child of the SIGKILL test: its one ignored
+/// test, which then writes to the log at `url`.
+fn crash_child(url: &str) -> Command {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args(["crash_child_process", "--exact", "--ignored", "--nocapture"])
+        .env(CHILD_URL, url);
+    c
+}
+
+/// The child of `sigkill_under_load_leaves_every_committed_batch` (not a
+/// test of its own: run by it, with the log's URL): writes records as fast
+/// as it can and prints `committed N` after each commit, until it is
+/// killed.
+#[test]
+#[ignore = "the child process of sigkill_under_load_leaves_every_committed_batch, which runs it"]
+fn crash_child_process() {
+    let url = std::env::var(CHILD_URL).expect("run by the SIGKILL test, with the log's URL");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::connect(&url).await.expect("store");
+        let log = ErrorLog::spawn(
+            store,
+            WriterConfig {
+                batch: 200,
+                ..WriterConfig::default()
+            },
+        );
+        let mut i = 0u64;
+        let mut last = 0;
+        loop {
+            for _ in 0..100 {
+                let mut r = ErrorRecord::new(
+                    format!("crash-{i:09}"),
+                    format!("r-{i}"),
+                    "INTERNAL_ERROR",
+                    500,
+                );
+                r.body_excerpt = Some("x".repeat(300));
+                log.record(r);
+                i += 1;
+            }
+            let written = log.stats().written;
+            if written != last {
+                println!("committed {written}");
+                last = written;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+}
+
 #[tokio::test]
 async fn sigkill_under_load_leaves_every_committed_batch() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("errcat.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_errcat-store-crash-child"))
-        .arg(&url)
+    let mut child = crash_child(&url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
