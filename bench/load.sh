@@ -10,7 +10,7 @@
 #        (peer on /ok is the same code as bare: a control that shows the noise;
 #        ids is bare axum with tower-http's request id layers and nothing
 #        else: what request ids commonly cost; floor is the least a layer
-#        giving each response a new id can do (benches/support/peer_app.rs):
+#        giving each response a new id can do (crates/errcat-bench-support/src/peer_app.rs):
 #        floor/bare bounds what any such layer can reach; noop is a layer
 #        that does nothing: what axum's Router::layer costs by itself)
 #   err  GET /err TEMPLATE_NOT_FOUND with template_id        target errcat/bare >= 0.95

@@ -8,7 +8,7 @@
 //!   inbound `X-Request-Id`, `tower_http_ids` the router with tower-http's
 //!   request id layers and nothing else (what request ids alone cost),
 //!   `ids_floor` the router with the least a request id layer can do (a new
-//!   id in the extensions and on the response; `benches/support/peer_app.rs`),
+//!   id in the extensions and on the response; `crates/errcat-bench-support/src/peer_app.rs`),
 //!   `noop_layer` the router with a layer that does nothing (what axum
 //!   charges for `Router::layer` itself).
 //! - `layer_err`: `GET /err`; `bare_static` answers a pre-serialized body of
@@ -36,10 +36,8 @@ use criterion::{Criterion, criterion_group};
 use errcat_axum::ErrcatLayer;
 use tower::ServiceExt;
 
-#[path = "../../../benches/support/peer_app.rs"]
-mod peer_app;
-#[path = "../../../benches/support/shop_app.rs"]
-mod shop_app;
+use errcat_bench_support::peer_app;
+use errcat_bench_support::shop_app;
 
 use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};
@@ -187,8 +185,7 @@ fn bench_layer(c: &mut Criterion) {
 
 criterion_group!(benches, bench_layer);
 
-#[path = "../../../benches/support/criterion_ratio.rs"]
-mod criterion_ratio;
+use errcat_bench_support::criterion_ratio;
 
 use criterion_ratio::{human, print_ratio};
 

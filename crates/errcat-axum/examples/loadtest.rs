@@ -28,10 +28,8 @@ use axum::http::{Request, StatusCode};
 use errcat_axum::ErrcatLayer;
 use tower::ServiceExt;
 
-#[path = "../../../benches/support/peer_app.rs"]
-mod peer_app;
-#[path = "../../../benches/support/shop_app.rs"]
-mod shop_app;
+use errcat_bench_support::peer_app;
+use errcat_bench_support::shop_app;
 
 use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_router};
 use shop_app::{bare_router, errcat_router};

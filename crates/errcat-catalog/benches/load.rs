@@ -268,8 +268,7 @@ criterion_group!(benches, bench_load);
 
 // ---- Ratios from criterion's estimates. ----
 
-#[path = "../../../benches/support/criterion_ratio.rs"]
-mod criterion_ratio;
+use errcat_bench_support::criterion_ratio;
 
 /// The mean of one benchmark of this run, in nanoseconds.
 fn mean_ns(bench: &str, started: SystemTime) -> Result<f64, String> {

@@ -143,8 +143,7 @@ criterion_group! {
     targets = bench_parse
 }
 
-#[path = "../../../benches/support/criterion_ratio.rs"]
-mod criterion_ratio;
+use errcat_bench_support::criterion_ratio;
 
 use criterion_ratio::print_ratio;
 

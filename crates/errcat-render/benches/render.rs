@@ -335,8 +335,7 @@ fn bench_render(c: &mut Criterion) {
 
 criterion_group!(benches, bench_render);
 
-#[path = "../../../benches/support/criterion_ratio.rs"]
-mod criterion_ratio;
+use errcat_bench_support::criterion_ratio;
 
 use criterion_ratio::{human, print_ratio};
 

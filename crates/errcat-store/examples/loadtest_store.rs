@@ -18,8 +18,7 @@ use axum::Router;
 use errcat_axum::{ErrcatLayer, ErrorEvent, ErrorObserver, ObserveFuture};
 use errcat_store::{ErrorLog, Store, WriterConfig};
 
-#[path = "../../../benches/support/shop_app.rs"]
-mod shop_app;
+use errcat_bench_support::shop_app;
 
 use shop_app::errcat_router as app;
 

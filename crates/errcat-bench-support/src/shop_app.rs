@@ -1,5 +1,4 @@
-//! The app errcat's load harnesses and layer bench serve (included with
-//! `#[path]`): `GET /ok` answers `{"status":"ok"}`; `GET /err` raises the
+//! The app errcat's load harnesses and layer bench serve: `GET /ok` answers `{"status":"ok"}`; `GET /err` raises the
 //! catalog's `TEMPLATE_NOT_FOUND` with one parameter, or, in the bare
 //! variant, answers a pre-serialized static body.
 
@@ -14,7 +13,7 @@ use errcat_catalog::Catalog;
 use errcat_render::{Error, Renderer};
 
 /// The catalog `/err` renders from.
-pub(crate) const CATALOG: &str = r#"
+pub const CATALOG: &str = r#"
 [api]
 name = "Shop"
 docs_url = "https://shop.example/errors"
@@ -30,12 +29,12 @@ resolution = "List the templates to find the id."
 "#;
 
 /// The body of `GET /ok`.
-pub(crate) const OK_BODY: &str = r#"{"status":"ok"}"#;
+pub const OK_BODY: &str = r#"{"status":"ok"}"#;
 /// The parameter of the error `GET /err` raises.
-pub(crate) const TEMPLATE_ID: &str = "tpl_8c1f2a";
+pub const TEMPLATE_ID: &str = "tpl_8c1f2a";
 
 /// A renderer of [`CATALOG`].
-pub(crate) fn renderer() -> Renderer {
+pub fn renderer() -> Renderer {
     Renderer::new(Catalog::from_str(CATALOG, "errors.toml").expect("catalog"))
 }
 
@@ -44,13 +43,13 @@ fn ok() -> Response {
 }
 
 /// `GET /ok` alone.
-pub(crate) fn base_router() -> Router {
+pub fn base_router() -> Router {
     Router::new().route("/ok", get(|| async { ok() }))
 }
 
 /// `/ok` and a raising `/err` behind `layer`. Routes are made once (as
 /// `axum::serve` has it), not per request.
-pub(crate) fn errcat_router(layer: ErrcatLayer) -> Router {
+pub fn errcat_router(layer: ErrcatLayer) -> Router {
     base_router()
         .route(
             "/err",
@@ -65,7 +64,7 @@ pub(crate) fn errcat_router(layer: ErrcatLayer) -> Router {
 }
 
 /// `/ok` and an `/err` answering `static_body` as a 404 problem, no layer.
-pub(crate) fn bare_router(static_body: &'static [u8]) -> Router {
+pub fn bare_router(static_body: &'static [u8]) -> Router {
     base_router()
         .route(
             "/err",

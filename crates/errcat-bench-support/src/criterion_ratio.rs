@@ -1,4 +1,4 @@
-//! Shared by errcat's criterion benches (included with `#[path]`): reads the
+//! Shared by errcat's criterion benches: reads the
 //! estimates criterion wrote in this run, so that each bench can print its
 //! ratio against a baseline measured in the same run.
 
@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 /// Where criterion writes its results: `$CRITERION_HOME`, else
 /// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`.
-pub(crate) fn criterion_dir() -> PathBuf {
+pub fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return PathBuf::from(home);
     }
@@ -19,11 +19,7 @@ pub(crate) fn criterion_dir() -> PathBuf {
 
 /// The mean and median of one benchmark in nanoseconds, if this run
 /// measured it (estimates from an earlier run are refused).
-pub(crate) fn estimates_ns(
-    group: &str,
-    bench: &str,
-    started: SystemTime,
-) -> Result<(f64, f64), String> {
+pub fn estimates_ns(group: &str, bench: &str, started: SystemTime) -> Result<(f64, f64), String> {
     let path = criterion_dir()
         .join(group)
         .join(bench)
@@ -53,7 +49,7 @@ pub(crate) fn estimates_ns(
 /// estimates of `errcat` and `baseline` in `group`, or why this run has
 /// none.
 #[allow(dead_code)]
-pub(crate) fn print_ratio(
+pub fn print_ratio(
     group: &str,
     label: &str,
     (errcat, baseline): (&str, &str),
@@ -73,7 +69,7 @@ pub(crate) fn print_ratio(
 
 /// A duration in nanoseconds, for people.
 #[allow(dead_code)]
-pub(crate) fn human(ns: f64) -> String {
+pub fn human(ns: f64) -> String {
     if ns < 1e3 {
         format!("{ns:.0} ns")
     } else if ns < 1e6 {
@@ -86,7 +82,7 @@ pub(crate) fn human(ns: f64) -> String {
 /// Runs criterion's summary, then `print_ratios` when this run measured
 /// (`cargo bench`); `cargo test --benches` runs each bench once in test mode
 /// and writes no estimates.
-pub(crate) fn finish(started: SystemTime, print_ratios: impl FnOnce(SystemTime)) {
+pub fn finish(started: SystemTime, print_ratios: impl FnOnce(SystemTime)) {
     criterion::Criterion::default()
         .configure_from_args()
         .final_summary();

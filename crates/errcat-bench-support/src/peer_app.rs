@@ -1,5 +1,5 @@
 //! The peer the load harness and the layer bench compare errcat's error
-//! path with (included with `#[path]`, after `shop_app`): `GET /err` answers
+//! path with: `GET /err` answers
 //! the same problem with `http-api-problem`, alone (`peer_router`) or with
 //! two fresh UUIDv7 ids and errcat's headers (`peer_ids_router`).
 
@@ -13,7 +13,7 @@ use errcat_catalog::IdScheme;
 use errcat_render::id::new_id;
 use http_api_problem::HttpApiProblem;
 
-use super::shop_app::{TEMPLATE_ID, base_router};
+use crate::shop_app::{TEMPLATE_ID, base_router};
 
 fn peer_problem() -> HttpApiProblem {
     HttpApiProblem::new(StatusCode::NOT_FOUND)
@@ -27,13 +27,13 @@ fn peer_problem() -> HttpApiProblem {
 }
 
 /// `/ok` and the peer's `/err`.
-pub(crate) fn peer_router() -> Router {
+pub fn peer_router() -> Router {
     base_router().route("/err", get(|| async { peer_problem() }))
 }
 
 /// `/ok` and the peer's `/err` with an error id, a request id (body and
 /// `X-Request-Id`) and `Cache-Control: no-store`, as errcat answers.
-pub(crate) fn peer_ids_router() -> Router {
+pub fn peer_ids_router() -> Router {
     base_router().route(
         "/err",
         get(|| async {
@@ -72,7 +72,7 @@ impl tower_http::request_id::MakeRequestId for MakeUuidV7 {
 /// kept, else a new UUIDv7, in the request's headers and extensions) and
 /// `PropagateRequestIdLayer` (the id on the response), applied like
 /// errcat's layer. What errcat's success path costs beyond this is its own.
-pub(crate) fn ids_router() -> Router {
+pub fn ids_router() -> Router {
     base_router()
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
@@ -87,7 +87,7 @@ pub(crate) fn ids_router() -> Router {
 /// errcat's layer, it is the floor of any layer that gives every response
 /// an id: what it costs over bare axum no such layer can avoid.
 #[derive(Clone)]
-pub(crate) struct FloorLayer;
+pub struct FloorLayer;
 
 impl<S> tower::Layer<S> for FloorLayer {
     type Service = Floor<S>;
@@ -97,13 +97,14 @@ impl<S> tower::Layer<S> for FloorLayer {
     }
 }
 
+/// The service of [`FloorLayer`].
 #[derive(Clone)]
-pub(crate) struct Floor<S>(S);
+pub struct Floor<S>(S);
 
 /// The id the floor layer puts in the request's extensions: its text,
 /// inline (no allocation of its own, no shared reference count).
 #[derive(Clone, Copy)]
-pub(crate) struct FloorId([u8; 36]);
+pub struct FloorId([u8; 36]);
 
 impl<S> tower::Service<axum::http::Request<axum::body::Body>> for Floor<S>
 where
@@ -134,7 +135,8 @@ where
 }
 
 pin_project_lite::pin_project! {
-    pub(crate) struct FloorFuture<F> {
+    /// The response future of [`Floor`]: sets the id's header.
+    pub struct FloorFuture<F> {
         #[pin]
         fut: F,
         id: Option<[u8; 36]>,
@@ -202,7 +204,7 @@ async fn floor_err(req: axum::extract::Request) -> axum::response::Response {
 }
 
 /// `/ok` and [`floor_err`]'s `/err` behind [`FloorLayer`].
-pub(crate) fn floor_router() -> Router {
+pub fn floor_router() -> Router {
     base_router()
         .route("/err", get(floor_err))
         .layer(FloorLayer)
@@ -211,7 +213,7 @@ pub(crate) fn floor_router() -> Router {
 
 /// `/ok` behind a layer that does nothing (it hands the response back as
 /// it is): what axum charges for a layer applied with `Router::layer` at all.
-pub(crate) fn noop_router() -> Router {
+pub fn noop_router() -> Router {
     base_router()
         .layer(tower::util::MapResponseLayer::new(
             std::convert::identity::<axum::response::Response>,
