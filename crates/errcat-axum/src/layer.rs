@@ -526,11 +526,20 @@ impl<F: Future> Future for Guarded<F> {
     }
 }
 
-/// The standard role a foreign status is rewritten to, and whether the
-/// status must be kept over the role's own.
+/// How a 4xx/5xx made outside errcat is rewritten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rewrite {
+    /// The standard role of the catalog error it becomes.
+    role: &'static str,
+    /// Whether the response keeps its own status over the role's (a status
+    /// without an entry of its own, such as 422 or 451).
+    keep_status: bool,
+}
+
+/// The rewrite of a foreign status.
 #[allow(clippy::match_overlapping_arm)] // Specific statuses first, then their class.
-fn role_for(status: StatusCode) -> (&'static str, bool) {
-    match status.as_u16() {
+fn rewrite_for(status: StatusCode) -> Rewrite {
+    let (role, keep_status) = match status.as_u16() {
         400 => ("validation_error", false),
         401 => ("missing_token", false),
         403 => ("forbidden", false),
@@ -548,7 +557,8 @@ fn role_for(status: StatusCode) -> (&'static str, bool) {
         504 => ("upstream_timeout", false),
         400..=499 => ("validation_error", true),
         _ => ("internal_error", true),
-    }
+    };
+    Rewrite { role, keep_status }
 }
 
 fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, Vec<ObserveFuture>) {
@@ -564,12 +574,12 @@ fn finish(shared: &Shared, outcome: Outcome, info: &RequestInfo) -> (Response, V
                     && shared.rewrite_foreign
                     && res.extensions().get::<Passthrough>().is_none()
                 {
-                    let (role, keep) = role_for(res.status());
-                    let err = foreign_error(shared, role, &res);
+                    let rewrite = rewrite_for(res.status());
+                    let err = foreign_error(shared, rewrite.role, &res);
                     (
                         Arc::new(err),
                         Source::Rewritten,
-                        keep.then_some(res.status().as_u16()),
+                        rewrite.keep_status.then_some(res.status().as_u16()),
                         None,
                     )
                 } else {

@@ -6,7 +6,7 @@ use errcat_catalog::{Catalog, Category, ErrorDef, Guide};
 use errcat_render::reason_phrase;
 
 use crate::example::Examples;
-use crate::md::{esc, esc_into, esc_text, inline_html, safe_url, to_html};
+use crate::md_to_html::{esc, esc_into, esc_text, inline_html, safe_url, to_html};
 
 const CSS: &str = include_str!("../assets/site.css");
 const JS: &str = include_str!("../assets/site.js");

@@ -34,14 +34,14 @@ mod export;
 mod html;
 pub mod lock;
 mod markdown;
-mod md;
+mod md_to_html;
 mod openapi;
 pub mod schema;
 
 pub use export::export_json;
 pub use html::site;
 pub use markdown::{markdown, markdown_by_category};
-pub use md::escape_html_into;
+pub use md_to_html::escape_html_into;
 pub use openapi::openapi;
 
 use errcat_catalog::{Catalog, ErrorDef};

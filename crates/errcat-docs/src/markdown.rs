@@ -6,7 +6,7 @@ use errcat_catalog::{Catalog, Category, ErrorDef, Guide};
 use errcat_render::reason_phrase;
 
 use crate::example::Examples;
-use crate::md::safe_url;
+use crate::md_to_html::safe_url;
 
 /// Escapes text that is not Markdown (codes, titles, messages) so that it
 /// reads as itself: Markdown punctuation and HTML are backslash-escaped.
@@ -31,7 +31,7 @@ fn text(s: &str) -> String {
 /// Catalog Markdown, with raw HTML neutralized and unsafe links dropped so
 /// that a Markdown viewer cannot run it.
 fn prose(s: &str) -> String {
-    crate::md::safe_markdown(s)
+    crate::md_to_html::safe_markdown(s)
 }
 
 fn code_span(s: &str) -> String {

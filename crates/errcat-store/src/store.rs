@@ -419,8 +419,7 @@ impl Store {
 
     /// How many batches the writer commits at once: one for SQLite (a single
     /// writer at a time), three for PostgreSQL (each on a connection of its
-    /// own; on 2 cores three wrote 10–25% more records per second than two,
-    /// four no more than three).
+    /// own; `docs/error-log.md` has the measurements behind the number).
     pub(crate) fn concurrent_batches(&self) -> usize {
         match self {
             #[cfg(feature = "sqlite")]

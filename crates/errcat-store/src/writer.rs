@@ -348,9 +348,10 @@ async fn run(
     stats: Arc<Stats>,
     config: WriterConfig,
 ) {
-    // Batches written at once: one for SQLite (one writer at a time), two for
-    // PostgreSQL, so that one batch is sent and inserted while the other's
-    // commit is flushed. Each is still its own transaction.
+    // Batches written at once (`Store::concurrent_batches`): one for SQLite
+    // (one writer at a time), several for PostgreSQL, so that batches are
+    // sent and inserted while another's commit is flushed. Each is still its
+    // own transaction.
     let in_flight = store.concurrent_batches().max(1);
     let mut writes = tokio::task::JoinSet::new();
     loop {

@@ -408,7 +408,12 @@ impl Parser {
             e.format = Format::Unreadable;
         } else if trimmed[0] == b'{' {
             match self.read_json(trimmed) {
-                Some((format, found, reader, complete)) => {
+                Some(Read {
+                    format,
+                    found,
+                    reader,
+                    complete,
+                }) => {
                     e.format = format;
                     e.complete = complete;
                     hint.folded.clone_from(&found.code_folded);
@@ -445,7 +450,7 @@ impl Parser {
 
     /// Reads a JSON body with each reader; the first complete read wins,
     /// else the read that found most.
-    fn read_json(&self, body: &[u8]) -> Option<(Format, Found, Option<usize>, bool)> {
+    fn read_json(&self, body: &[u8]) -> Option<Read> {
         let mut best: Option<(Found, usize)> = None;
         // Readers whose template starts a body this way go first: a
         // rendered body starts with its template's first key.
@@ -471,13 +476,23 @@ impl Parser {
                 continue;
             }
             if found.hits >= r.required {
-                return Some((r.format, found, Some(i), true));
+                return Some(Read {
+                    format: r.format,
+                    found,
+                    reader: Some(i),
+                    complete: true,
+                });
             }
             if best.as_ref().is_none_or(|(b, _)| found.hits > b.hits) {
                 best = Some((found, i));
             }
         }
-        best.map(|(f, i)| (self.inner.readers[i].format, f, Some(i), false))
+        best.map(|(found, i)| Read {
+            format: self.inner.readers[i].format,
+            found,
+            reader: Some(i),
+            complete: false,
+        })
     }
 
     fn fill(&self, e: &mut ApiError, f: Found, reader: Option<usize>) {
@@ -587,6 +602,16 @@ impl Parser {
         }
         e.retryable = d.retryable;
     }
+}
+
+/// A JSON body as one reader read it.
+struct Read {
+    format: Format,
+    found: Found,
+    /// The reader's index.
+    reader: Option<usize>,
+    /// Every part the envelope always has was there.
+    complete: bool,
 }
 
 /// What reading the body learned that completing the error uses.
