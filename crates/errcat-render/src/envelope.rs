@@ -423,19 +423,7 @@ impl At<'_, '_> {
             buf.push(b'[');
             let mut first = true;
             for fv in violations {
-                let at = At {
-                    v: Some(fv),
-                    ..*self
-                };
-                let mark = buf.len();
-                if !first {
-                    buf.push(b',');
-                }
-                if at.node(buf, &each.item) {
-                    first = false;
-                } else {
-                    buf.truncate(mark);
-                }
+                self.item(buf, &each.item, fv, &mut first);
             }
             buf.push(b']');
             return true;
@@ -473,6 +461,26 @@ impl At<'_, '_> {
 }
 
 impl<'c> At<'c, '_> {
+    /// Writes one item of `$each` for a violation, after a comma unless it
+    /// is the `first`; false (and nothing written) when it is left out.
+    fn item(&self, buf: &mut Vec<u8>, item: &Node, fv: &FieldViolation, first: &mut bool) -> bool {
+        let at = At {
+            v: Some(fv),
+            ..*self
+        };
+        let mark = buf.len();
+        if !*first {
+            buf.push(b',');
+        }
+        if at.node(buf, item) {
+            *first = false;
+            true
+        } else {
+            buf.truncate(mark);
+            false
+        }
+    }
+
     /// Writes one member of a keyed `$each`: the key, then its first item,
     /// or all its items in an array with `group`.
     fn keyed_member(
@@ -495,21 +503,8 @@ impl<'c> At<'c, '_> {
         }
         let mut first = true;
         for j in members.take(if each.group { usize::MAX } else { 1 }) {
-            let at = At {
-                v: Some(&violations[j]),
-                ..*self
-            };
-            let mark = buf.len();
-            if !first {
-                buf.push(b',');
-            }
-            if at.node(buf, &each.item) {
-                first = false;
-            } else {
-                buf.truncate(mark);
-                if !each.group {
-                    buf.extend_from_slice(b"null");
-                }
+            if !self.item(buf, &each.item, &violations[j], &mut first) && !each.group {
+                buf.extend_from_slice(b"null");
             }
         }
         if each.group {
