@@ -70,35 +70,70 @@ pub struct ErrorEvent {
 /// A future an observer returns when the response must wait for it.
 pub type ObserveFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
+/// An [`ErrorEvent`] as an observer receives it: read it through `Deref`,
+/// or take it with [`Observed::into_owned`] — moved to the last observer
+/// the layer calls (add the error log last), cloned for the others.
+#[derive(Debug)]
+pub struct Observed<'a>(std::borrow::Cow<'a, ErrorEvent>);
+
+impl<'a> Observed<'a> {
+    /// An event lent to the observer.
+    pub fn borrowed(event: &'a ErrorEvent) -> Self {
+        Observed(std::borrow::Cow::Borrowed(event))
+    }
+
+    /// The event itself.
+    pub fn owned(event: ErrorEvent) -> Self {
+        Observed(std::borrow::Cow::Owned(event))
+    }
+
+    /// The event, moved when the observer was handed it, else cloned.
+    pub fn into_owned(self) -> ErrorEvent {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Observed<'_> {
+    type Target = ErrorEvent;
+
+    fn deref(&self) -> &ErrorEvent {
+        &self.0
+    }
+}
+
 /// Receives every [`ErrorEvent`] (the error log, metrics). Called on the
 /// request's task after the response is built: it must not block.
+///
+/// One method: read the event (`&*event`) or take it
+/// ([`Observed::into_owned`]); return a future to make the response wait
+/// for it (an error log that waits for room rather than drops), `None`
+/// otherwise. A closure `Fn(&ErrorEvent)` is an observer too.
+///
+/// ```
+/// use errcat_axum::{ErrorObserver, ObserveFuture, Observed};
+///
+/// struct Count(std::sync::atomic::AtomicU64);
+///
+/// impl ErrorObserver for Count {
+///     fn observe(&self, event: Observed<'_>) -> Option<ObserveFuture> {
+///         if event.status >= 500 {
+///             self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///         }
+///         None
+///     }
+/// }
+/// ```
 pub trait ErrorObserver: Send + Sync + 'static {
     /// Called once per error response.
-    fn observe(&self, event: &ErrorEvent);
-
-    /// Like [`ErrorObserver::observe`], for observers that may make the
-    /// response wait (an error log configured to wait for room rather than
-    /// drop). The layer awaits the returned future before answering. The
-    /// default calls `observe` and returns `None`.
-    fn observe_async(&self, event: &ErrorEvent) -> Option<ObserveFuture> {
-        self.observe(event);
-        None
-    }
-
-    /// Like [`ErrorObserver::observe_async`], with the event itself: the
-    /// layer calls this on its last observer, which may keep the event's
-    /// fields instead of copying them (the error log does). The default
-    /// calls `observe_async`.
-    fn observe_owned(&self, event: ErrorEvent) -> Option<ObserveFuture> {
-        self.observe_async(&event)
-    }
+    fn observe(&self, event: Observed<'_>) -> Option<ObserveFuture>;
 }
 
 impl<F> ErrorObserver for F
 where
     F: Fn(&ErrorEvent) + Send + Sync + 'static,
 {
-    fn observe(&self, event: &ErrorEvent) {
-        self(event);
+    fn observe(&self, event: Observed<'_>) -> Option<ObserveFuture> {
+        self(&event);
+        None
     }
 }

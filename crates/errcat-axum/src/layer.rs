@@ -20,7 +20,7 @@ use ipnet::IpNet;
 
 use crate::capture::{Capture, ErrorContext, HeaderSelection, Tee};
 use crate::client_ip::{self, ClientIp};
-use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Source};
+use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Observed, Source};
 use crate::request_id::RequestId;
 use crate::{BodyLimit, negotiate, panic};
 
@@ -329,11 +329,11 @@ struct RequestInfo {
     body_read: Option<Arc<AtomicBool>>,
     /// Recorded when there are observers (and only then: boxed, so that the
     /// response future stays small without them).
-    observed: Option<Box<Observed>>,
+    observed: Option<Box<ForObservers>>,
 }
 
 /// What only the observers need of the request.
-struct Observed {
+struct ForObservers {
     user_agent: Option<HeaderValue>,
     /// Recorded headers, picked (redacted when made into text).
     headers: Vec<(usize, HeaderValue)>,
@@ -417,7 +417,7 @@ where
         if !shared.observers.is_empty() {
             let context = ErrorContext::default();
             req.extensions_mut().insert(context.clone());
-            let mut observed = Observed {
+            let mut observed = ForObservers {
                 user_agent: req.headers().get(header::USER_AGENT).cloned(),
                 headers: shared.captured_headers.pick(req.headers()),
                 content_type: req.headers().get(header::CONTENT_TYPE).cloned(),
@@ -806,9 +806,9 @@ fn render(
         };
         if let Some((last, others)) = shared.observers.split_last() {
             for o in others {
-                pending.extend(o.observe_async(&event));
+                pending.extend(o.observe(Observed::borrowed(&event)));
             }
-            pending.extend(last.observe_owned(event));
+            pending.extend(last.observe(Observed::owned(event)));
         }
     }
     (res, pending)

@@ -177,7 +177,8 @@ impl Metrics {
 }
 
 impl ErrorObserver for Metrics {
-    fn observe(&self, event: &ErrorEvent) {
-        self.errors.get_or_create(&ErrorLabels::of(event)).inc();
+    fn observe(&self, event: crate::Observed<'_>) -> Option<crate::ObserveFuture> {
+        self.errors.get_or_create(&ErrorLabels::of(&event)).inc();
+        None
     }
 }

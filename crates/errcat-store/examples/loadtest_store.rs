@@ -125,11 +125,8 @@ impl FloorLog {
 }
 
 impl ErrorObserver for FloorLog {
-    fn observe(&self, event: &ErrorEvent) {
-        self.observe_owned(event.clone());
-    }
-
-    fn observe_owned(&self, event: ErrorEvent) -> Option<ObserveFuture> {
+    fn observe(&self, event: errcat_axum::Observed<'_>) -> Option<ObserveFuture> {
+        let event = event.into_owned();
         let ts = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));

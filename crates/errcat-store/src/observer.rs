@@ -48,19 +48,11 @@ fn record_from(e: ErrorEvent) -> ErrorRecord {
 }
 
 impl ErrorObserver for ErrorLog {
-    fn observe(&self, event: &ErrorEvent) {
-        // In either mode: waiting for room needs `observe_async` or
-        // `observe_owned`, which the layer calls; this synchronous hook
-        // can only drop when the queue is full.
-        self.record(record_of(event));
-    }
-
-    fn observe_async(&self, event: &ErrorEvent) -> Option<errcat_axum::ObserveFuture> {
-        self.observe_owned(event.clone())
-    }
-
-    fn observe_owned(&self, event: ErrorEvent) -> Option<errcat_axum::ObserveFuture> {
-        let record = record_from(event);
+    /// Records the event, keeping its strings when it is the log's to take
+    /// (the log is the layer's last observer); with
+    /// [`Backpressure::Wait`] the response waits for room in the queue.
+    fn observe(&self, event: errcat_axum::Observed<'_>) -> Option<errcat_axum::ObserveFuture> {
+        let record = record_from(event.into_owned());
         if self.backpressure() != Backpressure::Wait {
             self.record(record);
             return None;
