@@ -1,6 +1,6 @@
 //! `errcat lint`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
@@ -27,7 +27,8 @@ pub(crate) struct Args {
     format: Format,
 }
 
-pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
+/// Runs the lint; `color` says whether the diagnostics are colored.
+pub(crate) fn run(args: &Args, color: bool, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut analysis = catalog_arg::analyze(Some(&args.catalog))?;
     // A lock beside the catalog: a code may never change its published meaning.
     let lock_path = args.catalog.with_file_name(errcat_docs::lock::FILE_NAME);
@@ -49,7 +50,7 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
             writeln!(out)?;
         }
         Format::Human => {
-            let theme = if std::io::stdout().is_terminal() {
+            let theme = if color {
                 GraphicalTheme::unicode()
             } else {
                 GraphicalTheme::unicode_nocolor()

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::filter::LevelFilter;
 
 mod catalog_arg;
 mod check;
@@ -14,6 +15,7 @@ mod docs_cmd;
 mod explain;
 mod lint;
 mod log;
+mod logging;
 mod render;
 mod serve;
 
@@ -21,6 +23,25 @@ mod serve;
 #[derive(Debug, Parser)]
 #[command(name = "errcat", version, about, long_about = None)]
 struct Cli {
+    /// Log lines on stderr as text or JSON; which ones `RUST_LOG` says (default `info` for
+    /// `serve` and `demo`, `warn` otherwise).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    log_format: logging::LogFormat,
+    /// When to color output: `auto` (on a terminal, unless `NO_COLOR` is set), `always`, `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: logging::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,10 +97,18 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // The servers report what happens while they run; one-shot commands only problems.
+    let default_level = match cli.command {
+        Command::Serve(_) => LevelFilter::INFO,
+        #[cfg(feature = "demo")]
+        Command::Demo(_) => LevelFilter::INFO,
+        _ => LevelFilter::WARN,
+    };
+    logging::init(cli.log_format, cli.color, default_level)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let outcome = match cli.command {
-        Command::Lint(args) => lint::run(&args, &mut out)?,
+        Command::Lint(args) => lint::run(&args, cli.color.stdout(), &mut out)?,
         Command::Explain(args) => explain::run(&args, &mut out)?,
         Command::Render(args) => render::run(&args, &mut out)?,
         Command::Lookup(args) => log::lookup(&args, &mut out)?,

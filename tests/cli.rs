@@ -322,3 +322,79 @@ fn render_takes_every_input_from_the_command_line() {
         text(&out.stderr)
     );
 }
+
+/// Whether `errcat lint` on a bad catalog writes an ESC byte, with these
+/// flags and environment.
+fn lint_colors(flags: &[&str], env: &[(&str, &str)]) -> bool {
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(flags)
+        .args(["lint", "--catalog", "tests/data/bad.toml"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stderr), "", "nothing logged at the default level");
+    out.stdout.contains(&0x1b)
+}
+
+#[test]
+fn lint_colors_as_no_color_and_the_color_flag_say() {
+    let force = ("CLICOLOR_FORCE", "1");
+    let no_color = ("NO_COLOR", "1");
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&[&str], Env); 6] = [
+        (&[], &[]),
+        (&[], &[force]),
+        (&[], &[force, no_color]),
+        (&["--color", "always"], &[no_color]),
+        (&["--color", "never"], &[force]),
+        (&["--color", "auto"], &[no_color]),
+    ];
+    let colored: Vec<bool> = cases.iter().map(|(f, e)| lint_colors(f, e)).collect();
+    assert_eq!(colored, [false, true, false, true, false, false]);
+}
+
+/// On a terminal (a pseudo-terminal from `script`), `auto` colors unless
+/// `NO_COLOR` is set.
+#[test]
+fn lint_on_a_terminal_honors_no_color() {
+    let on_terminal = |no_color: bool| {
+        let cmd = format!(
+            "{} lint --catalog tests/data/bad.toml",
+            env!("CARGO_BIN_EXE_errcat")
+        );
+        let mut script = Command::new("script");
+        script
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        let out = script.output().expect("`script` (util-linux) runs");
+        assert!(text(&out.stdout).contains("error"), "{}", text(&out.stdout));
+        out.stdout.contains(&0x1b)
+    };
+    assert_eq!([on_terminal(false), on_terminal(true)], [true, false]);
+}
+
+#[test]
+fn an_invalid_rust_log_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+        .args(["lint", "--catalog", "tests/data/bad.toml"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("RUST_LOG", "errcat=loud")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("errcat: RUST_LOG: error parsing level filter"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -36,6 +36,12 @@ fn start(db: &Path) -> Demo {
 }
 
 fn start_with(db: &Path, extra: &[&str]) -> Demo {
+    launch(db, extra, &[], Stdio::inherit())
+}
+
+/// Starts `errcat demo` with extra arguments and environment, its stderr
+/// going to `stderr`.
+fn launch(db: &Path, extra: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Demo {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_errcat"))
         .args(["demo", "--addr", "127.0.0.1:0", "--store"])
@@ -44,8 +50,10 @@ fn start_with(db: &Path, extra: &[&str]) -> Demo {
         .current_dir(root())
         .env_remove("ERRCAT_STORE")
         .env_remove("ERRCAT_CONSOLE_TOKEN")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -631,4 +639,114 @@ fn demo_lookup_of_a_hostile_body_prints_no_control_character() {
         .filter(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
         .collect();
     assert!(raw.is_empty(), "raw controls {raw:?} in:\n{page}");
+}
+
+/// The JSON log events on a child's stderr, read as they come; any line
+/// that is not a JSON object fails the test that reads it.
+fn json_events(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let stderr = BufReader::new(child.stderr.take().expect("stderr piped"));
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+/// The first event whose `fields.message` is `message`.
+fn event(lines: &[String], message: &str) -> Option<serde_json::Value> {
+    lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l}"))
+        })
+        .find(|e| e["fields"]["message"] == message)
+}
+
+#[test]
+fn demo_logs_panics_errors_and_error_log_failures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut demo = launch(
+        &db,
+        &["--log-format", "json"],
+        &[("RUST_LOG", "debug")],
+        Stdio::piped(),
+    );
+    let lines = json_events(&mut demo.child);
+    assert_eq!(get(&demo.addr, "/api/debug/panic", &[]).0, 500);
+    assert_eq!(get(&demo.addr, "/nowhere", &[]).0, 404);
+    // The panic: one event from the panic hook, one from the layer.
+    eventually("the panic's events", || {
+        let lines = lines.lock().unwrap();
+        event(&lines, "panicked").is_some() && event(&lines, "request failed").is_some()
+    });
+    let (hook, failed, rejected) = {
+        let lines = lines.lock().unwrap();
+        (
+            event(&lines, "panicked").unwrap(),
+            event(&lines, "request failed").unwrap(),
+            event(&lines, "request rejected"),
+        )
+    };
+    let panic = "index out of bounds: the len is 0 but the index is 0";
+    assert_eq!(
+        (
+            &hook["level"],
+            &hook["fields"]["panic"],
+            &hook["span"]["route"]
+        ),
+        (&"ERROR".into(), &panic.into(), &"/api/debug/panic".into()),
+        "{hook}"
+    );
+    assert_eq!(
+        (&failed["fields"]["code"], &failed["fields"]["panic"]),
+        (&"INTERNAL_ERROR".into(), &panic.into()),
+        "{failed}"
+    );
+    let rejected = rejected.expect("the 404's event");
+    assert_eq!(
+        (&rejected["level"], &rejected["fields"]["code"]),
+        (&"WARN".into(), &"NOT_FOUND".into()),
+        "{rejected}"
+    );
+    // RUST_LOG=debug lets DEBUG events through.
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(r#""level":"DEBUG""#)),
+        "no DEBUG event"
+    );
+
+    // Break the error log under the running server: the writer's failure is
+    // an event too.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = errcat_store::Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let errcat_store::Store::Sqlite(sqlite) = &store else {
+            unreachable!("a SQLite URL")
+        };
+        sqlx::query("DROP TABLE errcat_errors")
+            .execute(sqlite.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    assert_eq!(get(&demo.addr, "/nowhere-else", &[]).0, 404);
+    eventually("the writer's failure", || {
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .any(|l| l.contains("errcat error log") && l.contains("no such table"))
+    });
 }

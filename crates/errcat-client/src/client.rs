@@ -52,6 +52,21 @@ impl std::error::Error for ClientError {
     }
 }
 
+/// A new `Idempotency-Key` value: a random UUIDv4 (122 bits from the
+/// operating system's generator), so that keys are unpredictable and two
+/// requests never share one, whatever thread or instant they are made on.
+/// [`Client::execute`] adds one to a POST or PATCH without a key when
+/// [`RetryPolicy::auto_idempotency_key`] is set; a key the caller set is kept.
+///
+/// ```
+/// let key = errcat_client::idempotency_key();
+/// assert_eq!(key.len(), 36);
+/// assert_ne!(key, errcat_client::idempotency_key());
+/// ```
+pub fn idempotency_key() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
 /// An errcat API client: `reqwest` plus the catalog's parser and a retry
 /// policy. Cloning is cheap.
 ///
@@ -190,12 +205,9 @@ impl Client {
             && self.policy.max_attempts > 1
             && matches!(*request.method(), Method::POST | Method::PATCH)
             && !request.headers().contains_key("idempotency-key")
+            && let Ok(v) = HeaderValue::from_str(&idempotency_key())
         {
-            let rng = XorShift::from_time();
-            let key = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
-            if let Ok(v) = HeaderValue::from_str(&key) {
-                request.headers_mut().insert("idempotency-key", v);
-            }
+            request.headers_mut().insert("idempotency-key", v);
         }
         let idempotent = retry::is_idempotent(request.method(), request.headers());
         let started = Instant::now();

@@ -66,7 +66,7 @@ pub mod debug;
 pub mod parse;
 pub mod retry;
 
-pub use client::{Client, ClientError};
+pub use client::{Client, ClientError, idempotency_key};
 pub use debug::DebugLog;
 pub use errcat_catalog::FieldViolation;
 pub use parse::{ApiError, Format, Identified, Parser};

@@ -163,7 +163,22 @@ async fn a_post_with_an_idempotency_key_is_retried() {
 
 #[tokio::test]
 async fn the_client_can_add_idempotency_keys() {
-    let (calls, h) = flaky(1, || Error::standard("internal_error"));
+    // Fails the first attempt of each request, recording every key it sees.
+    let keys = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let seen = keys.clone();
+    let h = move |headers: axum::http::HeaderMap| {
+        let mut seen = seen.lock().unwrap();
+        seen.push(
+            headers
+                .get("idempotency-key")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        );
+        std::future::ready(if seen.len() % 2 == 1 {
+            Err(Error::standard("internal_error"))
+        } else {
+            Ok("ok")
+        })
+    };
     let addr = serve(Router::new().route("/events", post(h))).await;
     let policy = RetryPolicy {
         auto_idempotency_key: true,
@@ -172,7 +187,16 @@ async fn the_client_can_add_idempotency_keys() {
     let (c, _) = client(addr, policy);
     let res = c.send(c.post("/events").body("{}")).await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let own = c.post("/events").header("Idempotency-Key", "mine-1");
+    assert_eq!(c.send(own).await.unwrap().status(), 200);
+
+    let keys = keys.lock().unwrap().clone();
+    let added = keys[0].clone().expect("a key added");
+    let id = uuid::Uuid::parse_str(&added).expect("a UUID");
+    assert_eq!(id.get_version_num(), 4, "{added}");
+    // The retry repeats the key; the caller's own key is kept as it is.
+    let mine = Some("mine-1".to_owned());
+    assert_eq!(keys, [Some(added), keys[0].clone(), mine.clone(), mine]);
 }
 
 #[tokio::test]

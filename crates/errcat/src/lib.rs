@@ -28,12 +28,73 @@
 //!
 //! The crates behind it: [`errcat_catalog`] (the format, loader and lint) and
 //! [`errcat_render`] (envelopes). The format is described in `docs/catalog.md`.
+//!
+//! # One dependency
+//!
+//! The rest of errcat is here too, behind cargo features, so that a service
+//! depends on this crate alone:
+//!
+//! ```toml
+//! errcat = { version = "0.1", features = ["axum", "store-sqlite"] }
+//! ```
+//!
+//! and imports everything from `errcat::` (`errcat::axum::ErrcatLayer`,
+//! `errcat::Error`, `errcat::store::ErrorLog`). Default features are empty:
+//! the catalog, the [`catalog!`] macro and the renderer, with no HTTP server,
+//! database or async runtime. `docs/quickstart.md` goes from `cargo new` to a
+//! service with its error log.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `axum` | [`axum`]: the boundary layer ([`axum::ErrcatLayer`]), extractors ([`axum::Json`], [`axum::Query`], [`axum::Path`]), [`axum::serve`]; `IntoResponse` for [`Error`] |
+//! | `jwt` | `axum::jwt`: bearer JWTs, each failure its own catalog code |
+//! | `api-key` | `axum::api_key`: API keys checked against stored SHA-256 hashes |
+//! | `rate-limit` | `axum::rate_limit`: per-IP and per-key limits answered with 429 |
+//! | `redis` | the same limits shared by several processes through Redis |
+//! | `webhook` | `axum::webhook`: HMAC and Stripe-style webhook signatures |
+//! | `metrics` | `axum::metrics`: a Prometheus endpoint with `errcat_errors_total` |
+//! | `garde` | `axum::validation`: `garde` reports as field violations |
+//! | `store-sqlite` | [`store`]: the error log on SQLite (with `axum`, `ErrorLog` is a layer observer) |
+//! | `store-postgres` | [`store`]: the error log on PostgreSQL |
+//! | `client` | [`client`]: envelopes parsed back into typed errors, retries as the server asks |
+//! | `docs` | [`docs`]: the HTML, Markdown and OpenAPI reference |
+//!
+//! The building blocks (`jwt` … `garde`) turn `axum` on.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use errcat_catalog::{self as catalog_format, Catalog, FieldViolation};
 pub use errcat_macros::catalog;
 pub use errcat_render::{
-    Error, ParamValue, RenderOptions, Rendered, Renderer, example_error, reason_phrase,
+    self as render, Error, ParamValue, RenderOptions, Rendered, Renderer, example_error,
+    reason_phrase,
 };
+
+/// The boundary layer for axum (the `errcat-axum` crate): [`ErrcatLayer`](axum::ErrcatLayer),
+/// errcat's extractors, [`serve`](axum::serve) and the layer's building blocks.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use errcat_axum as axum;
+
+/// The error log (the `errcat-store` crate): [`Store`](store::Store) and the
+/// batching writer [`ErrorLog`](store::ErrorLog).
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "store-sqlite", feature = "store-postgres")))
+)]
+pub use errcat_store as store;
+
+/// The client (the `errcat-client` crate): envelopes parsed back into typed
+/// errors, retries as the server asks.
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use errcat_client as client;
+
+/// The reference generators (the `errcat-docs` crate): HTML, Markdown, JSON
+/// and OpenAPI.
+#[cfg(feature = "docs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "docs")))]
+pub use errcat_docs as docs;
 
 #[doc(hidden)]
 pub mod __private {
