@@ -27,7 +27,7 @@ mod store;
 mod writer;
 
 #[cfg(feature = "axum")]
-pub use observer::record_of;
+pub use observer::{MAX_PATH_CHARS, record_of};
 pub use record::{Count, ErrorRecord, Filter, from_unix_ms, parse_duration, unix_ms};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

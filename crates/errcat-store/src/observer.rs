@@ -12,6 +12,19 @@ pub fn record_of(e: &ErrorEvent) -> ErrorRecord {
     record_from(e.clone())
 }
 
+/// The most characters of a request path a record keeps; a longer one is
+/// cut and ends in `…` (a path can carry a parameter of any length).
+pub const MAX_PATH_CHARS: usize = 2048;
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+fn bounded(mut s: String, max: usize) -> String {
+    if let Some((end, _)) = s.char_indices().nth(max) {
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
 /// The record of an [`ErrorEvent`], keeping its strings.
 fn record_from(e: ErrorEvent) -> ErrorRecord {
     ErrorRecord {
@@ -24,7 +37,7 @@ fn record_from(e: ErrorEvent) -> ErrorRecord {
         category: e.category,
         method: e.method.to_string(),
         route: e.route,
-        path: e.path,
+        path: bounded(e.path, MAX_PATH_CHARS),
         tenant: e.tenant,
         principal: e.principal,
         client_ip: e.client_ip.map(|ip| ip.to_string()),
@@ -61,5 +74,20 @@ impl ErrorObserver for ErrorLog {
         Some(Box::pin(async move {
             log.record_wait(record).await;
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_paths_are_cut_with_an_ellipsis() {
+        let long = format!("/templates/{}", "x".repeat(5000));
+        let cut = bounded(long.clone(), MAX_PATH_CHARS);
+        assert_eq!(cut.chars().count(), MAX_PATH_CHARS + 1);
+        assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
+        assert_eq!(bounded("/a/é".to_owned(), 3), "/a/…");
+        assert_eq!(bounded("/short".to_owned(), MAX_PATH_CHARS), "/short");
     }
 }
