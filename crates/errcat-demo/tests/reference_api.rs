@@ -1035,3 +1035,28 @@ async fn me_with(api: &Api, claims: &TokenClaims) -> Reply {
     let token = bearer(&sign(DEMO_JWT_SECRET, claims));
     api.get("/api/me", &[("authorization", &token)]).await
 }
+
+/// A 5,000-character path parameter is not echoed whole: the message cuts
+/// it at 256 characters with an ellipsis, over real TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_path_parameters_are_cut_in_the_message() {
+    let api = start(Config::default()).await;
+    let bob = bearer(&api.login("bob@acme.test").await);
+    let long = format!("tpl_{}", "x".repeat(5000));
+    let r = api
+        .get(
+            &format!("/api/templates/{long}"),
+            &[("authorization", &bob)],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code.as_deref()),
+        (404, Some("TEMPLATE_NOT_FOUND")),
+        "{}",
+        r.text()
+    );
+    let detail = r.json()["detail"].as_str().unwrap().to_owned();
+    let shown: String = long.chars().take(errcat_render::MAX_PARAM_CHARS).collect();
+    assert!(detail.contains(&format!("{shown}…")), "{detail}");
+    assert!(r.body.len() < 2_000, "{} bytes", r.body.len());
+}

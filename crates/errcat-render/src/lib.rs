@@ -180,12 +180,21 @@ pub const MAX_VIOLATIONS: usize = 1000;
 /// is cut and ends in `…`.
 pub const MAX_PARAM_CHARS: usize = 256;
 
+/// The most characters of the request path (`instance`) a response
+/// shows; a longer one is cut and ends in `…`.
+pub const MAX_INSTANCE_CHARS: usize = 1024;
+
 /// A text parameter, cut to [`MAX_PARAM_CHARS`].
 pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
-    if s.len() <= MAX_PARAM_CHARS {
+    cut(s, MAX_PARAM_CHARS)
+}
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+fn cut(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
         return Cow::Borrowed(s);
     }
-    match s.char_indices().nth(MAX_PARAM_CHARS) {
+    match s.char_indices().nth(max) {
         Some((end, _)) => Cow::Owned(format!("{}…", &s[..end])),
         None => Cow::Borrowed(s),
     }
@@ -468,6 +477,8 @@ impl Renderer {
             .filter(|s| (400..=599).contains(s))
             .or(def.status)
             .unwrap_or(500);
+        // A path can carry a parameter of any length.
+        let instance = opts.instance.map(|i| cut(i, MAX_INSTANCE_CHARS));
         let ctx = Ctx {
             def,
             def_idx: idx,
@@ -478,7 +489,7 @@ impl Renderer {
             template,
             error_id: &error_id,
             request_id: opts.request_id,
-            instance: opts.instance,
+            instance: instance.as_deref(),
             retry_after,
             timestamp: opts
                 .timestamp
