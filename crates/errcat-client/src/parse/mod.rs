@@ -11,21 +11,25 @@ use std::collections::HashMap;
 /// Code lookups on every parse: a fast hasher (codes come from the catalog
 /// and the body; foldhash's random state resists flooding).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
 use errcat_catalog::template::value::fold;
-use errcat_catalog::{Catalog, FieldViolation, Message, Segment};
+use errcat_catalog::{Catalog, Message, Segment};
 use http::{HeaderMap, HeaderName};
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::retry;
 
+mod error;
+mod fallback;
 mod stream;
+mod visit;
 mod walk;
+
+pub use error::{ApiError, Format, Identified};
+use fallback::{generic_json, google_details};
 
 use stream::{Found, NodeSeed, Reader};
 
@@ -38,151 +42,6 @@ pub const MAX_RAW_BYTES: usize = 64 * 1024;
 
 /// The most bytes of a plain-text body kept as the message.
 const MAX_TEXT_MESSAGE: usize = 1024;
-
-/// How a body was understood.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Format {
-    /// One of the catalog's custom envelopes (its index in `Catalog::envelopes`).
-    Custom(usize),
-    /// RFC 9457 `problem+json`.
-    Problem,
-    /// Google AIP-193 (`google.rpc.Status`).
-    Google,
-    /// Some other JSON object with recognizable members (`code`, `message`, `error`…).
-    Json,
-    /// A plain-text body: its text is the message.
-    Text,
-    /// An empty body.
-    Empty,
-    /// A body that could not be read (not UTF-8, not JSON, or too large).
-    Unreadable,
-}
-
-/// An error response, parsed.
-///
-/// [`Parser::parse`] always returns one, whatever the body: fields the body
-/// does not carry are `None`, and [`ApiError::format`] tells how the body was
-/// read.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: u16,
-    /// The catalog code, as sent (or found from the numeric code or, for an
-    /// envelope without codes, the message). See [`ApiError::code_as`].
-    pub code: Option<String>,
-    /// The numeric code, for APIs that have them.
-    pub numeric_code: Option<i64>,
-    /// The category.
-    pub category: Option<String>,
-    /// The short title.
-    pub title: Option<String>,
-    /// The human-readable message (do not parse it: use the code).
-    pub message: Option<String>,
-    /// Field violations.
-    pub violations: Vec<FieldViolation>,
-    /// The details object, if the body has one that is not a field violation.
-    pub details: Option<Value>,
-    /// The error id, for support.
-    pub error_id: Option<String>,
-    /// The request id: the `X-Request-Id` header, else the body's.
-    pub request_id: Option<String>,
-    /// How long the server asks to wait: `Retry-After` (seconds or HTTP-date),
-    /// else the body's `retry_after`, else an exhausted IETF `RateLimit`.
-    /// Uncapped: the retry policy caps it.
-    pub retry_after: Option<Duration>,
-    /// Whether the catalog marks the code retryable (false when unknown).
-    pub retryable: bool,
-    /// How the body was read.
-    pub format: Format,
-    /// The body (its first [`MAX_RAW_BYTES`] bytes).
-    pub raw: Vec<u8>,
-    /// Whether the body had every part its envelope always has (false for
-    /// a partial read of someone else's JSON).
-    pub complete: bool,
-    /// How the code was found.
-    pub identified_by: Option<Identified>,
-}
-
-/// How an [`ApiError`]'s code was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Identified {
-    /// The body carries the code.
-    Code,
-    /// The body carries the numeric code.
-    NumericCode,
-    /// The body carries the code in another case (`card-declined`).
-    FoldedCode,
-    /// The message matches the code's message template (no code in the body).
-    Message,
-    /// The envelope's `codes_by_status` names the code of the status.
-    Status,
-}
-
-impl ApiError {
-    /// An error with only a status, for building by hand.
-    pub fn new(status: u16) -> Self {
-        ApiError {
-            status,
-            code: None,
-            numeric_code: None,
-            category: None,
-            title: None,
-            message: None,
-            violations: Vec::new(),
-            details: None,
-            error_id: None,
-            request_id: None,
-            retry_after: None,
-            retryable: false,
-            format: Format::Empty,
-            raw: Vec::new(),
-            complete: false,
-            identified_by: None,
-        }
-    }
-
-    /// The code as a typed value, such as the `Code` enum the `errcat::catalog!`
-    /// macro generates (its `FromStr` never fails: a code this build does not
-    /// know becomes `Code::Unknown`). `None` when the body has no code.
-    ///
-    /// ```
-    /// # use errcat_client::ApiError;
-    /// let mut e = ApiError::new(404);
-    /// e.code = Some("42".into());
-    /// assert_eq!(e.code_as::<u32>(), Some(42));
-    /// ```
-    pub fn code_as<C: FromStr>(&self) -> Option<C> {
-        self.code.as_deref().and_then(|c| c.parse().ok())
-    }
-
-    /// The body as text (lossy), for logs.
-    pub fn raw_text(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.raw)
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
-        if let Some(c) = &self.code {
-            write!(f, " {c}")?;
-        } else if let Some(n) = self.numeric_code {
-            write!(f, " {n}")?;
-        }
-        if let Some(m) = &self.message {
-            write!(f, ": {m}")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request {id})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// What the catalog says about one code.
 #[derive(Clone, Debug)]
@@ -674,89 +533,4 @@ fn message_matches(template: &Message, text: &str) -> bool {
         }
     }
     go(&template.segments, text)
-}
-
-/// AIP-193 details: `ErrorInfo`, `BadRequest`, `RetryInfo`, `RequestInfo`.
-fn google_details(details: &Value, e: &mut ApiError) {
-    let Value::Array(items) = details else { return };
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    for item in items {
-        let ty = item.get("@type").and_then(Value::as_str).unwrap_or("");
-        let ty = ty.rsplit('.').next().unwrap_or("");
-        match ty {
-            "ErrorInfo" => {
-                e.code = s(item, "reason");
-                if let Some(m) = item.get("metadata") {
-                    e.category = s(m, "category");
-                    e.error_id = s(m, "error_id");
-                    e.numeric_code = s(m, "numeric_code").and_then(|n| n.parse().ok());
-                }
-            }
-            "BadRequest" => {
-                if let Some(Value::Array(vs)) = item.get("fieldViolations") {
-                    e.violations = vs
-                        .iter()
-                        .map(|v| FieldViolation {
-                            path: s(v, "field").unwrap_or_default(),
-                            message: s(v, "description").unwrap_or_default(),
-                            reason: s(v, "reason"),
-                        })
-                        .collect();
-                }
-            }
-            "RetryInfo" => {
-                e.retry_after = item
-                    .get("retryDelay")
-                    .and_then(Value::as_str)
-                    .and_then(|d| d.strip_suffix('s'))
-                    .and_then(|d| d.parse::<f64>().ok())
-                    .filter(|d| d.is_finite() && *d >= 0.0)
-                    .map(|d| Duration::from_secs_f64(d.min(1e12)));
-            }
-            "RequestInfo" => e.request_id = s(item, "requestId"),
-            _ => {}
-        }
-    }
-}
-
-/// Some other JSON error: `code`/`error_code`, `message`/`error`/`detail`,
-/// `request_id`, at the top or under `error`. Fills only what `e` lacks.
-fn generic_json(body: &[u8], e: &mut ApiError) -> Format {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Format::Unreadable;
-    };
-    let s = |v: &Value, keys: &[&str]| {
-        keys.iter().find_map(|k| match v.get(k)? {
-            Value::String(s) => Some(s.clone()),
-            _ => None,
-        })
-    };
-    let inner = match v.get("error") {
-        Some(o @ Value::Object(_)) => o,
-        _ => &v,
-    };
-    if e.code.is_none() {
-        e.code = s(inner, &["code", "error_code", "errorCode"]);
-    }
-    if e.numeric_code.is_none() {
-        e.numeric_code = inner.get("code").and_then(Value::as_i64);
-    }
-    if e.message.is_none() {
-        e.message = s(
-            inner,
-            &[
-                "message",
-                "detail",
-                "error_description",
-                "description",
-                "title",
-            ],
-        )
-        .or_else(|| s(&v, &["error", "message"]));
-    }
-    if e.request_id.is_none() {
-        e.request_id =
-            s(inner, &["request_id", "requestId"]).or_else(|| s(&v, &["request_id", "requestId"]));
-    }
-    Format::Json
 }
