@@ -33,6 +33,7 @@
 //! The format is described in `docs/catalog.md`.
 
 mod decode;
+mod decode_error;
 mod decode_template;
 mod diagnostic;
 mod lint;
