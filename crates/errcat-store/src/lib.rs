@@ -20,6 +20,8 @@
 
 #[cfg(feature = "axum")]
 mod observer;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -1,5 +1,9 @@
 //! The store facade: one type, a backend per feature, one error kind.
 
+#[cfg(feature = "postgres")]
+use crate::postgres::{
+    POSTGRES_INSERT, POSTGRES_INSERT_SKIPPING, UNIQUE_VIOLATION, postgres_insert,
+};
 use std::time::Duration;
 
 use sqlx::{QueryBuilder, Row};
@@ -140,38 +144,6 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
 
-/// PostgreSQL: one array per column, unnested together. A plain INSERT
-/// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for
-/// `ON CONFLICT` costs about a fifth more per row, and a batch rarely holds a
-/// stored error id (a retry after a lost commit reply, a duplicate record).
-/// When it does (unique violation, the statement is rolled back), the batch
-/// is inserted again with `ON CONFLICT (error_id) DO NOTHING`, which skips
-/// the stored ones.
-#[cfg(feature = "postgres")]
-const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
-    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[])";
-
-/// [`POSTGRES_INSERT`], skipping stored error ids.
-#[cfg(feature = "postgres")]
-const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
-    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[]) \
-    ON CONFLICT (error_id) DO NOTHING";
-
-/// PostgreSQL's `unique_violation`.
-#[cfg(feature = "postgres")]
-const UNIQUE_VIOLATION: &str = "23505";
-
-/// A JSON column (`headers`: `[[name, value], …]`, `causes`: `[cause, …]`)
-/// as its own text.
-#[cfg(feature = "postgres")]
-fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    let mut out = String::new();
-    write_json(&mut out, value);
-    out
-}
-
 /// Writes a JSON column's text into `out` (cleared first).
 pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
     let mut buf = std::mem::take(out).into_bytes();
@@ -182,18 +154,6 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: 
     }
     // serde_json writes UTF-8 only.
     *out = String::from_utf8(buf).unwrap_or_else(|_| "[]".to_owned());
-}
-
-/// Text for PostgreSQL, whose `text` cannot hold NUL: each NUL becomes
-/// U+FFFD (as the boundary layer does with bytes that are not UTF-8). The
-/// JSON columns (headers, causes) are unaffected: JSON escapes NUL.
-#[cfg(feature = "postgres")]
-fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains('\0') {
-        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
 }
 
 /// The error log's database.
@@ -218,6 +178,25 @@ pub enum Store {
 
 /// The default store URL: `sqlite://errcat.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://errcat.db";
+
+/// Runs `$body` with `$pool` bound to the backend's pool: one query text
+/// and its binds serve both backends, written once.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:block) => {
+        match $store {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => {
+                let $pool = db.pool();
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
 
 impl Store {
     /// Opens a store and applies pending migrations. URLs: `sqlite://FILE`,
@@ -306,46 +285,52 @@ impl Store {
                 Some(e),
             )
         };
-        macro_rules! run {
-            ($pool:expr, $lock:expr) => {{
-                let mut tx = $pool.begin().await.map_err(mig)?;
-                if let Some(lock) = $lock {
-                    sqlx::query(lock).execute(&mut *tx).await.map_err(mig)?;
-                }
-                sqlx::query("CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(mig)?;
-                let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(mig)?;
-                let current = current.unwrap_or(0);
-                if current > SCHEMA_VERSION {
-                    return Err(StoreError::new(
-                        StoreErrorKind::Migrate,
-                        format!("the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"),
-                        None,
-                    ));
-                }
-                for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-                    for sql in *statements {
-                        sqlx::query(*sql).execute(&mut *tx).await.map_err(mig)?;
-                    }
-                    let mut q = QueryBuilder::new("INSERT INTO errcat_schema (version, applied_ms) VALUES (");
-                    q.push_bind(*version).push(", ").push_bind(crate::record::unix_ms(std::time::SystemTime::now())).push(")");
-                    q.build().execute(&mut *tx).await.map_err(mig)?;
-                }
-                tx.commit().await.map_err(mig)?;
-                Ok(())
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => run!(db.pool(), None::<&str>),
+        // Concurrent migrations wait for each other (SQLite's writer lock
+        // does that by itself).
+        let lock = match self {
             #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool, Some("SELECT pg_advisory_xact_lock(7262691245)")),
-        }
+            Store::Postgres(_) => Some("SELECT pg_advisory_xact_lock(7262691245)"),
+            #[allow(unreachable_patterns)]
+            _ => None::<&str>,
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(mig)?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).execute(&mut *tx).await.map_err(mig)?;
+            }
+            sqlx::query("CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
+                .execute(&mut *tx)
+                .await
+                .map_err(mig)?;
+            let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(mig)?;
+            let current = current.unwrap_or(0);
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::new(
+                    StoreErrorKind::Migrate,
+                    format!(
+                        "the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"
+                    ),
+                    None,
+                ));
+            }
+            for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+                for sql in *statements {
+                    sqlx::query(*sql).execute(&mut *tx).await.map_err(mig)?;
+                }
+                let mut q =
+                    QueryBuilder::new("INSERT INTO errcat_schema (version, applied_ms) VALUES (");
+                q.push_bind(*version)
+                    .push(", ")
+                    .push_bind(crate::record::unix_ms(std::time::SystemTime::now()))
+                    .push(")");
+                q.build().execute(&mut *tx).await.map_err(mig)?;
+            }
+            tx.commit().await.map_err(mig)?;
+            Ok(())
+        })
     }
 
     /// The schema version in the database.
@@ -444,127 +429,95 @@ impl Store {
         column: &'static str,
         value: &str,
     ) -> Result<Vec<ErrorRecord>, StoreError> {
-        macro_rules! run {
-            ($pool:expr) => {{
-                let mut q = QueryBuilder::new(format!(
-                    "SELECT {COLUMNS} FROM errcat_errors WHERE {column} = "
-                ));
-                q.push_bind(value)
-                    .push(" ORDER BY ts_ms, error_id LIMIT 1000");
-                let rows = q.build().fetch_all($pool).await.map_err(query_err)?;
-                rows.iter().map(|r| decode(r)).collect()
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => run!(db.pool()),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool),
-        }
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {COLUMNS} FROM errcat_errors WHERE {column} = "
+            ));
+            q.push_bind(value)
+                .push(" ORDER BY ts_ms, error_id LIMIT 1000");
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter().map(decode).collect()
+        })
     }
 
     /// Records matching `filter`, newest first, one page.
     pub async fn list(&self, filter: &Filter) -> Result<Vec<ErrorRecord>, StoreError> {
         let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 1000));
-        macro_rules! run {
-            ($pool:expr) => {{
-                let mut q =
-                    QueryBuilder::new(format!("SELECT {COLUMNS} FROM errcat_errors WHERE 1 = 1"));
-                if let Some(v) = &filter.code {
-                    q.push(" AND code = ").push_bind(v.as_str());
-                }
-                if let Some(v) = filter.status {
-                    q.push(" AND status = ").push_bind(i64::from(v));
-                }
-                if let Some(v) = &filter.category {
-                    q.push(" AND category = ").push_bind(v.as_str());
-                }
-                if let Some(v) = &filter.route {
-                    q.push(" AND route = ").push_bind(v.as_str());
-                }
-                if let Some(v) = &filter.tenant {
-                    q.push(" AND tenant = ").push_bind(v.as_str());
-                }
-                if let Some(v) = filter.since_ms {
-                    q.push(" AND ts_ms >= ").push_bind(v);
-                }
-                if let Some(v) = filter.until_ms {
-                    q.push(" AND ts_ms < ").push_bind(v);
-                }
-                if let Some((ts, id)) = &filter.after {
-                    q.push(" AND (ts_ms < ")
-                        .push_bind(*ts)
-                        .push(" OR (ts_ms = ")
-                        .push_bind(*ts)
-                        .push(" AND error_id < ")
-                        .push_bind(id.as_str())
-                        .push("))");
-                }
-                q.push(" ORDER BY ts_ms DESC, error_id DESC LIMIT ")
-                    .push_bind(limit);
-                let rows = q.build().fetch_all($pool).await.map_err(query_err)?;
-                rows.iter().map(|r| decode(r)).collect()
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => run!(db.pool()),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool),
-        }
+        on_pool!(self, |pool| {
+            let mut q =
+                QueryBuilder::new(format!("SELECT {COLUMNS} FROM errcat_errors WHERE 1 = 1"));
+            if let Some(v) = &filter.code {
+                q.push(" AND code = ").push_bind(v.as_str());
+            }
+            if let Some(v) = filter.status {
+                q.push(" AND status = ").push_bind(i64::from(v));
+            }
+            if let Some(v) = &filter.category {
+                q.push(" AND category = ").push_bind(v.as_str());
+            }
+            if let Some(v) = &filter.route {
+                q.push(" AND route = ").push_bind(v.as_str());
+            }
+            if let Some(v) = &filter.tenant {
+                q.push(" AND tenant = ").push_bind(v.as_str());
+            }
+            if let Some(v) = filter.since_ms {
+                q.push(" AND ts_ms >= ").push_bind(v);
+            }
+            if let Some(v) = filter.until_ms {
+                q.push(" AND ts_ms < ").push_bind(v);
+            }
+            if let Some((ts, id)) = &filter.after {
+                q.push(" AND (ts_ms < ")
+                    .push_bind(*ts)
+                    .push(" OR (ts_ms = ")
+                    .push_bind(*ts)
+                    .push(" AND error_id < ")
+                    .push_bind(id.as_str())
+                    .push("))");
+            }
+            q.push(" ORDER BY ts_ms DESC, error_id DESC LIMIT ")
+                .push_bind(limit);
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter().map(decode).collect()
+        })
     }
 
     /// Errors per code per time bucket since `since_ms`, oldest bucket first.
     pub async fn counts(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<Count>, StoreError> {
         let bucket_ms = bucket_ms.max(1);
-        macro_rules! run {
-            ($pool:expr) => {{
-                let mut q = QueryBuilder::new("SELECT (ts_ms / ");
-                q.push_bind(bucket_ms)
-                    .push(") * ")
-                    .push_bind(bucket_ms)
-                    .push(" AS bucket, code, COUNT(*) AS n FROM errcat_errors WHERE ts_ms >= ")
-                    .push_bind(since_ms)
-                    .push(" GROUP BY bucket, code ORDER BY bucket, code");
-                let rows = q.build().fetch_all($pool).await.map_err(query_err)?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(Count {
-                            bucket_ms: r.try_get("bucket").map_err(query_err)?,
-                            code: r.try_get("code").map_err(query_err)?,
-                            count: r.try_get("n").map_err(query_err)?,
-                        })
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new("SELECT (ts_ms / ");
+            q.push_bind(bucket_ms)
+                .push(") * ")
+                .push_bind(bucket_ms)
+                .push(" AS bucket, code, COUNT(*) AS n FROM errcat_errors WHERE ts_ms >= ")
+                .push_bind(since_ms)
+                .push(" GROUP BY bucket, code ORDER BY bucket, code");
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Count {
+                        bucket_ms: r.try_get("bucket").map_err(query_err)?,
+                        code: r.try_get("code").map_err(query_err)?,
+                        count: r.try_get("n").map_err(query_err)?,
                     })
-                    .collect()
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => run!(db.pool()),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool),
-        }
+                })
+                .collect()
+        })
     }
 
     /// Deletes records older than `cutoff_ms`; returns how many.
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        macro_rules! run {
-            ($pool:expr) => {{
-                let mut q = QueryBuilder::new("DELETE FROM errcat_errors WHERE ts_ms < ");
-                q.push_bind(cutoff_ms);
-                Ok(q.build()
-                    .execute($pool)
-                    .await
-                    .map_err(query_err)?
-                    .rows_affected())
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => run!(db.pool()),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => run!(pool),
-        }
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new("DELETE FROM errcat_errors WHERE ts_ms < ");
+            q.push_bind(cutoff_ms);
+            Ok(q.build()
+                .execute(pool)
+                .await
+                .map_err(query_err)?
+                .rows_affected())
+        })
     }
 
     /// Closes the pool.
@@ -579,59 +532,6 @@ impl Store {
             Store::Postgres(pool) => pool.close().await,
         }
     }
-}
-
-/// The batch as one `INSERT … SELECT FROM UNNEST(…)` statement (`sql`): one
-/// statement, so one transaction.
-#[cfg(feature = "postgres")]
-async fn postgres_insert(
-    pool: &sqlx::PgPool,
-    sql: &'static str,
-    records: &[ErrorRecord],
-) -> Result<(), sqlx::Error> {
-    use std::borrow::Cow;
-    let text = |f: fn(&ErrorRecord) -> &str| -> Vec<Cow<'_, str>> {
-        records.iter().map(|r| pg_text(f(r))).collect()
-    };
-    let opt = |f: fn(&ErrorRecord) -> Option<&str>| -> Vec<Option<Cow<'_, str>>> {
-        records.iter().map(|r| f(r).map(pg_text)).collect()
-    };
-    let int = |f: fn(&ErrorRecord) -> i64| -> Vec<i64> { records.iter().map(f).collect() };
-    sqlx::query(sql)
-        .bind(text(|r| &r.error_id))
-        .bind(text(|r| &r.request_id))
-        .bind(opt(|r| r.trace_id.as_deref()))
-        .bind(int(|r| r.timestamp_ms))
-        .bind(text(|r| &r.code))
-        .bind(int(|r| i64::from(r.status)))
-        .bind(text(|r| &r.category))
-        .bind(text(|r| &r.method))
-        .bind(opt(|r| r.route.as_deref()))
-        .bind(text(|r| &r.path))
-        .bind(opt(|r| r.tenant.as_deref()))
-        .bind(opt(|r| r.principal.as_deref()))
-        .bind(opt(|r| r.client_ip.as_deref()))
-        .bind(opt(|r| r.user_agent.as_deref()))
-        .bind(
-            records
-                .iter()
-                .map(|r| json_text(&r.headers))
-                .collect::<Vec<_>>(),
-        )
-        .bind(opt(|r| r.body_excerpt.as_deref()))
-        .bind(
-            records
-                .iter()
-                .map(|r| json_text(&r.causes))
-                .collect::<Vec<_>>(),
-        )
-        .bind(opt(|r| r.panic_message.as_deref()))
-        .bind(opt(|r| r.panic_location.as_deref()))
-        .bind(int(|r| r.latency_us))
-        .bind(text(|r| &r.source))
-        .execute(pool)
-        .await
-        .map(|_| ())
 }
 
 fn decode<R: Row>(r: &R) -> Result<ErrorRecord, StoreError>
