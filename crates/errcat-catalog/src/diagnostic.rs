@@ -300,17 +300,32 @@ impl miette::SourceCode for Located<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
-        let inner = self
-            .source
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette reads a span by scanning the text from its start; on a
+        // large catalog with many diagnostics that is quadratic. It reads
+        // here a window of whole lines around the span instead (found with
+        // the line index), and the result is moved back to the text's
+        // offsets and line numbers: the same contents, in time of the window.
+        let text = &self.source.text;
+        let starts = &self.source.line_starts;
+        let offset = span.offset().min(text.len());
+        let end = (offset + span.len()).min(text.len());
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at).saturating_sub(1);
+        // One line more than the context before, so that the span never
+        // starts the window (miette treats offset 0 apart).
+        let first = line_of(offset).saturating_sub(context_lines_before + 1);
+        let last = line_of(end) + context_lines_after + 2;
+        let from = starts[first];
+        let to = starts.get(last + 1).copied().unwrap_or(text.len());
+        let window = &text.as_bytes()[from..to];
+        let relative = miette::SourceSpan::from((offset - from, end - offset));
+        let inner = window.read_span(&relative, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.source.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            miette::SourceSpan::from((inner.span().offset() + from, inner.span().len())),
+            inner.line() + first,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + first,
         )))
     }
 }
@@ -318,6 +333,39 @@ impl miette::SourceCode for Located<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_a_window_gives_what_reading_the_whole_text_gives() {
+        use miette::SourceCode as _;
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("line {i} é\n"));
+            if i % 7 == 0 {
+                text.push('\n');
+            }
+        }
+        let source = Source::new("f", text.as_str());
+        let d = Diagnostic::error("x", "y");
+        let located = Located {
+            source: &source,
+            diagnostic: &d,
+        };
+        for offset in (0..text.len()).step_by(13) {
+            for len in [0, 1, 5, 40] {
+                let len = len.min(text.len() - offset);
+                let span = miette::SourceSpan::from((offset, len));
+                for (before, after) in [(0, 0), (1, 1), (2, 3), (5, 0)] {
+                    let whole = text.as_bytes().read_span(&span, before, after).unwrap();
+                    let window = located.read_span(&span, before, after).unwrap();
+                    let at = format!("{offset}+{len} ({before}, {after})");
+                    assert_eq!(window.data(), whole.data(), "{at}");
+                    assert_eq!(window.span(), whole.span(), "{at}");
+                    assert_eq!(window.line(), whole.line(), "{at}");
+                    assert_eq!(window.column(), whole.column(), "{at}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_characters() {
