@@ -1,6 +1,6 @@
 //! https with rustls (feature `rustls`): the bundled Mozilla roots
 //! (`webpki-roots`, compiled in; no system store is read, nothing is
-//! downloaded), ring for the cryptography, and CAs of your own on top.
+//! downloaded), aws-lc-rs for the cryptography (the provider reqwest's `rustls` feature builds), and CAs of your own on top.
 //!
 //! [`Client::new`](crate::Client::new) already speaks https with the
 //! bundled roots. To trust a private CA as well (a staging server, a
@@ -65,9 +65,9 @@ pub fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError
     Ok(certs)
 }
 
-/// The ring provider every configuration here uses.
+/// The aws-lc-rs provider every configuration here uses.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// A rustls client configuration trusting the bundled Mozilla roots and
