@@ -28,6 +28,12 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             catalog_arg::DEFAULT
         ),
     };
+    if args.options.insecure {
+        eprintln!(
+            "errcat: WARNING: --insecure: TLS certificates are NOT verified; anyone between you and \
+             the API can answer in its place. Trust its CA with --cacert FILE instead."
+        );
+    }
     match errcat_check::run(&args.options, catalog, &label, out) {
         Ok(true) => Ok(Outcome::Ok),
         Ok(false) => Ok(Outcome::Failed),

@@ -576,7 +576,7 @@ async fn a_100_mb_body_is_cut_at_the_read_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unreachable_and_https_urls_are_usage_errors() {
+async fn unreachable_and_bad_scheme_urls_are_usage_errors() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -594,12 +594,94 @@ async fn unreachable_and_https_urls_are_usage_errors() {
     );
     assert_eq!(text(&out.stdout), "");
 
-    let (out, _) = check(dir.path(), &["https://api.example.com"]).await;
+    let (out, _) = check(dir.path(), &["ftp://api.example.com"]).await;
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("https is not supported, this errcat is built without TLS"),
+        stderr.contains("unsupported scheme `ftp`; pass an http:// or https:// URL"),
         "{stderr}"
+    );
+}
+
+/// https against the shop on 127.0.0.1 with a certificate made in the test:
+/// passes with `--cacert`, is a usage error naming `--cacert` without it,
+/// and passes with a loud warning under `--insecure`; the oversized probe
+/// goes over TLS too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_cacert_passes_and_an_untrusted_certificate_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("errors.toml"), CATALOG).unwrap();
+    std::fs::write(dir.path().join("openapi.json"), SPEC).unwrap();
+    let server = errcat_bench_support::tls_server::serve_tls(shop(
+        Catalog::from_str(CATALOG, "errors.toml").unwrap(),
+    ))
+    .await;
+    std::fs::write(dir.path().join("cert.pem"), &server.cert_pem).unwrap();
+    let url = format!("https://{}", server.addr);
+    let probe_args = [
+        "--openapi",
+        "openapi.json",
+        "--api-key",
+        API_KEY,
+        "--format",
+        "json",
+    ];
+
+    // Trusted, then unverified: every probe passes, the oversized one
+    // over its own TLS connection; only --insecure warns.
+    for trust in [&["--cacert", "cert.pem"][..], &["--insecure"][..]] {
+        let mut args = vec![url.as_str()];
+        args.extend_from_slice(trust);
+        args.extend(probe_args);
+        let (out, _) = check(dir.path(), &args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}\n{stderr}",
+            text(&out.stdout)
+        );
+        let probes = probes(&out);
+        for name in ["base", "unknown-route", "malformed-json", "oversized"] {
+            assert_eq!(row(&probes, name)["verdict"], "ok", "{name}: {probes:#?}");
+        }
+        assert_eq!(row(&probes, "oversized")["status"], 413, "{probes:#?}");
+        let warned = "errcat: WARNING: --insecure: TLS certificates are NOT verified";
+        let in_report = "--insecure: the API's TLS certificate was not verified";
+        let insecure = trust[0] == "--insecure";
+        assert_eq!(stderr.contains(warned), insecure, "{stderr}");
+        assert_eq!(text(&out.stdout).contains(in_report), insecure);
+    }
+
+    let (out, _) = check(dir.path(), &[&url]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the TLS certificate of {} is not trusted (UnknownIssuer)",
+            server.addr.ip()
+        )) && stderr.contains("pass --cacert FILE"),
+        "{stderr}"
+    );
+    assert_eq!(text(&out.stdout), "");
+
+    // A PEM of another certificate does not help.
+    let other = errcat_bench_support::tls_server::serve_tls(Router::new()).await;
+    std::fs::write(dir.path().join("other.pem"), &other.cert_pem).unwrap();
+    let (out, _) = check(dir.path(), &[&url, "--cacert", "other.pem"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("--cacert"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(dir.path().join("empty.pem"), "").unwrap();
+    let (out, _) = check(dir.path(), &[&url, "--cacert", "empty.pem"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("cannot use --cacert empty.pem: no PEM certificate"),
+        "{}",
+        text(&out.stderr)
     );
 }
 

@@ -9,3 +9,5 @@ pub mod criterion_ratio;
 pub mod peer_app;
 #[cfg(feature = "apps")]
 pub mod shop_app;
+#[cfg(feature = "tls")]
+pub mod tls_server;

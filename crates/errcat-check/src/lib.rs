@@ -21,6 +21,8 @@ mod openapi;
 mod options;
 mod plan;
 mod report;
+#[cfg(feature = "rustls")]
+mod tls;
 mod transport;
 mod verify;
 
@@ -54,6 +56,9 @@ struct Ctx {
     /// A client that never reuses a connection: a probe whose kept-alive
     /// connection the server had closed is sent once more on it.
     fresh: reqwest::Client,
+    /// https: the oversized probe's own connection uses it too.
+    #[cfg(feature = "rustls")]
+    tls: Arc<rustls::ClientConfig>,
     rule: verify::RequestIdRule,
     catalog: Catalog,
     parser: Parser,
@@ -102,6 +107,12 @@ pub fn run(
     // Do not wait for requests still hanging on a hostile server.
     runtime.shutdown_background();
     let mut warnings = Vec::new();
+    if args.insecure && base.scheme() == "https" {
+        warnings.push(
+            "--insecure: the API's TLS certificate was not verified; anyone on the path could have answered"
+                .to_owned(),
+        );
+    }
     let missing = rows.iter().filter(|r| r.missing_request_id).count();
     if missing > 0
         && let verify::RequestIdRule::Usual(name) = &rule
@@ -138,7 +149,7 @@ impl From<serde_json::Error> for CheckError {
     }
 }
 
-/// Parses URL: plain http only (this build has no TLS).
+/// Parses URL: http, and https with the `rustls` feature.
 fn base_url(url: &str) -> Result<Url, CheckError> {
     let parsed = Url::parse(url).map_err(|e| {
         CheckError::Usage(format!(
@@ -147,6 +158,7 @@ fn base_url(url: &str) -> Result<Url, CheckError> {
     })?;
     match parsed.scheme() {
         "http" => {}
+        "https" if cfg!(feature = "rustls") => {}
         "https" => {
             return Err(CheckError::Usage(format!(
                 "cannot check {url}: https is not supported, this errcat is built without TLS; \
@@ -155,7 +167,7 @@ fn base_url(url: &str) -> Result<Url, CheckError> {
         }
         other => {
             return Err(CheckError::Usage(format!(
-                "cannot check {url}: unsupported scheme `{other}`; pass an http:// URL"
+                "cannot check {url}: unsupported scheme `{other}`; pass an http:// or https:// URL"
             )));
         }
     }
@@ -198,11 +210,16 @@ async fn check(
     catalog: Catalog,
     rule: verify::RequestIdRule,
 ) -> Result<Vec<Row>, CheckError> {
+    #[cfg(feature = "rustls")]
+    let tls = tls::config(args)?;
     let builder = || {
-        reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(args.timeout)
-            .user_agent("errcat-check")
+            .user_agent("errcat-check");
+        #[cfg(feature = "rustls")]
+        let b = b.tls_backend_preconfigured(rustls::ClientConfig::clone(&tls));
+        b
     };
     let client = builder().build()?;
     let fresh = builder().pool_max_idle_per_host(0).build()?;
@@ -210,6 +227,8 @@ async fn check(
     let ctx = Arc::new(Ctx {
         client,
         fresh,
+        #[cfg(feature = "rustls")]
+        tls,
         rule,
         catalog,
         parser,
@@ -248,6 +267,7 @@ async fn check(
     let mut base_probe = probe("base", Method::GET, &base, "", "", Expect::default(), None);
     base_probe.request.headers = creds.all();
     let (base_row, base_reply) = match run_probe(&ctx, &base_probe).await {
+        Err(f) if f.certificate => return Err(CheckError::Usage(f.reason)),
         Err(f) if f.connect => {
             return Err(CheckError::Usage(format!(
                 "cannot reach {base}: {} (is the API running?)",
@@ -405,7 +425,13 @@ async fn load_spec(ctx: &Ctx, spec: &str) -> Result<Value, CheckError> {
 async fn run_probe(ctx: &Ctx, p: &Probe) -> Result<Reply, Failure> {
     let send = async {
         match p.oversized {
-            Some(size) => transport::send_oversized(&p.request, size, ctx.timeout, MAX_READ).await,
+            Some(size) => {
+                #[cfg(feature = "rustls")]
+                let tls = Some(ctx.tls.clone());
+                #[cfg(not(feature = "rustls"))]
+                let tls = None;
+                transport::send_oversized(&p.request, tls, size, ctx.timeout, MAX_READ).await
+            }
             None => {
                 match transport::send(&ctx.client, &p.request, ctx.timeout, MAX_READ).await {
                     // A kept-alive connection the server had closed (after
@@ -420,13 +446,10 @@ async fn run_probe(ctx: &Ctx, p: &Probe) -> Result<Reply, Failure> {
     };
     match tokio::time::timeout_at(ctx.deadline, send).await {
         Ok(r) => r,
-        Err(_) => Err(Failure {
-            reason: format!(
-                "not finished: the time limit of {} was reached",
-                seconds(ctx.time_limit)
-            ),
-            connect: false,
-        }),
+        Err(_) => Err(Failure::new(format!(
+            "not finished: the time limit of {} was reached",
+            seconds(ctx.time_limit)
+        ))),
     }
 }
 
@@ -558,15 +581,7 @@ async fn burst(ctx: &Arc<Ctx>, p: Probe, max: usize) -> Row {
             if let Some(f) = first_failure {
                 why.push_str(&format!("; {failed} failed: {f}"));
             }
-            finish(
-                ctx,
-                &p,
-                Err(Failure {
-                    reason: why,
-                    connect: false,
-                }),
-            )
-            .0
+            finish(ctx, &p, Err(Failure::new(why))).0
         }
     }
 }
@@ -598,12 +613,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_https_and_other_schemes() {
-        let e = base_url("https://api.example.com").unwrap_err().to_string();
-        assert!(
-            e.contains("https is not supported") && e.contains("without TLS"),
-            "{e}"
-        );
+    fn takes_https_with_tls_and_refuses_other_schemes() {
+        let https = base_url("https://api.example.com");
+        if cfg!(feature = "rustls") {
+            assert_eq!(https.unwrap().as_str(), "https://api.example.com/");
+        } else {
+            let e = https.unwrap_err().to_string();
+            assert!(
+                e.contains("https is not supported") && e.contains("without TLS"),
+                "{e}"
+            );
+        }
         assert!(
             base_url("ftp://x")
                 .unwrap_err()

@@ -1,6 +1,7 @@
 //! What to probe and how: [`Options`] (the flags of `errcat check`), and
 //! `--skip`/`--expect`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::CheckError;
@@ -10,7 +11,7 @@ use crate::CheckError;
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Options {
-    /// The base URL of the API (plain http).
+    /// The base URL of the API (http, or https with the `rustls` feature).
     #[cfg_attr(feature = "clap", arg(value_name = "URL"))]
     pub url: String,
     /// The API's OpenAPI 3.x spec (JSON): a file or an http URL. Without it,
@@ -73,6 +74,13 @@ pub struct Options {
     /// `malformed-json=400,422`. Repeat it for more.
     #[cfg_attr(feature = "clap", arg(long = "expect", value_name = "PROBE=STATUS"))]
     pub expect: Vec<String>,
+    /// A CA certificate (PEM) to trust for https, in addition to the
+    /// bundled Mozilla roots: a staging server's, a self-signed one.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
+    pub cacert: Option<PathBuf>,
+    /// Accept any https certificate, unverified (a warning on every run).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub insecure: bool,
     /// Output format.
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "table"))]
     pub format: OutputFormat,
@@ -135,7 +143,7 @@ pub(crate) fn expectations(args: &Options) -> Result<Vec<(String, Vec<u16>)>, Ch
 impl Options {
     /// The options of `errcat check URL` with every default: no spec, no
     /// credentials, no burst, a 2 MiB body limit, 3 s per request, 30 s in
-    /// all, a table.
+    /// all, the bundled roots for https, a table.
     ///
     /// ```
     /// let mut options = errcat_check::Options::new("http://127.0.0.1:8080");
@@ -157,6 +165,8 @@ impl Options {
             request_id_header: None,
             skip: Vec::new(),
             expect: Vec::new(),
+            cacert: None,
+            insecure: false,
             format: OutputFormat::Table,
         }
     }

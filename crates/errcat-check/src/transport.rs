@@ -1,13 +1,21 @@
 //! Sending probes: through reqwest, and the oversized body over a raw
-//! connection so it can be streamed and an early answer read.
+//! connection (TCP, or TLS over it for https with the same rustls
+//! configuration) so it can be streamed and an early answer read.
 
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::verify::Reply;
+
+/// The rustls configuration of https connections (none without `rustls`).
+#[cfg(feature = "rustls")]
+pub(super) type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
+/// The rustls configuration of https connections (none without `rustls`).
+#[cfg(not(feature = "rustls"))]
+pub(super) type TlsConfig = std::convert::Infallible;
 
 /// A request to send.
 #[derive(Debug, Clone)]
@@ -24,6 +32,8 @@ pub(super) struct Failure {
     pub(super) reason: String,
     /// The connection could not be made at all (refused, DNS).
     pub(super) connect: bool,
+    /// The server's TLS certificate was refused: `reason` names the fix.
+    pub(super) certificate: bool,
 }
 
 impl Failure {
@@ -35,10 +45,30 @@ impl Failure {
                 || self.reason == "connection closed before a complete response")
     }
 
-    fn new(reason: impl Into<String>) -> Self {
+    pub(super) fn new(reason: impl Into<String>) -> Self {
         Failure {
             reason: reason.into(),
             connect: false,
+            certificate: false,
+        }
+    }
+
+    /// A connection that could not be made: refused, DNS, or (with
+    /// `rustls`) a certificate that is not trusted.
+    fn connect(reason: String, host: &str, e: &(dyn std::error::Error + 'static)) -> Self {
+        #[cfg(feature = "rustls")]
+        if let Some(why) = super::tls::certificate_refused(e) {
+            return Failure {
+                reason: super::tls::refused_message(host, &why),
+                connect: true,
+                certificate: true,
+            };
+        }
+        let _ = (host, e);
+        Failure {
+            reason,
+            connect: true,
+            certificate: false,
         }
     }
 }
@@ -140,10 +170,11 @@ fn classify(e: &reqwest::Error) -> Failure {
         }
         _ => chain.last().cloned().unwrap_or_else(|| e.to_string()),
     };
-    Failure {
-        reason,
-        connect: e.is_connect(),
+    if e.is_connect() {
+        let host = e.url().and_then(Url::host_str).unwrap_or("the API");
+        return Failure::connect(reason, host, e);
     }
+    Failure::new(reason)
 }
 
 /// How the oversized probe's body starts (`{"pad":"aaaa…"}`).
@@ -154,11 +185,12 @@ pub(super) const OVERSIZED_START: &[u8] = br#"{"pad":"aaaaaaaaaaaaaaaa"#;
 /// `Content-Length`, and close without reading the rest.
 pub(super) async fn send_oversized(
     req: &Request,
+    tls: Option<TlsConfig>,
     size: u64,
     timeout: Duration,
     max_read: usize,
 ) -> Result<Reply, Failure> {
-    match tokio::time::timeout(timeout, oversized(req, size, max_read)).await {
+    match tokio::time::timeout(timeout, oversized(req, tls, size, max_read)).await {
         Ok(r) => r,
         Err(_) => Err(Failure::new(format!(
             "timed out after {}",
@@ -167,7 +199,12 @@ pub(super) async fn send_oversized(
     }
 }
 
-async fn oversized(req: &Request, size: u64, max_read: usize) -> Result<Reply, Failure> {
+async fn oversized(
+    req: &Request,
+    tls: Option<TlsConfig>,
+    size: u64,
+    max_read: usize,
+) -> Result<Reply, Failure> {
     let url = &req.url;
     let host = url.host_str().unwrap_or("localhost");
     let port = url.port_or_known_default().unwrap_or(80);
@@ -178,11 +215,37 @@ async fn oversized(req: &Request, size: u64, max_read: usize) -> Result<Reply, F
     };
     let stream = tokio::net::TcpStream::connect(&host_port)
         .await
-        .map_err(|e| Failure {
-            reason: io_reason(&e),
-            connect: true,
-        })?;
-    let (mut rd, mut wr) = stream.into_split();
+        .map_err(|e| Failure::connect(io_reason(&e), host, &e))?;
+    match (url.scheme(), tls) {
+        #[cfg(feature = "rustls")]
+        ("https", Some(tls)) => {
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|e| Failure::new(format!("`{host}` is not a TLS server name ({e})")))?;
+            let stream = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, stream)
+                .await
+                .map_err(|e| Failure::connect(io_reason(&e), host, &e))?;
+            exchange(stream, req, &host_port, size, max_read).await
+        }
+        ("https", _) => Err(Failure::new("https needs the `rustls` feature")),
+        _ => exchange(stream, req, &host_port, size, max_read).await,
+    }
+}
+
+/// Writes the head and the body of `size` bytes on `stream` while reading
+/// the answer.
+async fn exchange<S>(
+    stream: S,
+    req: &Request,
+    host_port: &str,
+    size: u64,
+    max_read: usize,
+) -> Result<Reply, Failure>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let url = &req.url;
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
@@ -192,7 +255,7 @@ async fn oversized(req: &Request, size: u64, max_read: usize) -> Result<Reply, F
         "{} {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\nUser-Agent: errcat-check\r\n",
         req.method,
         url.host_str()
-            .map_or(host_port.clone(), |h| match url.port() {
+            .map_or(host_port.to_owned(), |h| match url.port() {
                 Some(p) => format!("{h}:{p}"),
                 None => h.to_owned(),
             }),
@@ -267,7 +330,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Reads one HTTP/1.1 response: head, then a body by `Content-Length`,
 /// chunked, or up to the close, at most `max_read` bytes of it.
 async fn read_response(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     max_read: usize,
 ) -> Result<Reply, String> {
     const MAX_HEAD: usize = 64 * 1024;

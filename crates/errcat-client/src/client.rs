@@ -88,9 +88,11 @@ pub fn idempotency_key() -> String {
 /// # }
 /// ```
 ///
-/// The crate builds `reqwest` without TLS (loopback and plain HTTP); for
-/// `https` URLs enable a TLS feature of `reqwest` in your own manifest and
-/// pass your client with [`Client::with_http`].
+/// With the `rustls` feature (a default), `https` URLs work with the
+/// bundled Mozilla roots; [`Client::with_ca_pem`] trusts a CA of your own
+/// as well (see [`tls`](crate::tls)). Without it, the crate builds
+/// `reqwest` without TLS: pass a client of your own with
+/// [`Client::with_http`].
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -118,7 +120,7 @@ impl Client {
     pub fn new(base_url: impl Into<String>, parser: Parser, policy: RetryPolicy) -> Self {
         let base: String = base_url.into();
         Client {
-            http: reqwest::Client::new(),
+            http: default_http(),
             base_url: Arc::from(base.trim_end_matches('/')),
             parser,
             policy,
@@ -132,6 +134,25 @@ impl Client {
     pub fn with_http(mut self, http: reqwest::Client) -> Self {
         self.http = http;
         self
+    }
+
+    /// Trusts the CA certificates of `pem` (PEM) in addition to the
+    /// bundled roots: a new `reqwest::Client` with [`tls::config`]
+    /// (it replaces one given to [`Client::with_http`]; for both, build
+    /// reqwest's client yourself with `tls_backend_preconfigured`).
+    ///
+    /// # Errors
+    ///
+    /// `pem` holds no certificate, or reqwest cannot build the client.
+    ///
+    /// [`tls::config`]: crate::tls::config
+    #[cfg(feature = "rustls")]
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, crate::tls::TlsError> {
+        let config = crate::tls::config(Some(pem))?;
+        self.http = crate::tls::http(config)
+            .build()
+            .map_err(|e| crate::tls::TlsError::new(e.to_string()))?;
+        Ok(self)
     }
 
     /// Waits with this sleeper (tests record waits instead of sleeping).
@@ -365,4 +386,17 @@ async fn read_bounded(mut res: reqwest::Response, limit: usize) -> Vec<u8> {
         }
     }
     body
+}
+
+/// reqwest's client: with the `rustls` feature, https with the bundled roots.
+fn default_http() -> reqwest::Client {
+    #[cfg(feature = "rustls")]
+    if let Ok(http) = crate::tls::config(None).and_then(|c| {
+        crate::tls::http(c)
+            .build()
+            .map_err(|e| crate::tls::TlsError::new(e.to_string()))
+    }) {
+        return http;
+    }
+    reqwest::Client::new()
 }

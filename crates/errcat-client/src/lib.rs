@@ -65,6 +65,8 @@ mod client;
 pub mod debug;
 pub mod parse;
 pub mod retry;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 pub use client::{Client, ClientError, idempotency_key};
 pub use debug::DebugLog;
