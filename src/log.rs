@@ -32,7 +32,7 @@ pub(crate) struct StoreArg {
 /// Arguments of `errcat lookup`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LookupArgs {
-    /// An error id or a request id.
+    /// An error id, a request id or a W3C trace id.
     id: String,
     #[command(flatten)]
     store: StoreArg,
@@ -192,6 +192,9 @@ pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<
         let mut found: Vec<ErrorRecord> = store.by_error_id(&args.id).await?.into_iter().collect();
         if found.is_empty() {
             found = store.by_request_id(&args.id).await?;
+        }
+        if found.is_empty() {
+            found = store.by_trace_id(&args.id).await?;
         }
         store.close().await;
         anyhow::Ok(found)

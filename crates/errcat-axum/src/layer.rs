@@ -324,6 +324,9 @@ struct RequestInfo {
     started: Instant,
     /// The request headers the envelopes echo (only when they echo some).
     echoed: Option<Box<[(HeaderName, HeaderValue)]>>,
+    /// The request's one `traceparent` header (validated when an error
+    /// needs a trace id; two headers are none).
+    traceparent: Option<HeaderValue>,
     /// Set once the request's body has been read to its end; `None` for a
     /// request without a body.
     body_read: Option<Arc<AtomicBool>>,
@@ -382,6 +385,14 @@ where
             .request_id_header
             .as_ref()
             .and_then(|h| req.headers().get(h));
+        // A request id another layer already gave the request (tower-http's
+        // `SetRequestIdLayer`) is the request's id.
+        #[cfg(feature = "tower-http-request-id")]
+        let inbound = req
+            .extensions()
+            .get::<tower_http::request_id::RequestId>()
+            .map(tower_http::request_id::RequestId::header_value)
+            .or(inbound);
         let id = match inbound {
             Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId::inbound(v.clone()),
             _ => RequestId::generate(shared.renderer.catalog().api.error_id),
@@ -407,6 +418,13 @@ where
                     .collect()
             }),
             body_read: None,
+            traceparent: {
+                let mut all = req.headers().get_all(crate::trace::TRACEPARENT).iter();
+                match (all.next(), all.next()) {
+                    (Some(one), None) => Some(one.clone()),
+                    _ => None,
+                }
+            },
             observed: None,
         };
         if !http_body::Body::is_end_stream(req.body()) {
@@ -450,6 +468,7 @@ where
             method = %info.method,
             route = info.route().unwrap_or(info.path()),
             error_id = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
         );
         // `poll_ready` drove `self.inner` to readiness, and the request is
         // handed to it right here: no clone of the service is needed.
@@ -737,6 +756,15 @@ fn render(
     let causes = err.cause_chain();
     let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
     tracing::Span::current().record("error_id", rendered.error_id.as_str());
+    // The trace id: one a handler set, else the inbound `traceparent`'s,
+    // else a new one, so that every error has one.
+    let context = info.observed.as_deref().map(|o| o.context.snapshot());
+    let trace_id = context
+        .as_ref()
+        .and_then(|c| c.trace_id.clone())
+        .or_else(|| crate::trace::inbound(info.traceparent.as_ref()))
+        .unwrap_or_else(crate::trace::new_trace_id);
+    tracing::Span::current().record("trace_id", trace_id.as_str());
     let route = info.route().unwrap_or(info.path());
     if status.is_server_error() {
         tracing::error!(
@@ -768,7 +796,7 @@ fn render(
             .get(&rendered.code)
             .map(|d| d.category.clone())
             .unwrap_or_default();
-        let context = observed.context.snapshot();
+        let context = context.unwrap_or_default();
         let body_excerpt = observed.kept.as_ref().and_then(|k| {
             let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             shared.capture.redact_body(
@@ -777,7 +805,7 @@ fn render(
             )
         });
         let event = ErrorEvent {
-            trace_id: context.trace_id,
+            trace_id: Some(trace_id),
             tenant: context.tenant,
             principal: context.principal,
             request_headers: shared.captured_headers.render(&observed.headers),

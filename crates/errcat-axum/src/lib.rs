@@ -67,6 +67,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod roles;
 pub mod serve;
+pub mod trace;
 pub mod upstream;
 #[cfg(feature = "garde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "garde")))]

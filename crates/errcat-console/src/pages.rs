@@ -177,14 +177,22 @@ async fn lookup_page(shared: &Shared, id: &str) -> Page {
             let title = format!("{} {}", r.status, r.code);
             return Ok(html(StatusCode::OK, page(api, &title, Nav::Lookup, id, &b)));
         }
-        let all = shared.store.by_request_id(id).await?;
+        let mut all = shared.store.by_request_id(id).await?;
+        let mut what = ("Request", "request id");
+        if all.is_empty() {
+            // A W3C trace id finds the errors of its trace the same way.
+            all = shared.store.by_trace_id(id).await?;
+            what = ("Trace", "trace id");
+        }
         if !all.is_empty() {
             let mut b = String::new();
             let _ = write!(
                 b,
-                "<h1>Request <code>{}</code></h1>\n<p class=\"lead\">{} error(s) recorded for this request id.</p>\n",
+                "<h1>{} <code>{}</code></h1>\n<p class=\"lead\">{} error(s) recorded for this {}.</p>\n",
+                what.0,
                 esc(id),
-                all.len()
+                all.len(),
+                what.1
             );
             table_into(&mut b, &all, now);
             for r in &all {

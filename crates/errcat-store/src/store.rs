@@ -107,10 +107,11 @@ fn query_err(e: sqlx::Error) -> StoreError {
 }
 
 /// Versioned schema migrations, applied in order on connect.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE errcat_errors (
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE errcat_errors (
             error_id TEXT PRIMARY KEY,
             request_id TEXT NOT NULL,
             trace_id TEXT,
@@ -133,14 +134,20 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             latency_us BIGINT NOT NULL,
             source TEXT NOT NULL
         )",
-        "CREATE INDEX errcat_errors_request ON errcat_errors (request_id)",
-        "CREATE INDEX errcat_errors_ts ON errcat_errors (ts_ms, error_id)",
-        "CREATE INDEX errcat_errors_code_ts ON errcat_errors (code, ts_ms)",
-    ],
-)];
+            "CREATE INDEX errcat_errors_request ON errcat_errors (request_id)",
+            "CREATE INDEX errcat_errors_ts ON errcat_errors (ts_ms, error_id)",
+            "CREATE INDEX errcat_errors_code_ts ON errcat_errors (code, ts_ms)",
+        ],
+    ),
+    (
+        // Support goes from a trace to its errors.
+        2,
+        &["CREATE INDEX errcat_errors_trace ON errcat_errors (trace_id)"],
+    ),
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
 
@@ -422,6 +429,23 @@ impl Store {
     /// The records of one request, oldest first.
     pub async fn by_request_id(&self, request_id: &str) -> Result<Vec<ErrorRecord>, StoreError> {
         self.select("request_id", request_id).await
+    }
+
+    /// The records of one trace (W3C trace id), oldest first.
+    pub async fn by_trace_id(&self, trace_id: &str) -> Result<Vec<ErrorRecord>, StoreError> {
+        on_pool!(self, |pool| {
+            // The prefix finds the rows through the index; the whole value
+            // decides.
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {COLUMNS} FROM errcat_errors WHERE substr(trace_id, 1, 64) = substr("
+            ));
+            q.push_bind(trace_id)
+                .push(", 1, 64) AND trace_id = ")
+                .push_bind(trace_id)
+                .push(" ORDER BY ts_ms, error_id LIMIT 1000");
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter().map(decode).collect()
+        })
     }
 
     async fn select(

@@ -28,6 +28,7 @@ fn rec(i: usize, ts: i64, code: &str, status: u16) -> ErrorRecord {
     r.causes = vec!["db: timeout".into(), "pool exhausted".into()];
     r.body_excerpt = Some(r#"{"a":1}"#.into());
     r.latency_us = 1234;
+    r.trace_id = Some(format!("{:032x}", i / 4 + 1));
     r
 }
 
@@ -56,6 +57,20 @@ async fn store_round_trips_and_queries() {
             })
             .collect();
         s.insert_batch(&records).await.unwrap();
+        // A trace's errors, oldest first.
+        let trace = s.by_trace_id(&format!("{:032x}", 3)).await.unwrap();
+        let ids: Vec<&str> = trace.iter().map(|r| r.error_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["err-00008", "err-00009", "err-00010", "err-00011"],
+            "{}",
+            t.name
+        );
+        assert!(
+            s.by_trace_id("nope").await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
         // A retried batch does not duplicate.
         s.insert_batch(&records[..5]).await.unwrap();
 
@@ -175,7 +190,10 @@ async fn store_round_trips_and_queries() {
 
         // Migrations are idempotent.
         s.migrate().await.unwrap();
-        assert_eq!(s.schema_version().await.unwrap(), 1);
+        assert_eq!(
+            s.schema_version().await.unwrap(),
+            errcat_store::SCHEMA_VERSION
+        );
         t.cleanup().await;
     }
 }
@@ -216,7 +234,10 @@ async fn several_processes_migrate_one_database() {
     for j in joins {
         j.await.unwrap().unwrap();
     }
-    assert_eq!(t.store.schema_version().await.unwrap(), 1);
+    assert_eq!(
+        t.store.schema_version().await.unwrap(),
+        errcat_store::SCHEMA_VERSION
+    );
     t.cleanup().await;
 }
 
