@@ -140,9 +140,11 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
         ],
     ),
     (
-        // Support goes from a trace to its errors.
+        // Support goes from a trace to its errors. On a prefix: a trace id
+        // set by a handler can be any length, and an index row has a size
+        // limit (2,704 bytes in PostgreSQL).
         2,
-        &["CREATE INDEX errcat_errors_trace ON errcat_errors (trace_id)"],
+        &["CREATE INDEX errcat_errors_trace ON errcat_errors ((substr(trace_id, 1, 64)))"],
     ),
 ];
 
