@@ -2,7 +2,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +12,6 @@ use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::response::Response;
 use errcat_render::{Error, Raised, RenderOptions, Renderer};
-use futures_util::FutureExt;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, StatusCode};
 use ipnet::IpNet;
@@ -23,6 +21,12 @@ use crate::client_ip::{self, ClientIp};
 use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Observed, Source};
 use crate::request_id::RequestId;
 use crate::{BodyLimit, negotiate, panic};
+
+mod guard;
+mod render;
+
+use guard::Guarded;
+use render::render;
 
 /// The header that carries the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -488,63 +492,6 @@ where
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Runs `fut`, catching its panics, until it is done (`Some`) or
-    /// `deadline` has passed (`None`); the future is dropped then.
-    ///
-    /// The timer is armed only if the future is still pending after its
-    /// first poll: most handlers answer on their first poll, and so never
-    /// register a timer in the runtime's wheel (nor take its lock twice, to
-    /// add and remove the entry). Once armed, the deadline is also checked
-    /// against the clock after every pending poll, so that a future that
-    /// spends the task's whole cooperative budget each time (which makes the
-    /// timer's own poll return pending) still times out, as with
-    /// `tokio::time::timeout`.
-    struct Guarded<F> {
-        #[pin]
-        fut: Option<futures_util::future::CatchUnwind<AssertUnwindSafe<F>>>,
-        deadline: Option<tokio::time::Instant>,
-        timer: Option<Pin<Box<tokio::time::Sleep>>>,
-    }
-}
-
-impl<F: Future> Guarded<F> {
-    fn new(fut: F, deadline: Option<tokio::time::Instant>) -> Self {
-        Guarded {
-            fut: Some(AssertUnwindSafe(fut).catch_unwind()),
-            deadline,
-            timer: None,
-        }
-    }
-}
-
-impl<F: Future> Future for Guarded<F> {
-    type Output = Option<std::thread::Result<F::Output>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
-            return Poll::Ready(None);
-        };
-        if let Poll::Ready(out) = fut.poll(cx) {
-            this.fut.set(None);
-            return Poll::Ready(Some(out));
-        }
-        let Some(deadline) = *this.deadline else {
-            return Poll::Pending;
-        };
-        let timer = this
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.as_mut().poll(cx).is_ready() || tokio::time::Instant::now() >= deadline {
-            this.fut.set(None);
-            *this.timer = None;
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    }
-}
-
 /// How a 4xx/5xx made outside errcat is rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Rewrite {
@@ -662,242 +609,9 @@ fn foreign_error(shared: &Shared, role: &str, res: &Response) -> Error {
     )))
 }
 
-/// The `Content-Type` of a rendered error; the built-in envelopes' media
-/// types without parsing or copying.
-fn content_type(media_type: &str) -> Option<HeaderValue> {
-    match media_type {
-        "application/problem+json" => Some(HeaderValue::from_static("application/problem+json")),
-        "application/json" => Some(HeaderValue::from_static("application/json")),
-        other => HeaderValue::from_str(other).ok(),
-    }
-}
-
 fn set_request_id(shared: &Shared, res: &mut Response, id: &RequestId) {
     if let Some(h) = &shared.request_id_header {
         res.headers_mut().insert(h.clone(), id.header_value());
-    }
-}
-
-fn render(
-    shared: &Shared,
-    err: &Error,
-    source: Source,
-    keep_status: Option<u16>,
-    panic_info: Option<(String, Option<String>)>,
-    info: &RequestInfo,
-    reuse: Option<Response>,
-) -> (Response, Vec<ObserveFuture>) {
-    let renderer = &shared.renderer;
-    let accept = info.accept.as_ref().and_then(|v| v.to_str().ok());
-    let envelope = negotiate::envelope(accept, renderer.media_type(None));
-    let locale = info
-        .accept_language
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .and_then(negotiate::locale);
-    let echoed: Vec<(&str, &str)> = info.echoed.as_deref().map_or_else(Vec::new, |e| {
-        e.iter()
-            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
-            .collect()
-    });
-    let opts = RenderOptions {
-        envelope,
-        locale,
-        error_id: None,
-        request_id: Some(info.id.as_str()),
-        instance: Some(info.path()),
-        timestamp: None,
-        status: keep_status,
-        method: Some(info.method.as_str()),
-        request_headers: &echoed,
-    };
-    // Rendered into this thread's buffer and copied out at its exact size:
-    // one allocation for the body, where a fresh `Vec` would take two (the
-    // vector, and `Bytes`' bookkeeping for its spare capacity).
-    thread_local! {
-        static BODY: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
-    }
-    let (rendered, body) = BODY.with_borrow_mut(|buf| {
-        buf.clear();
-        let rendered = renderer.render_into(err, &opts, buf);
-        let body = bytes::Bytes::copy_from_slice(buf);
-        if buf.capacity() > 64 * 1024 {
-            *buf = Vec::with_capacity(1024);
-        }
-        (rendered, body)
-    });
-    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut res = match reuse {
-        Some(mut res) => {
-            res.headers_mut().clear();
-            *res.body_mut() = Body::from(body);
-            res
-        }
-        None => Response::new(Body::from(body)),
-    };
-    *res.status_mut() = status;
-    let headers = res.headers_mut();
-    if let Some(ct) = content_type(&rendered.content_type) {
-        headers.insert(header::CONTENT_TYPE, ct);
-    }
-    for (name, value) in &rendered.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.append(n, v);
-        }
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    set_request_id(shared, &mut res, &info.id);
-    // The error's own status, which an envelope may send as another (200).
-    let status = StatusCode::from_u16(rendered.error_status).unwrap_or(status);
-
-    let causes = err.cause_chain();
-    let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
-    tracing::Span::current().record("error_id", rendered.error_id.as_str());
-    // The trace id: one a handler set, else the inbound `traceparent`'s,
-    // else a new one, so that every error has one.
-    let context = info.observed.as_deref().map(|o| o.context.snapshot());
-    let trace_id = context
-        .as_ref()
-        .and_then(|c| c.trace_id.clone())
-        .or_else(|| crate::trace::inbound(info.traceparent.as_ref()))
-        .unwrap_or_else(crate::trace::new_trace_id);
-    tracing::Span::current().record("trace_id", trace_id.as_str());
-    let route = info.route().unwrap_or(info.path());
-    if status.is_server_error() {
-        tracing::error!(
-            code = &*rendered.code,
-            status = rendered.error_status,
-            error_id = %rendered.error_id,
-            request_id = %info.id,
-            route,
-            causes = ?causes,
-            panic = panic_message.as_deref(),
-            panic_location = panic_location.as_deref(),
-            "request failed"
-        );
-    } else {
-        tracing::warn!(
-            code = &*rendered.code,
-            status = rendered.error_status,
-            error_id = %rendered.error_id,
-            request_id = %info.id,
-            route,
-            causes = ?causes,
-            "request rejected"
-        );
-    }
-    let mut pending = Vec::new();
-    if let Some(observed) = info.observed.as_deref() {
-        let category = renderer
-            .catalog()
-            .get(&rendered.code)
-            .map(|d| d.category.clone())
-            .unwrap_or_default();
-        let context = context.unwrap_or_default();
-        let body_excerpt = observed.kept.as_ref().and_then(|k| {
-            let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            shared.capture.redact_body(
-                &kept,
-                observed.content_type.as_ref().and_then(|v| v.to_str().ok()),
-            )
-        });
-        let event = ErrorEvent {
-            trace_id: Some(trace_id),
-            tenant: context.tenant,
-            principal: context.principal,
-            request_headers: shared.captured_headers.render(&observed.headers),
-            body_excerpt,
-            error_id: rendered.error_id,
-            request_id: Arc::from(info.id.as_str()),
-            code: rendered.code,
-            status: rendered.error_status,
-            category,
-            source,
-            method: info.method.clone(),
-            route: info.route().map(str::to_owned),
-            path: info.path().to_owned(),
-            client_ip: info.client_ip,
-            user_agent: observed.user_agent.as_ref().map(|ua| {
-                String::from_utf8_lossy(ua.as_bytes())
-                    .chars()
-                    .take(512)
-                    .collect()
-            }),
-            causes,
-            panic_message,
-            panic_location,
-            latency: info.started.elapsed(),
-            timestamp: SystemTime::now(),
-        };
-        if let Some((last, others)) = shared.observers.split_last() {
-            for o in others {
-                pending.extend(o.observe(Observed::borrowed(&event)));
-            }
-            pending.extend(last.observe(Observed::owned(event)));
-        }
-    }
-    (res, pending)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_handler_ready_at_once_arms_no_timer() {
-        // A runtime without a timer: arming one would panic.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let deadline = rt.block_on(async {
-            Some(tokio::time::Instant::from_std(Instant::now()) + Duration::from_secs(30))
-        });
-        let out = rt.block_on(Guarded::new(async { 7 }, deadline));
-        assert_eq!(out.map(Result::unwrap), Some(7));
-        let out = rt.block_on(Guarded::new(async { panic!("boom") }, deadline));
-        assert!(matches!(out, Some(Err(_))));
-    }
-
-    #[test]
-    fn a_pending_handler_times_out_at_the_deadline() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let start = tokio::time::Instant::now();
-            let deadline = Some(start + Duration::from_millis(50));
-            let never = std::future::pending::<()>();
-            assert!(Guarded::new(never, deadline).await.is_none());
-            assert!(start.elapsed() >= Duration::from_millis(50));
-            // A future that keeps its task busy times out too.
-            let start = tokio::time::Instant::now();
-            let deadline = Some(start + Duration::from_millis(50));
-            let busy = std::future::poll_fn(|cx| {
-                cx.waker().wake_by_ref();
-                Poll::<()>::Pending
-            });
-            assert!(Guarded::new(busy, deadline).await.is_none());
-            // One that answers after a few polls is not cut short.
-            let mut polls = 0;
-            let slow = std::future::poll_fn(|cx| {
-                polls += 1;
-                if polls < 3 {
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                } else {
-                    Poll::Ready(polls)
-                }
-            });
-            let deadline = Some(tokio::time::Instant::now() + Duration::from_secs(30));
-            assert_eq!(
-                Guarded::new(slow, deadline).await.map(Result::unwrap),
-                Some(3)
-            );
-        });
     }
 }
 

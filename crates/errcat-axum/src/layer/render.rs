@@ -1,0 +1,180 @@
+//! An error into its response: the envelope negotiated, the catalog's
+//! bytes rendered, the request id set, the error logged once and handed to
+//! the observers.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// The `Content-Type` of a rendered error; the built-in envelopes' media
+/// types without parsing or copying.
+fn content_type(media_type: &str) -> Option<HeaderValue> {
+    match media_type {
+        "application/problem+json" => Some(HeaderValue::from_static("application/problem+json")),
+        "application/json" => Some(HeaderValue::from_static("application/json")),
+        other => HeaderValue::from_str(other).ok(),
+    }
+}
+
+pub(super) fn render(
+    shared: &Shared,
+    err: &Error,
+    source: Source,
+    keep_status: Option<u16>,
+    panic_info: Option<(String, Option<String>)>,
+    info: &RequestInfo,
+    reuse: Option<Response>,
+) -> (Response, Vec<ObserveFuture>) {
+    let renderer = &shared.renderer;
+    let accept = info.accept.as_ref().and_then(|v| v.to_str().ok());
+    let envelope = negotiate::envelope(accept, renderer.media_type(None));
+    let locale = info
+        .accept_language
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(negotiate::locale);
+    let echoed: Vec<(&str, &str)> = info.echoed.as_deref().map_or_else(Vec::new, |e| {
+        e.iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+            .collect()
+    });
+    let opts = RenderOptions {
+        envelope,
+        locale,
+        error_id: None,
+        request_id: Some(info.id.as_str()),
+        instance: Some(info.path()),
+        timestamp: None,
+        status: keep_status,
+        method: Some(info.method.as_str()),
+        request_headers: &echoed,
+    };
+    // Rendered into this thread's buffer and copied out at its exact size:
+    // one allocation for the body, where a fresh `Vec` would take two (the
+    // vector, and `Bytes`' bookkeeping for its spare capacity).
+    thread_local! {
+        static BODY: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+    }
+    let (rendered, body) = BODY.with_borrow_mut(|buf| {
+        buf.clear();
+        let rendered = renderer.render_into(err, &opts, buf);
+        let body = bytes::Bytes::copy_from_slice(buf);
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::with_capacity(1024);
+        }
+        (rendered, body)
+    });
+    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = match reuse {
+        Some(mut res) => {
+            res.headers_mut().clear();
+            *res.body_mut() = Body::from(body);
+            res
+        }
+        None => Response::new(Body::from(body)),
+    };
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    if let Some(ct) = content_type(&rendered.content_type) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in &rendered.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    set_request_id(shared, &mut res, &info.id);
+    // The error's own status, which an envelope may send as another (200).
+    let status = StatusCode::from_u16(rendered.error_status).unwrap_or(status);
+
+    let causes = err.cause_chain();
+    let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
+    tracing::Span::current().record("error_id", rendered.error_id.as_str());
+    // The trace id: one a handler set, else the inbound `traceparent`'s,
+    // else a new one, so that every error has one.
+    let context = info.observed.as_deref().map(|o| o.context.snapshot());
+    let trace_id = context
+        .as_ref()
+        .and_then(|c| c.trace_id.clone())
+        .or_else(|| crate::trace::inbound(info.traceparent.as_ref()))
+        .unwrap_or_else(crate::trace::new_trace_id);
+    tracing::Span::current().record("trace_id", trace_id.as_str());
+    let route = info.route().unwrap_or(info.path());
+    if status.is_server_error() {
+        tracing::error!(
+            code = &*rendered.code,
+            status = rendered.error_status,
+            error_id = %rendered.error_id,
+            request_id = %info.id,
+            route,
+            causes = ?causes,
+            panic = panic_message.as_deref(),
+            panic_location = panic_location.as_deref(),
+            "request failed"
+        );
+    } else {
+        tracing::warn!(
+            code = &*rendered.code,
+            status = rendered.error_status,
+            error_id = %rendered.error_id,
+            request_id = %info.id,
+            route,
+            causes = ?causes,
+            "request rejected"
+        );
+    }
+    let mut pending = Vec::new();
+    if let Some(observed) = info.observed.as_deref() {
+        let category = renderer
+            .catalog()
+            .get(&rendered.code)
+            .map(|d| d.category.clone())
+            .unwrap_or_default();
+        let context = context.unwrap_or_default();
+        let body_excerpt = observed.kept.as_ref().and_then(|k| {
+            let kept = k.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shared.capture.redact_body(
+                &kept,
+                observed.content_type.as_ref().and_then(|v| v.to_str().ok()),
+            )
+        });
+        let event = ErrorEvent {
+            trace_id: Some(trace_id),
+            tenant: context.tenant,
+            principal: context.principal,
+            request_headers: shared.captured_headers.render(&observed.headers),
+            body_excerpt,
+            error_id: rendered.error_id,
+            request_id: Arc::from(info.id.as_str()),
+            code: rendered.code,
+            status: rendered.error_status,
+            category,
+            source,
+            method: info.method.clone(),
+            route: info.route().map(str::to_owned),
+            path: info.path().to_owned(),
+            client_ip: info.client_ip,
+            user_agent: observed.user_agent.as_ref().map(|ua| {
+                String::from_utf8_lossy(ua.as_bytes())
+                    .chars()
+                    .take(512)
+                    .collect()
+            }),
+            causes,
+            panic_message,
+            panic_location,
+            latency: info.started.elapsed(),
+            timestamp: SystemTime::now(),
+        };
+        if let Some((last, others)) = shared.observers.split_last() {
+            for o in others {
+                pending.extend(o.observe(Observed::borrowed(&event)));
+            }
+            pending.extend(last.observe(Observed::owned(event)));
+        }
+    }
+    (res, pending)
+}
