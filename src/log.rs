@@ -47,20 +47,20 @@ pub(crate) struct ErrorsArgs {
     /// Only this code.
     #[arg(long)]
     code: Option<String>,
-    /// Only this status.
+    /// Only this status, class or range: `404`, `4xx`, `500-504`.
     #[arg(long)]
-    status: Option<u16>,
+    status: Option<String>,
     /// Only this category.
     #[arg(long)]
     category: Option<String>,
-    /// Only this route template.
+    /// Only this route template, or a concrete path.
     #[arg(long)]
     route: Option<String>,
-    /// Only this tenant.
+    /// Only this tenant (any case).
     #[arg(long)]
     tenant: Option<String>,
-    /// How far back: `30s`, `15m`, `1h`, `7d`.
-    #[arg(long, value_name = "DURATION")]
+    /// Since when: a duration ago (`30m`, `2h`, `7d`) or a UTC time (`2026-01-31T09:00Z`).
+    #[arg(long, value_name = "WHEN")]
     since: Option<String>,
     /// How many (at most 1000).
     #[arg(long, default_value_t = 50)]
@@ -182,6 +182,17 @@ fn record_json(r: &ErrorRecord) -> serde_json::Value {
         "panic_location": r.panic_location,
         "latency_us": r.latency_us,
         "source": r.source,
+        "message": r.message,
+        "response": r.response.as_ref().map(|s| serde_json::json!({
+            "status": s.status,
+            "headers": s.headers,
+            "body": s.body,
+            "body_bytes": s.body_bytes,
+            "body_cut": s.body_cut(),
+        })),
+        "violations": r.violations,
+        "summary": errcat_console::support::summary(r),
+        "next_move": errcat_console::support::party(r).as_str(),
     })
 }
 
@@ -189,12 +200,21 @@ pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<
     let rt = runtime()?;
     let records = rt.block_on(async {
         let store = open(args.store.store.as_deref()).await?;
-        let mut found: Vec<ErrorRecord> = store.by_error_id(&args.id).await?.into_iter().collect();
-        if found.is_empty() {
-            found = store.by_request_id(&args.id).await?;
-        }
-        if found.is_empty() {
-            found = store.by_trace_id(&args.id).await?;
+        // The id as pasted: quotes, a `key:` prefix, case and missing
+        // dashes do not matter.
+        let candidates = errcat_console::support::id_candidates(&args.id);
+        let mut found: Vec<ErrorRecord> = Vec::new();
+        for c in &candidates {
+            found.extend(store.by_error_id(c).await?);
+            if found.is_empty() {
+                found = store.by_request_id(c).await?;
+            }
+            if found.is_empty() {
+                found = store.by_trace_id(c).await?;
+            }
+            if !found.is_empty() {
+                break;
+            }
         }
         store.close().await;
         anyhow::Ok(found)
@@ -231,6 +251,7 @@ fn support_page(
     let one = |s: &str| visible(s, false);
     let many = |s: &str| visible(s, true);
     writeln!(out, "{} {} {title}", r.status, one(&r.code))?;
+    writeln!(out, "{}", many(&errcat_console::support::summary(r)))?;
     writeln!(out)?;
     writeln!(out, "  error id    {}", one(&r.error_id))?;
     writeln!(out, "  request id  {}", one(&r.request_id))?;
@@ -275,6 +296,7 @@ fn support_page(
         r.latency_us as f64 / 1000.0,
         one(&r.source)
     )?;
+    sent_response(r, out)?;
     for (i, c) in r.causes.iter().enumerate() {
         writeln!(
             out,
@@ -297,6 +319,13 @@ fn support_page(
     if let Some(b) = &r.body_excerpt {
         writeln!(out, "  body        {}", many(b))?;
     }
+    if let Some(c) = catalog {
+        writeln!(
+            out,
+            "\nFor support:\n  {}",
+            many(&errcat_console::support::guidance(r, c))
+        )?;
+    }
     if let Some(d) = def {
         if let Some(desc) = &d.description {
             writeln!(out, "\nWhat it means:\n  {}", desc.trim())?;
@@ -307,6 +336,33 @@ fn support_page(
                 writeln!(out, "  {}. {s}", i + 1)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// What the client received: status, headers, body, field violations.
+fn sent_response(r: &ErrorRecord, out: &mut impl Write) -> anyhow::Result<()> {
+    let one = |s: &str| visible(s, false);
+    match &r.response {
+        Some(s) => {
+            writeln!(out, "  sent        HTTP {}", s.status)?;
+            for (n, v) in &s.headers {
+                writeln!(out, "              {}: {}", one(n), one(v))?;
+            }
+            writeln!(out, "  sent body   {}", visible(&s.body, true))?;
+            if s.body_cut() {
+                writeln!(
+                    out,
+                    "              (cut: the first {} of {} bytes)",
+                    s.body.len(),
+                    s.body_bytes
+                )?;
+            }
+        }
+        None => writeln!(out, "  sent        (not recorded)")?,
+    }
+    for v in &r.violations {
+        writeln!(out, "  violation   {}: {}", one(&v.path), one(&v.message))?;
     }
     Ok(())
 }
@@ -322,20 +378,29 @@ fn short(d: Duration) -> String {
 }
 
 pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let since_ms = match &args.since {
-        Some(s) => Some(unix_ms(SystemTime::now()) - parse_duration(s)?.as_millis() as i64),
-        None => None,
-    };
+    use errcat_console::support;
+    let now = unix_ms(SystemTime::now());
+    let since_ms = args
+        .since
+        .as_deref()
+        .map(|s| support::parse_time(s, now))
+        .transpose()
+        .map_err(UsageError)?;
+    let status = args
+        .status
+        .as_deref()
+        .map(support::parse_status)
+        .transpose()
+        .map_err(UsageError)?;
     let filter = Filter {
         code: args.code.clone(),
-        status: args.status,
+        status,
         category: args.category.clone(),
         route: args.route.clone(),
         tenant: args.tenant.clone(),
         since_ms,
-        until_ms: None,
         limit: Some(args.limit.clamp(1, 1000)),
-        after: None,
+        ..Filter::default()
     };
     let rt = runtime()?;
     let records = rt.block_on(async {

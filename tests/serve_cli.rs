@@ -318,12 +318,11 @@ fn serve_console_lookup_list_chart_and_limits() {
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     for want in [
         "<a class=\"code\" href=\"/errors#AUTH_FAILED\"",
-        "<code>/&lt;script&gt;alert(1)&lt;/script&gt;</code>",
+        "<code>POST /&lt;script&gt;alert(1)&lt;/script&gt;</code>",
         "<dd>&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</dd>",
         "<td><code>&quot;&gt;&lt;img onerror=alert(3)&gt;</code></td>",
         "<th scope=\"row\">authorization</th><td><code>[REDACTED]</code></td>",
         "&lt;/pre&gt;&lt;script&gt;",
-        "<dd>POST</dd>",
         "<dd>/v1/login</dd>",
         "<dd>acme</dd>",
         "<dd>user_42</dd>",
@@ -343,7 +342,8 @@ fn serve_console_lookup_list_chart_and_limits() {
     let r = get(a, "/console/lookup?id=req-1");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        r.body.contains("2 error(s) recorded for this request id"),
+        r.body
+            .contains("2 errors recorded for this request, in time order"),
         "{}",
         r.body
     );
@@ -363,33 +363,36 @@ fn serve_console_lookup_list_chart_and_limits() {
     assert_eq!(r.status, 404);
     assert!(
         r.body
-            .contains("No error id or request id <code>&lt;nope&gt;</code>"),
+            .contains("No error id, request id or trace id <code>&lt;nope&gt;</code>"),
         "{}",
         r.body
     );
 
     // Recent errors: newest first, filters, paging with the store's cursor.
-    let r = get(a, "/console/recent");
+    let r = get(a, "/console/recent?view=list");
     assert_eq!(r.status, 200);
     let ids = r.ids();
     assert_eq!(ids.len(), 50);
     assert_eq!(&ids[..3], ["err-panic", "err-hostile", "err-rate-00"]);
-    let r = get(a, "/console/recent?tenant=globex");
+    let r = get(a, "/console/recent?view=list&tenant=globex");
     assert_eq!(r.ids(), ["err-user"]);
-    let r = get(a, "/console/recent?status=500");
+    let r = get(a, "/console/recent?view=list&status=500");
     assert_eq!(r.ids(), ["err-panic"]);
-    let r = get(a, "/console/recent?route=%2Fv1%2Flogin&code=AUTH_FAILED");
+    let r = get(
+        a,
+        "/console/recent?view=list&route=%2Fv1%2Flogin&code=AUTH_FAILED",
+    );
     assert_eq!(r.ids(), ["err-hostile"]);
-    let r = get(a, "/console/recent?code=USER_NOT_FOUND");
+    let r = get(a, "/console/recent?view=list&code=USER_NOT_FOUND");
     assert_eq!(r.ids(), ["err-user", "err-old"]);
-    let r = get(a, "/console/recent?code=USER_NOT_FOUND&since=7d");
+    let r = get(a, "/console/recent?view=list&code=USER_NOT_FOUND&since=7d");
     assert_eq!(r.ids(), ["err-user"]);
-    let r = get(a, "/console/recent?code=USER_NOT_FOUND&until=1d");
+    let r = get(a, "/console/recent?view=list&code=USER_NOT_FOUND&until=1d");
     assert_eq!(r.ids(), ["err-old"]);
     let r = get(a, "/console/recent?status=teapot");
     assert_eq!(r.status, 400);
 
-    let first = get(a, "/console/recent?code=RATE_LIMITED");
+    let first = get(a, "/console/recent?view=list&code=RATE_LIMITED");
     let page1 = first.ids();
     assert_eq!(page1.len(), 50);
     let next = first
@@ -399,7 +402,7 @@ fn serve_console_lookup_list_chart_and_limits() {
         .map(|s| s[..s.find('"').unwrap()].replace("&amp;", "&"))
         .expect("an Older link");
     assert!(
-        next.starts_with("/console/recent?code=RATE_LIMITED&after="),
+        next.starts_with("/console/recent?view=list&code=RATE_LIMITED&after="),
         "{next}"
     );
     let second = get(a, &next);
@@ -539,7 +542,7 @@ fn serve_beyond_loopback_needs_the_printed_token() {
     let r = request(
         a,
         "GET",
-        "/console/recent?tenant=globex",
+        "/console/recent?view=list&tenant=globex",
         &[("Cookie", pair)],
     );
     assert_eq!(r.status, 200);

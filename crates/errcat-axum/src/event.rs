@@ -61,10 +61,31 @@ pub struct ErrorEvent {
     pub panic_message: Option<String>,
     /// The panic location (`file:line:column`), for [`Source::Panic`].
     pub panic_location: Option<String>,
+    /// The message sent, as text in the catalog's locale.
+    pub message: String,
+    /// The field violations the response listed.
+    pub violations: Vec<errcat_render::FieldViolation>,
+    /// What the client received: the status on the wire (an envelope may
+    /// send every error as 200), the headers errcat set, and the body bytes.
+    pub response: SentResponse,
     /// Time from the request to the response.
     pub latency: Duration,
     /// When the response was made.
     pub timestamp: SystemTime,
+}
+
+/// The response an error was sent as, as errcat made it (a layer outside
+/// errcat's may still add headers).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SentResponse {
+    /// The status on the wire.
+    pub status: u16,
+    /// The headers, in order (`Content-Type`, `Retry-After`,
+    /// `WWW-Authenticate`, the request id, …).
+    pub headers: Vec<(String, String)>,
+    /// The body, exactly as sent (cheap to clone).
+    pub body: bytes::Bytes,
 }
 
 /// A future an observer returns when the response must wait for it.

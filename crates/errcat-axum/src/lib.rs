@@ -87,7 +87,7 @@ mod request_id;
 
 pub use capture::{Capture, ErrorContext, NESTED_JSON_DEPTH, REDACTED};
 pub use client_ip::ClientIp;
-pub use event::{ErrorEvent, ErrorObserver, ObserveFuture, Observed, Source};
+pub use event::{ErrorEvent, ErrorObserver, ObserveFuture, Observed, SentResponse, Source};
 pub use extract::{BodyLimit, Json, Path, Query, from_json_slice};
 pub use layer::{
     DEFAULT_BODY_LIMIT, ErrcatLayer, ErrcatService, Passthrough, REQUEST_ID, ResponseFuture,

@@ -54,6 +54,7 @@ pub(crate) struct RawError {
     pub(crate) description: Option<String>,
     pub(crate) causes: Option<Vec<String>>,
     pub(crate) resolution: Option<Vec<String>>,
+    pub(crate) support: Option<String>,
     pub(crate) links: Option<Vec<Link>>,
     pub(crate) retryable: Option<bool>,
     pub(crate) retry_after: Option<u64>,
@@ -134,6 +135,7 @@ pub(crate) const ERROR_KEYS: &[&str] = &[
     "description",
     "causes",
     "resolution",
+    "support",
     "links",
     "retryable",
     "retry_after",
@@ -163,6 +165,7 @@ fn is_error_key(key: &str) -> bool {
             | "description"
             | "causes"
             | "resolution"
+            | "support"
             | "links"
             | "retryable"
             | "retry_after"

@@ -54,6 +54,7 @@ impl Decoder<'_> {
                 "description" => r.description = self.string(v, "description"),
                 "causes" => r.causes = self.strings(v, "causes"),
                 "resolution" => r.resolution = self.strings(v, "resolution"),
+                "support" => r.support = self.string(v, "support"),
                 "links" => r.links = self.links(v),
                 "retryable" => r.retryable = self.boolean(v, "retryable"),
                 "retry_after" => {

@@ -1,4 +1,4 @@
-//! Escaping, links, query strings and the page frame.
+//! Escaping and query strings.
 //!
 //! Everything the console shows from the error log is attacker-controlled
 //! (paths, headers, user agents, causes): it goes through [`esc`] in text and
@@ -94,63 +94,6 @@ pub(crate) fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str
     out
 }
 
-/// The link to a code's entry in the reference.
-pub(crate) fn reference_link(code: &str) -> String {
-    format!(
-        "<a class=\"code\" href=\"/errors#{}\" title=\"the catalog entry of {}\">{}</a>",
-        esc(&pct(code)),
-        esc(code),
-        esc(code)
-    )
-}
-
-/// Which nav entry is current.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Nav {
-    Lookup,
-    Recent,
-    Chart,
-    None,
-}
-
-/// A whole page: head, header with nav and lookup box, `body`, footer.
-pub(crate) fn page(api: &str, title: &str, nav: Nav, lookup_value: &str, body: &str) -> String {
-    let mut h = String::with_capacity(body.len() + 2048);
-    h.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
-    esc_into(&mut h, title);
-    h.push_str(" · errcat console</title>\n");
-    h.push_str("<link rel=\"icon\" href=\"/console/favicon.svg\" type=\"image/svg+xml\">\n");
-    h.push_str("<link rel=\"stylesheet\" href=\"/console/style.css\">\n</head>\n<body>\n");
-    h.push_str(
-        "<header class=\"top\">\n<a class=\"brand\" href=\"/console\">errcat console <span>",
-    );
-    esc_into(&mut h, api);
-    h.push_str("</span></a>\n<nav aria-label=\"console\">");
-    for (n, href, label) in [
-        (Nav::Lookup, "/console", "Lookup"),
-        (Nav::Recent, "/console/recent", "Recent"),
-        (Nav::Chart, "/console/chart", "Chart"),
-    ] {
-        let cur = if n == nav {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(h, "<a href=\"{href}\"{cur}>{label}</a>");
-    }
-    h.push_str("<a href=\"/errors\">Reference</a></nav>\n");
-    h.push_str("<form class=\"lookup\" method=\"get\" action=\"/console/lookup\" role=\"search\">");
-    h.push_str("<label for=\"lookup-id\">Error id or request id</label>");
-    h.push_str("<input id=\"lookup-id\" name=\"id\" type=\"search\" required maxlength=\"200\" autocomplete=\"off\" spellcheck=\"false\" placeholder=\"error id or request id\" value=\"");
-    esc_into(&mut h, lookup_value);
-    h.push_str("\"><button type=\"submit\">Look up</button></form>\n</header>\n<main>\n");
-    h.push_str(body);
-    h.push_str("\n</main>\n<footer>Read-only view of the error log. Times are UTC.</footer>\n</body>\n</html>\n");
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,15 +132,5 @@ mod tests {
         assert_eq!(param(&q, "flag"), None);
         assert_eq!(query_string([("a", "1 2"), ("b", "&")]), "?a=1%202&b=%26");
         assert_eq!(query_string([]), "");
-    }
-
-    #[test]
-    fn reference_links_are_encoded() {
-        assert_eq!(
-            reference_link("A\"><img src=x onerror=alert(1)>"),
-            "<a class=\"code\" href=\"/errors#A%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E\" \
-             title=\"the catalog entry of A&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">\
-             A&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</a>"
-        );
     }
 }

@@ -49,6 +49,8 @@ mod auth;
 mod chart;
 mod html;
 mod pages;
+pub mod support;
+mod view;
 
 pub use auth::random_token;
 pub use html::pct as percent_encode;
@@ -455,10 +457,19 @@ mod tests {
             let (status, _, body) = send(&app, "GET", uri, &[]).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         }
-        let (status, _, body) = send(&app, "GET", "/console/recent?status=401&since=1h", &[]).await;
+        let (status, _, body) = send(
+            &app,
+            "GET",
+            "/console/recent?status=401&since=1h&view=list",
+            &[],
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("err-1"), "{body}");
         let (_, _, body) = send(&app, "GET", "/console/recent?status=500", &[]).await;
-        assert!(body.contains("No errors match these filters."), "{body}");
+        assert!(
+            body.contains("No errors match these filters in the last 24 hours."),
+            "{body}"
+        );
     }
 }

@@ -401,6 +401,58 @@ impl Renderer {
         }
     }
 
+    /// The index of the catalog entry `err` renders as: its role's or its
+    /// code's entry, or the internal error when neither is in the catalog
+    /// with a status.
+    fn entry(&self, err: &Error) -> usize {
+        let catalog = &self.inner.catalog;
+        err.role()
+            .and_then(|r| catalog.standard(r))
+            .and_then(|d| catalog.index_of(&d.code))
+            .or_else(|| catalog.index_of(err.code()))
+            .filter(|&i| catalog.errors[i].status.is_some())
+            .unwrap_or(self.inner.fallback)
+    }
+
+    /// Whether `err` renders with its own parameters as `def` (else it
+    /// renders as the internal error, without them).
+    fn renders_itself(&self, err: &Error, def: &ErrorDef) -> bool {
+        def.code == err.code()
+            || err
+                .role()
+                .is_some_and(|r| def.standard.iter().any(|s| s == r))
+    }
+
+    /// The message `err` is sent with, as text in the catalog's own locale:
+    /// what the error log keeps and groups by. Parameters are filled (and
+    /// cut) as in the body; an error rendered as the internal error gets
+    /// that error's message.
+    pub fn message(&self, err: &Error) -> String {
+        let def = &self.inner.catalog.errors[self.entry(err)];
+        let own = self.renders_itself(err, def);
+        let mut out = String::new();
+        for s in &def.message.segments {
+            match s {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Param(p) => match err.param(p).filter(|_| own) {
+                    Some(ParamValue::Str(v)) => out.push_str(&bounded(v)),
+                    Some(v) => v.write_text(&mut out),
+                    None => match err.retry_after().or(def.retry_after) {
+                        Some(secs) if p == "retry_after" && own => {
+                            out.push_str(&secs.to_string());
+                        }
+                        _ => {
+                            out.push('{');
+                            out.push_str(p);
+                            out.push('}');
+                        }
+                    },
+                },
+            }
+        }
+        out
+    }
+
     /// Renders an error: status, headers and body.
     ///
     /// An error whose code is not in the catalog, or that has no HTTP status,
@@ -422,20 +474,10 @@ impl Renderer {
     ) -> Rendered {
         let inner = &*self.inner;
         let catalog = &inner.catalog;
-        let idx = err
-            .role()
-            .and_then(|r| catalog.standard(r))
-            .and_then(|d| catalog.index_of(&d.code))
-            .or_else(|| catalog.index_of(err.code()))
-            .filter(|&i| catalog.errors[i].status.is_some())
-            .unwrap_or(inner.fallback);
+        let idx = self.entry(err);
         let def = &catalog.errors[idx];
         let fallback_err;
-        let err = if def.code == err.code()
-            || err
-                .role()
-                .is_some_and(|r| def.standard.iter().any(|s| s == r))
-        {
+        let err = if self.renders_itself(err, def) {
             err
         } else {
             fallback_err = Error::new(def.code.clone());

@@ -30,7 +30,10 @@ mod writer;
 
 #[cfg(feature = "axum")]
 pub use observer::{MAX_PATH_CHARS, record_of};
-pub use record::{Count, ErrorRecord, Filter, from_unix_ms, parse_duration, unix_ms};
+pub use record::{
+    Count, ErrorRecord, Filter, Group, MAX_BODY_BYTES, SentResponse, Violation, from_unix_ms,
+    parse_duration, unix_ms,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{DEFAULT_URL, SCHEMA_VERSION, Store, StoreError, StoreErrorKind, redact_url};

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use errcat_axum::{ErrorEvent, ErrorObserver, Source};
 
-use crate::record::{ErrorRecord, unix_ms};
+use crate::record::{ErrorRecord, MAX_BODY_BYTES, SentResponse, Violation, unix_ms};
 use crate::writer::{Backpressure, ErrorLog};
 
 /// The record of an [`ErrorEvent`] (already redacted by the layer).
@@ -23,6 +23,22 @@ fn bounded(mut s: String, max: usize) -> String {
         s.push('…');
     }
     s
+}
+
+/// The response as recorded: the body as text, cut to [`MAX_BODY_BYTES`]
+/// at a character boundary.
+fn sent(r: errcat_axum::SentResponse) -> SentResponse {
+    let text = String::from_utf8_lossy(&r.body);
+    let mut end = text.len().min(MAX_BODY_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    SentResponse {
+        status: r.status,
+        headers: r.headers,
+        body: text[..end].to_owned(),
+        body_bytes: r.body.len() as u64,
+    }
 }
 
 /// The record of an [`ErrorEvent`], keeping its strings.
@@ -57,6 +73,17 @@ fn record_from(e: ErrorEvent) -> ErrorRecord {
             _ => "other",
         }
         .to_owned(),
+        message: Some(e.message),
+        response: Some(sent(e.response)),
+        violations: e
+            .violations
+            .into_iter()
+            .map(|v| Violation {
+                path: v.path,
+                message: v.message,
+                reason: v.reason,
+            })
+            .collect(),
     }
 }
 
@@ -89,5 +116,19 @@ mod tests {
         assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
         assert_eq!(bounded("/a/é".to_owned(), 3), "/a/…");
         assert_eq!(bounded("/short".to_owned(), MAX_PATH_CHARS), "/short");
+    }
+
+    #[test]
+    fn a_long_body_is_cut_at_a_character_boundary_and_says_so() {
+        let body = format!("{{\"m\":\"{}\"}}", "é".repeat(MAX_BODY_BYTES));
+        let mut r = errcat_axum::SentResponse::default();
+        r.status = 400;
+        r.body = bytes::Bytes::from(body.clone());
+        let s = sent(r);
+        assert!(
+            s.body_cut() && s.body.len() <= MAX_BODY_BYTES && s.body.len() > MAX_BODY_BYTES - 4
+        );
+        assert!(body.starts_with(&s.body));
+        assert_eq!(s.body_bytes, body.len() as u64);
     }
 }

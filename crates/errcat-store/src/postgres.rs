@@ -11,14 +11,14 @@ use crate::store::write_json;
 /// When it does (unique violation, the statement is rolled back), the batch
 /// is inserted again with `ON CONFLICT (error_id) DO NOTHING`, which skips
 /// the stored ones.
-pub(crate) const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
+pub(crate) const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations) \
     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[])";
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[])";
 
 /// [`POSTGRES_INSERT`], skipping stored error ids.
-pub(crate) const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source) \
+pub(crate) const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations) \
     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[]) \
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[]) \
     ON CONFLICT (error_id) DO NOTHING";
 
 /// PostgreSQL's `unique_violation`.
@@ -90,6 +90,19 @@ pub(crate) async fn postgres_insert(
         .bind(opt(|r| r.panic_location.as_deref()))
         .bind(int(|r| r.latency_us))
         .bind(text(|r| &r.source))
+        .bind(opt(|r| r.message.as_deref()))
+        .bind(
+            records
+                .iter()
+                .map(|r| r.response.as_ref().map(json_text))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|r| json_text(&r.violations))
+                .collect::<Vec<_>>(),
+        )
         .execute(pool)
         .await
         .map(|_| ())

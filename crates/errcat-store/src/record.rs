@@ -48,6 +48,51 @@ pub struct ErrorRecord {
     pub latency_us: i64,
     /// Where the error came from (`raised`, `rewritten`, `panic`, `timeout`).
     pub source: String,
+    /// The message sent, as text in the catalog's locale (`None` in records
+    /// written before errcat kept it).
+    pub message: Option<String>,
+    /// What the client received (`None` in records written before errcat
+    /// kept it).
+    pub response: Option<SentResponse>,
+    /// The field violations the response listed.
+    pub violations: Vec<Violation>,
+}
+
+/// The response an error was sent as.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SentResponse {
+    /// The status on the wire.
+    pub status: u16,
+    /// The headers errcat set, in order (secrets redacted).
+    pub headers: Vec<(String, String)>,
+    /// The body as sent, up to [`MAX_BODY_BYTES`] (secrets redacted).
+    pub body: String,
+    /// The whole body's length in bytes: more than `body`'s when the body
+    /// was cut.
+    pub body_bytes: u64,
+}
+
+impl SentResponse {
+    /// Whether the body was cut to [`MAX_BODY_BYTES`].
+    pub fn body_cut(&self) -> bool {
+        self.body_bytes > self.body.len() as u64
+    }
+}
+
+/// The most bytes of a response body a record keeps (8 KiB); a longer body
+/// is cut at a character boundary, and [`SentResponse::body_cut`] says so.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+
+/// One field violation a response listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Violation {
+    /// The path from the body's root, dotted (`events.0.type`).
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+    /// A machine-readable reason, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -115,6 +160,9 @@ impl ErrorRecord {
             panic_location: None,
             latency_us: 0,
             source: "raised".to_owned(),
+            message: None,
+            response: None,
+            violations: Vec::new(),
         }
     }
 }
@@ -124,14 +172,17 @@ impl ErrorRecord {
 pub struct Filter {
     /// Only this code.
     pub code: Option<String>,
-    /// Only this status.
-    pub status: Option<u16>,
+    /// Only statuses in this range (`404..=404`, `400..=499`).
+    pub status: Option<std::ops::RangeInclusive<u16>>,
     /// Only this category.
     pub category: Option<String>,
-    /// Only this route template.
+    /// Only this route: a template (`/users/{id}`), or a concrete path
+    /// (`/users/42`), which matches errors on that path.
     pub route: Option<String>,
-    /// Only this tenant.
+    /// Only this tenant, compared without case (ASCII).
     pub tenant: Option<String>,
+    /// Only errors sent with this message.
+    pub message: Option<String>,
     /// At or after this time (ms since the epoch).
     pub since_ms: Option<i64>,
     /// Before this time (ms since the epoch).
@@ -140,6 +191,31 @@ pub struct Filter {
     pub limit: Option<u32>,
     /// Continue after this `(timestamp_ms, error_id)` of the previous page's last record.
     pub after: Option<(i64, String)>,
+}
+
+/// Errors alike — one code, one route, one message — as one line of an
+/// issue list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The code.
+    pub code: String,
+    /// The route template, else the path.
+    pub route: String,
+    /// The message sent (`None` for records written before errcat kept it).
+    pub message: Option<String>,
+    /// The status (the highest, should one code have been sent with several).
+    pub status: u16,
+    /// How many errors.
+    pub count: i64,
+    /// The first one's time (ms since the epoch).
+    pub first_ms: i64,
+    /// The last one's time.
+    pub last_ms: i64,
+    /// One error id of the group.
+    pub sample_error_id: String,
+    /// Errors per time bucket, `(bucket start, count)`, oldest first; empty
+    /// buckets left out.
+    pub buckets: Vec<(i64, i64)>,
 }
 
 /// Errors of one code in one time bucket.

@@ -68,7 +68,7 @@ struct Inserter {
 /// into statements of 512, 256, …, 1 rows: at most ten distinct statements,
 /// each prepared once per connection and then reused.
 const MAX_ROWS: usize = 512;
-const FIELDS: usize = 21;
+const FIELDS: usize = 24;
 
 /// The multi-row INSERT of `rows` rows (a power of two up to `MAX_ROWS`).
 fn insert_sql(rows: usize) -> &'static str {
@@ -196,6 +196,16 @@ fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreErr
             bind(&r.panic_location)?;
             bind(&r.latency_us)?;
             bind(&r.source)?;
+            bind(&r.message)?;
+            match &r.response {
+                Some(sent) => {
+                    write_json(&mut json, sent);
+                    bind(&json.as_str())?;
+                }
+                None => bind(&rusqlite::types::Null)?,
+            }
+            write_json(&mut json, &r.violations);
+            bind(&json.as_str())?;
         }
         stmt.raw_execute().map_err(sqlite_err)?;
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::{QueryBuilder, Row};
 
-use crate::record::{Count, ErrorRecord, Filter};
+use crate::record::{Count, ErrorRecord, Filter, Group};
 
 /// What went wrong in the store, portable across backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,12 +146,23 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
         2,
         &["CREATE INDEX errcat_errors_trace ON errcat_errors ((substr(trace_id, 1, 64)))"],
     ),
+    (
+        // What the client received: the message (errors are grouped by
+        // it), the response (JSON: status, headers, body) and the field
+        // violations (JSON). Older records have none.
+        3,
+        &[
+            "ALTER TABLE errcat_errors ADD COLUMN message TEXT",
+            "ALTER TABLE errcat_errors ADD COLUMN response TEXT",
+            "ALTER TABLE errcat_errors ADD COLUMN violations TEXT",
+        ],
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source";
+pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations";
 
 /// Writes a JSON column's text into `out` (cleared first).
 pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
@@ -187,6 +198,54 @@ pub enum Store {
 
 /// The default store URL: `sqlite://errcat.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://errcat.db";
+
+/// Appends `filter`'s conditions (`AND …`) to the query builder `$q`.
+macro_rules! push_filters {
+    ($q:expr, $filter:expr) => {{
+        let f: &Filter = $filter;
+        if let Some(v) = &f.code {
+            $q.push(" AND code = ").push_bind(v.as_str());
+        }
+        if let Some(r) = &f.status {
+            if r.start() == r.end() {
+                $q.push(" AND status = ").push_bind(i64::from(*r.start()));
+            } else {
+                $q.push(" AND status BETWEEN ")
+                    .push_bind(i64::from(*r.start()))
+                    .push(" AND ")
+                    .push_bind(i64::from(*r.end()));
+            }
+        }
+        if let Some(v) = &f.category {
+            $q.push(" AND category = ").push_bind(v.as_str());
+        }
+        if let Some(v) = &f.route {
+            if v.contains('{') {
+                $q.push(" AND route = ").push_bind(v.as_str());
+            } else {
+                $q.push(" AND (route = ")
+                    .push_bind(v.as_str())
+                    .push(" OR path = ")
+                    .push_bind(v.as_str())
+                    .push(")");
+            }
+        }
+        if let Some(v) = &f.tenant {
+            $q.push(" AND lower(tenant) = lower(")
+                .push_bind(v.as_str())
+                .push(")");
+        }
+        if let Some(v) = &f.message {
+            $q.push(" AND message = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.since_ms {
+            $q.push(" AND ts_ms >= ").push_bind(v);
+        }
+        if let Some(v) = f.until_ms {
+            $q.push(" AND ts_ms < ").push_bind(v);
+        }
+    }};
+}
 
 /// Runs `$body` with `$pool` bound to the backend's pool: one query text
 /// and its binds serve both backends, written once.
@@ -472,27 +531,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut q =
                 QueryBuilder::new(format!("SELECT {COLUMNS} FROM errcat_errors WHERE 1 = 1"));
-            if let Some(v) = &filter.code {
-                q.push(" AND code = ").push_bind(v.as_str());
-            }
-            if let Some(v) = filter.status {
-                q.push(" AND status = ").push_bind(i64::from(v));
-            }
-            if let Some(v) = &filter.category {
-                q.push(" AND category = ").push_bind(v.as_str());
-            }
-            if let Some(v) = &filter.route {
-                q.push(" AND route = ").push_bind(v.as_str());
-            }
-            if let Some(v) = &filter.tenant {
-                q.push(" AND tenant = ").push_bind(v.as_str());
-            }
-            if let Some(v) = filter.since_ms {
-                q.push(" AND ts_ms >= ").push_bind(v);
-            }
-            if let Some(v) = filter.until_ms {
-                q.push(" AND ts_ms < ").push_bind(v);
-            }
+            push_filters!(q, filter);
             if let Some((ts, id)) = &filter.after {
                 q.push(" AND (ts_ms < ")
                     .push_bind(*ts)
@@ -507,6 +546,48 @@ impl Store {
             let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
             rows.iter().map(decode).collect()
         })
+    }
+
+    /// Errors matching `filter` grouped by code, route (the template, else
+    /// the path) and message, most recently seen first, at most
+    /// `filter.limit` groups (default 50, at most 1000); each with its
+    /// counts per `bucket_ms` for a sparkline. Bound the time with
+    /// `filter.since_ms`: the query reads every matching row.
+    pub async fn groups(&self, filter: &Filter, bucket_ms: i64) -> Result<Vec<Group>, StoreError> {
+        let bucket_ms = bucket_ms.max(1);
+        let limit = usize::try_from(filter.limit.unwrap_or(50).clamp(1, 1000)).unwrap_or(50);
+        let rows: Vec<GroupRow> = on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, (ts_ms / ",
+            );
+            q.push_bind(bucket_ms)
+                .push(") * ")
+                .push_bind(bucket_ms)
+                .push(
+                    " AS bucket, COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
+                     MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
+                );
+            push_filters!(q, filter);
+            q.push(" GROUP BY code, COALESCE(route, path), message, bucket");
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter()
+                .map(|r| {
+                    let i = |c: &str| r.try_get::<i64, _>(c).map_err(query_err);
+                    Ok(GroupRow {
+                        code: r.try_get("code").map_err(query_err)?,
+                        route: r.try_get("rt").map_err(query_err)?,
+                        message: r.try_get("message").map_err(query_err)?,
+                        status: i("st")?,
+                        bucket: i("bucket")?,
+                        count: i("n")?,
+                        first_ms: i("first_ms")?,
+                        last_ms: i("last_ms")?,
+                        sample: r.try_get("sample").map_err(query_err)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok(fold_groups(rows, limit))
     }
 
     /// Errors per code per time bucket since `since_ms`, oldest bucket first.
@@ -573,6 +654,10 @@ where
     let headers: Vec<(String, String)> =
         serde_json::from_str::<Vec<(String, String)>>(&s("headers")?).unwrap_or_default();
     let causes: Vec<String> = serde_json::from_str(&s("causes")?).unwrap_or_default();
+    let response = o("response")?.and_then(|t| serde_json::from_str(&t).ok());
+    let violations = o("violations")?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     Ok(ErrorRecord {
         error_id: s("error_id")?,
         request_id: s("request_id")?,
@@ -595,7 +680,65 @@ where
         panic_location: o("panic_location")?,
         latency_us: i("latency_us")?,
         source: s("source")?,
+        message: o("message")?,
+        response,
+        violations,
     })
+}
+
+/// One row of the grouping query: a group's errors in one bucket.
+struct GroupRow {
+    code: String,
+    route: String,
+    message: Option<String>,
+    status: i64,
+    bucket: i64,
+    count: i64,
+    first_ms: i64,
+    last_ms: i64,
+    sample: String,
+}
+
+/// Rows per (group, bucket) folded into groups, most recently seen first,
+/// at most `limit`.
+fn fold_groups(rows: Vec<GroupRow>, limit: usize) -> Vec<Group> {
+    let mut groups: std::collections::HashMap<(String, String, Option<String>), Group> =
+        std::collections::HashMap::new();
+    for r in rows {
+        let g = groups
+            .entry((r.code.clone(), r.route.clone(), r.message.clone()))
+            .or_insert_with(|| Group {
+                code: r.code,
+                route: r.route,
+                message: r.message,
+                status: 0,
+                count: 0,
+                first_ms: i64::MAX,
+                last_ms: i64::MIN,
+                sample_error_id: String::new(),
+                buckets: Vec::new(),
+            });
+        g.status = g.status.max(u16::try_from(r.status).unwrap_or(0));
+        g.count += r.count;
+        g.first_ms = g.first_ms.min(r.first_ms);
+        if r.last_ms >= g.last_ms {
+            g.last_ms = r.last_ms;
+            g.sample_error_id = r.sample;
+        }
+        g.buckets.push((r.bucket, r.count));
+    }
+    let mut out: Vec<Group> = groups.into_values().collect();
+    for g in &mut out {
+        g.buckets.sort_unstable();
+    }
+    out.sort_by(|a, b| {
+        b.last_ms
+            .cmp(&a.last_ms)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.route.cmp(&b.route))
+    });
+    out.truncate(limit);
+    out
 }
 
 /// A URL with its password replaced, for messages.

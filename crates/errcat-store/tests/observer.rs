@@ -73,3 +73,65 @@ async fn the_log_records_what_other_observers_see_first_or_last() {
         assert_eq!(stored.user_agent.as_deref(), Some("suite"));
     }
 }
+
+/// The record keeps what the client received: the status, the headers
+/// errcat set (`Retry-After` here), the exact body bytes, the message and
+/// the field violations as data.
+#[tokio::test]
+async fn the_record_keeps_the_response_the_client_saw() {
+    let t = common::sqlite().await;
+    let log = ErrorLog::spawn(t.store.clone(), WriterConfig::default());
+    let catalog = errcat_catalog::Catalog::from_str(
+        "[api]\nname = \"t\"\n\n[[errors]]\ncode = \"BAD_EVENTS\"\nstatus = 400\nmessage = \"{count} events are invalid\"\nparams = { count = \"integer\" }\nretry_after = 30\n",
+        "errors.toml",
+    )
+    .unwrap();
+    let layer = ErrcatLayer::new(errcat_render::Renderer::new(catalog)).observer(log.clone());
+    let app = Router::new()
+        .route(
+            "/events",
+            post(|| async {
+                Err::<String, _>(
+                    errcat_render::Error::new("BAD_EVENTS")
+                        .with_param("count", 2)
+                        .with_violation("events.0.type", "unknown variant `teleport`")
+                        .with_violation("events.1.at", "not a date"),
+                )
+            }),
+        )
+        .layer(layer);
+    let res = app
+        .oneshot(
+            axum::http::Request::post("/events")
+                .body(axum::body::Body::from("{}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    log.shutdown().await;
+    let stored = t.store.by_request_id(&id).await.unwrap().remove(0);
+    let sent = stored.response.expect("the response is recorded");
+    assert_eq!(sent.status, 400);
+    assert_eq!(sent.body.as_bytes(), &body[..], "the exact body");
+    assert!(!sent.body_cut());
+    assert!(
+        sent.headers
+            .iter()
+            .any(|(n, v)| n == "retry-after" && v == "30"),
+        "{:?}",
+        sent.headers
+    );
+    assert!(
+        sent.headers
+            .iter()
+            .any(|(n, v)| n == "x-request-id" && *v == id)
+    );
+    assert_eq!(stored.message.as_deref(), Some("2 events are invalid"));
+    let paths: Vec<&str> = stored.violations.iter().map(|v| v.path.as_str()).collect();
+    assert_eq!(paths, ["events.0.type", "events.1.at"]);
+    assert_eq!(stored.violations[0].message, "unknown variant `teleport`");
+}

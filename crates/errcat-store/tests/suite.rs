@@ -29,6 +29,21 @@ fn rec(i: usize, ts: i64, code: &str, status: u16) -> ErrorRecord {
     r.body_excerpt = Some(r#"{"a":1}"#.into());
     r.latency_us = 1234;
     r.trace_id = Some(format!("{:032x}", i / 4 + 1));
+    r.message = Some(format!("Template {i} not found"));
+    r.response = Some(errcat_store::SentResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("retry-after".into(), "30".into()),
+        ],
+        body: format!(r#"{{"error":{{"code":"{code}","message":"Template {i} not found"}}}}"#),
+        body_bytes: 60,
+    });
+    r.violations = vec![errcat_store::Violation {
+        path: "events.0.type".into(),
+        message: "unknown variant `teleport`".into(),
+        reason: Some("invalid_enum".into()),
+    }];
     r
 }
 
@@ -128,7 +143,7 @@ async fn store_round_trips_and_queries() {
         );
         let ranged = s
             .list(&Filter {
-                status: Some(500),
+                status: Some(500..=500),
                 since_ms: Some(1_010_000),
                 until_ms: Some(1_020_000),
                 ..Filter::default()
@@ -371,6 +386,7 @@ fn without_nul(r: &ErrorRecord) -> ErrorRecord {
         panic_message: o(&r.panic_message),
         panic_location: o(&r.panic_location),
         source: f(&r.source),
+        message: o(&r.message),
         ..r.clone()
     }
 }
@@ -406,6 +422,174 @@ async fn partly_stored_batches_store_only_the_new_records() {
         assert_eq!(s.by_error_id("err-00300").await.unwrap().unwrap().code, "A");
         assert_eq!(s.by_error_id("err-00600").await.unwrap().unwrap().code, "B");
         assert_eq!(s.by_error_id("err-01299").await.unwrap().unwrap().code, "B");
+        t.cleanup().await;
+    }
+}
+
+/// A log written before errcat kept the response (schema version 2) is
+/// migrated in place: its records read back without a response, new ones
+/// with theirs.
+#[tokio::test]
+async fn a_version_2_log_gains_the_response_columns() {
+    for t in common::all().await {
+        let s = &t.store;
+        // The log as version 2 left it.
+        let downgrade = [
+            "ALTER TABLE errcat_errors DROP COLUMN message",
+            "ALTER TABLE errcat_errors DROP COLUMN response",
+            "ALTER TABLE errcat_errors DROP COLUMN violations",
+            "DELETE FROM errcat_schema WHERE version = 3",
+            "INSERT INTO errcat_errors (error_id, request_id, ts_ms, code, status, category, method, path, headers, causes, latency_us, source) \
+             VALUES ('old-1', 'req-old', 5, 'NOT_FOUND', 404, 'NOT_FOUND', 'GET', '/x', '[]', '[]', 7, 'raised')",
+        ];
+        for sql in downgrade {
+            common::execute(s, sql).await;
+        }
+        assert_eq!(s.schema_version().await.unwrap(), 2, "{}", t.name);
+        s.migrate().await.unwrap();
+        assert_eq!(s.schema_version().await.unwrap(), 3, "{}", t.name);
+        let old = s.by_error_id("old-1").await.unwrap().unwrap();
+        assert_eq!(
+            (old.message, old.response, old.violations.len()),
+            (None, None, 0)
+        );
+        let new = rec(1, 10, "NOT_FOUND", 404);
+        s.insert_batch(std::slice::from_ref(&new)).await.unwrap();
+        assert_eq!(
+            s.by_error_id(&new.error_id).await.unwrap().as_ref(),
+            Some(&new),
+            "{}",
+            t.name
+        );
+        t.cleanup().await;
+    }
+}
+
+/// Filters as support types them (a status class, a tenant in another case,
+/// a concrete path, a message) and errors grouped like an issue list.
+#[tokio::test]
+async fn forgiving_filters_and_groups() {
+    for t in common::all().await {
+        let s = &t.store;
+        let mut records = Vec::new();
+        for i in 0..30 {
+            // 20 alike (two buckets), 10 of another message on one path.
+            let mut r = rec(i, 60_000 * (i as i64 / 10), "MISSING_TOKEN", 401);
+            r.route = Some("/api/{provider}/sync".into());
+            r.path = if i < 20 {
+                "/api/shopify/sync"
+            } else {
+                "/api/stripe/sync"
+            }
+            .into();
+            r.tenant = Some("Acme".into());
+            r.message = Some(if i < 20 { "No token" } else { "Token expired" }.into());
+            records.push(r);
+        }
+        let mut other = rec(99, 200_000, "INTERNAL_ERROR", 500);
+        other.route = None;
+        other.path = "/raw".into();
+        other.message = None;
+        records.push(other);
+        s.insert_batch(&records).await.unwrap();
+        let count = |f: Filter| async move {
+            s.list(&Filter {
+                limit: Some(1000),
+                ..f
+            })
+            .await
+            .unwrap()
+            .len()
+        };
+        let tenant = count(Filter {
+            tenant: Some("ACME".into()),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(tenant, 30, "{}", t.name);
+        let class = count(Filter {
+            status: Some(400..=499),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(class, 30, "{}", t.name);
+        let fives = count(Filter {
+            status: Some(500..=599),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(fives, 1, "{}", t.name);
+        let path = count(Filter {
+            route: Some("/api/stripe/sync".into()),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(path, 10, "{}", t.name);
+        let template = count(Filter {
+            route: Some("/api/{provider}/sync".into()),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(template, 30, "{}", t.name);
+        let message = count(Filter {
+            message: Some("Token expired".into()),
+            ..Filter::default()
+        })
+        .await;
+        assert_eq!(message, 10, "{}", t.name);
+
+        let groups = s.groups(&Filter::default(), 60_000).await.unwrap();
+        let summary: Vec<(&str, &str, Option<&str>, i64, usize)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.code.as_str(),
+                    g.route.as_str(),
+                    g.message.as_deref(),
+                    g.count,
+                    g.buckets.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("INTERNAL_ERROR", "/raw", None, 1, 1),
+                (
+                    "MISSING_TOKEN",
+                    "/api/{provider}/sync",
+                    Some("Token expired"),
+                    10,
+                    1
+                ),
+                (
+                    "MISSING_TOKEN",
+                    "/api/{provider}/sync",
+                    Some("No token"),
+                    20,
+                    2
+                ),
+            ],
+            "{}",
+            t.name
+        );
+        let g = &groups[2];
+        assert_eq!((g.first_ms, g.last_ms, g.status), (0, 60_000, 401));
+        assert_eq!(g.buckets, [(0, 10), (60_000, 10)]);
+        assert_eq!(g.sample_error_id, "err-00019");
+        let limited = s
+            .groups(
+                &Filter {
+                    limit: Some(1),
+                    status: Some(401..=401),
+                    ..Filter::default()
+                },
+                60_000,
+            )
+            .await
+            .unwrap();
+        assert_eq!(limited.len(), 1);
+        assert_eq!(limited[0].message.as_deref(), Some("Token expired"));
         t.cleanup().await;
     }
 }

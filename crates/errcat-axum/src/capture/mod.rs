@@ -657,3 +657,5 @@ impl ErrorContext {
 
 #[cfg(test)]
 mod tests;
+
+mod response;

@@ -64,6 +64,8 @@ pub(super) fn render(
         (rendered, body)
     });
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // `Bytes` clones share the buffer: the error log keeps what was sent.
+    let body_copy = info.observed.is_some().then(|| body.clone());
     let mut res = match reuse {
         Some(mut res) => {
             res.headers_mut().clear();
@@ -90,6 +92,11 @@ pub(super) fn render(
     // The error's own status, which an envelope may send as another (200).
     let status = StatusCode::from_u16(rendered.error_status).unwrap_or(status);
 
+    let sent = body_copy.map(|body| {
+        shared
+            .capture
+            .sent_response(res.status().as_u16(), res.headers(), body)
+    });
     let causes = err.cause_chain();
     let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
     tracing::Span::current().record("error_id", rendered.error_id.as_str());
@@ -166,6 +173,14 @@ pub(super) fn render(
             causes,
             panic_message,
             panic_location,
+            message: renderer.message(err),
+            violations: err
+                .violations()
+                .iter()
+                .take(errcat_render::MAX_VIOLATIONS)
+                .cloned()
+                .collect(),
+            response: sent.unwrap_or_default(),
             latency: info.started.elapsed(),
             timestamp: SystemTime::now(),
         };

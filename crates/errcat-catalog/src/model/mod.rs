@@ -423,6 +423,11 @@ pub struct ErrorDef {
     pub causes: Vec<String>,
     /// Steps that fix it.
     pub resolution: Vec<String>,
+    /// Guidance for support staff reading this error in the log (the
+    /// console, `errcat lookup`); never sent to clients nor shown in the
+    /// public reference. Without it, support sees a default for the
+    /// error's category.
+    pub support: Option<String>,
     /// Further reading.
     pub links: Vec<Link>,
     /// Whether retrying the same request can succeed.

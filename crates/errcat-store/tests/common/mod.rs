@@ -100,3 +100,16 @@ pub async fn all() -> Vec<TestStore> {
     v.extend(postgres().await);
     v
 }
+
+/// Runs one statement on a store's database.
+pub async fn execute(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(db) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(db.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        Store::Postgres(pool) => sqlx_exec(pool, sql).await,
+    }
+}

@@ -1,0 +1,105 @@
+//! The response an error was sent as, made fit for the error log: what the
+//! client received, with the same secrets redacted as in the request.
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use super::{Capture, REDACTED, redact_cards, redact_url};
+use crate::event::SentResponse;
+
+impl Capture {
+    /// The response as the error log keeps it: headers in order (secret
+    /// ones redacted, values cut at 512 characters) and the body exactly as
+    /// sent unless it carries a secret — a JSON field with a secret name or
+    /// a card number, which an application can put in a message parameter —
+    /// in which case that value is replaced by [`REDACTED`].
+    pub fn sent_response(&self, status: u16, headers: &HeaderMap, body: Bytes) -> SentResponse {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = self
+                    .secret_headers
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(name.as_str()));
+                let v = if secret {
+                    REDACTED.to_owned()
+                } else {
+                    let text = String::from_utf8_lossy(value.as_bytes());
+                    redact_cards(&redact_url(&text)).chars().take(512).collect()
+                };
+                (name.as_str().to_owned(), v)
+            })
+            .collect();
+        SentResponse {
+            status,
+            headers,
+            body: self.redact_sent_body(body),
+        }
+    }
+
+    /// The body unchanged (the same bytes, not a copy) when it holds no
+    /// secret; otherwise redacted.
+    fn redact_sent_body(&self, body: Bytes) -> Bytes {
+        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body) {
+            let before = v.clone();
+            self.redact_json(&mut v, 0);
+            if v != before {
+                return Bytes::from(v.to_string());
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        match redact_cards(&text) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(redacted) => Bytes::from(redacted),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_without_secrets_is_kept_byte_for_byte() {
+        let c = Capture::default();
+        let body = Bytes::from_static(b"{\"error\":{\"message\":\"x\",  \"statusCode\":400}}");
+        let sent = c.sent_response(400, &HeaderMap::new(), body.clone());
+        assert_eq!(sent.body, body);
+        assert_eq!(sent.body.as_ptr(), body.as_ptr(), "not copied");
+    }
+
+    #[test]
+    fn secrets_in_the_body_and_headers_are_redacted() {
+        let c = Capture::default();
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "30".parse().unwrap());
+        headers.insert("x-api-key", "ek_live_123".parse().unwrap());
+        let body = Bytes::from_static(
+            b"{\"message\":\"card 4111111111111111 refused\",\"token\":\"abc\"}",
+        );
+        let sent = c.sent_response(402, &headers, body);
+        let text = std::str::from_utf8(&sent.body).unwrap();
+        assert!(
+            !text.contains("4111111111111111") && !text.contains("abc"),
+            "{text}"
+        );
+        assert!(text.contains(REDACTED), "{text}");
+        assert_eq!(
+            sent.headers,
+            vec![
+                ("retry-after".to_owned(), "30".to_owned()),
+                ("x-api-key".to_owned(), REDACTED.to_owned())
+            ]
+        );
+        let plain = c.sent_response(
+            500,
+            &HeaderMap::new(),
+            Bytes::from_static(b"pay 4111 1111 1111 1111 now"),
+        );
+        assert!(
+            !std::str::from_utf8(&plain.body)
+                .unwrap()
+                .contains("1111 1111")
+        );
+    }
+}
