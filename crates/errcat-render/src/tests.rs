@@ -326,3 +326,23 @@ mod props {
         }
     }
 }
+
+#[test]
+fn the_message_as_text_is_what_the_body_says() {
+    let catalog = Catalog::from_str(
+        "[api]\nname = \"t\"\n\n[[errors]]\ncode = \"SLOW\"\nstatus = 429\nmessage = \"Wait {retry_after} s for \\\"{what}\\\"\"\nparams = { what = \"string\", retry_after = \"integer\" }\nretry_after = 30\n",
+        "t.toml",
+    )
+    .map_err(|r| r.to_string())
+    .unwrap();
+    let r = Renderer::new(catalog);
+    let e = Error::new("SLOW").with_param("what", "a<b>");
+    assert_eq!(r.message(&e), "Wait 30 s for \"a<b>\"");
+    let body = String::from_utf8(r.render(&e, &RenderOptions::default()).body).unwrap();
+    assert!(body.contains(r#"Wait 30 s for \"a<b>\""#), "{body}");
+    // An unknown code is sent as the internal error, with its message.
+    let internal = r.message(&r.standard("internal"));
+    assert_eq!(r.message(&Error::new("NOPE").with_param("what", "x")), internal);
+    // A missing parameter stays a placeholder, as in the body.
+    assert_eq!(r.message(&Error::new("SLOW").with_retry_after(5)), "Wait 5 s for \"{what}\"");
+}
