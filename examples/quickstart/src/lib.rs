@@ -14,6 +14,11 @@ use errcat::store::ErrorLog;
 use serde::Deserialize;
 use utoipa::{Modify, OpenApi};
 
+/// `docs/tracing.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tracing.md")]
+pub struct TracingGuide;
+
 /// Typed constructors for `errors.toml`, made at compile time.
 pub mod errors {
     errcat::catalog!("errors.toml");
