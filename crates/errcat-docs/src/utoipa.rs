@@ -10,7 +10,7 @@
 //!
 //! | operation | error responses (by the catalog's standard roles) |
 //! |---|---|
-//! | every one | `method_not_allowed`, `internal_error` (a panic, a foreign 5xx), `upstream_timeout` (the layer's deadline) |
+//! | every one | `method_not_allowed`, `internal_error` (a panic, a foreign 5xx), `upstream_timeout` (the layer's deadline; see [`ErrorResponses::timeout_error`]) |
 //! | with a request body | `invalid_json`, `validation_error`, `unsupported_media_type`, `payload_too_large` (errcat's `Json`) |
 //! | with path or query parameters | `validation_error` (errcat's `Path` and `Query`) |
 //! | declaring a 4xx/5xx response without content | that status's `Error{status}`, keeping the description |
@@ -48,8 +48,8 @@ use ::utoipa::openapi::{OpenApi, Ref, RefOr, Response, Schema};
 use errcat_catalog::Catalog;
 use serde_json::{Value, json};
 
-/// The roles every operation can be answered with.
-const EVERY_OPERATION: [&str; 3] = ["method_not_allowed", "internal_error", "upstream_timeout"];
+/// The roles every operation can be answered with (and the timeout's).
+const EVERY_OPERATION: [&str; 2] = ["method_not_allowed", "internal_error"];
 /// The roles of an operation with a request body.
 const WITH_BODY: [&str; 4] = [
     "invalid_json",
@@ -66,9 +66,9 @@ pub struct ErrorResponses {
     schema: RefOr<Schema>,
     /// `Error{status}` by status.
     responses: BTreeMap<u16, RefOr<Response>>,
-    every: Vec<u16>,
-    with_body: Vec<u16>,
-    with_params: Vec<u16>,
+    /// The status of each standard role whose status has a response.
+    statuses: BTreeMap<String, u16>,
+    timeout_role: Option<String>,
 }
 
 /// A component of errcat's OpenAPI output that utoipa's model cannot hold.
@@ -119,32 +119,46 @@ impl ErrorResponses {
                 responses.insert(status, convert(&component, response.clone())?);
             }
         }
-        let statuses = |roles: &[&str]| -> Vec<u16> {
-            let mut out: Vec<u16> = roles
-                .iter()
-                .filter_map(|r| catalog.standard(r).and_then(|e| e.status))
-                .filter(|s| responses.contains_key(s))
-                .collect();
-            out.sort_unstable();
-            out.dedup();
-            out
-        };
+        let statuses = errcat_catalog::standard_roles()
+            .filter_map(|role| {
+                let status = catalog.standard(&role)?.status?;
+                responses.contains_key(&status).then_some((role, status))
+            })
+            .collect();
         Ok(ErrorResponses {
-            every: statuses(&EVERY_OPERATION),
-            with_body: statuses(&WITH_BODY),
-            with_params: statuses(&WITH_PARAMS),
             schema,
             responses,
+            statuses,
+            timeout_role: Some("upstream_timeout".to_owned()),
         })
+    }
+
+    /// The standard role the layer answers a timeout with, as set with
+    /// `ErrcatLayer::timeout_error` (`upstream_timeout`, 504, by default);
+    /// `None` when the layer has no timeout.
+    ///
+    /// ```
+    /// # use utoipa::Modify;
+    /// # let catalog = errcat_catalog::Catalog::from_str("[api]\nname = \"T\"", "errors.toml").unwrap();
+    /// let errors = errcat_docs::utoipa::ErrorResponses::new(&catalog)
+    ///     .unwrap()
+    ///     .timeout_error(Some("service_unavailable"));
+    /// # let _ = errors;
+    /// ```
+    #[must_use]
+    pub fn timeout_error(mut self, role: Option<&str>) -> Self {
+        self.timeout_role = role.map(str::to_owned);
+        self
     }
 
     /// The statuses errcat adds to `op` (whose path item has the parameters
     /// `shared`), ascending: those of its roles (see the module's table) and
     /// its own 4xx/5xx responses that have no content.
     fn statuses_of(&self, shared: &[RefOr<Parameter>], op: &Operation) -> Vec<u16> {
-        let mut out = self.every.clone();
+        let mut roles: Vec<&str> = EVERY_OPERATION.to_vec();
+        roles.extend(self.timeout_role.as_deref());
         if op.request_body.is_some() {
-            out.extend(&self.with_body);
+            roles.extend(WITH_BODY);
         }
         let in_path_or_query = |p: &RefOr<Parameter>| match p {
             RefOr::T(p) => matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query),
@@ -152,8 +166,12 @@ impl ErrorResponses {
         };
         let mut params = shared.iter().chain(op.parameters.iter().flatten());
         if params.any(in_path_or_query) {
-            out.extend(&self.with_params);
+            roles.extend(WITH_PARAMS);
         }
+        let mut out: Vec<u16> = roles
+            .iter()
+            .filter_map(|r| self.statuses.get(*r).copied())
+            .collect();
         for (key, response) in &op.responses.responses {
             if let (Ok(status), RefOr::T(r)) = (key.parse::<u16>(), response)
                 && status >= 400

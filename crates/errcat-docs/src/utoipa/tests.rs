@@ -201,12 +201,53 @@ message = "Invalid"
             "504": error(504),
         })
     );
+    // Another timeout role, or none.
+    let get = || spec(json!({"/todos": {"get": {"responses": {"200": {"description": "OK"}}}}}));
+    let mut doc = get();
+    let errors = ErrorResponses::new(&catalog).unwrap();
+    errors
+        .clone()
+        .timeout_error(Some("service_unavailable"))
+        .modify(&mut doc);
+    assert_eq!(
+        responses_of(&doc, "/todos", "get"),
+        json!({"200": ok, "405": error(405), "500": error(500), "503": error(503)})
+    );
+    let mut doc = get();
+    errors.timeout_error(None).modify(&mut doc);
+    assert_eq!(
+        responses_of(&doc, "/todos", "get"),
+        json!({"200": ok, "405": error(405), "500": error(500)})
+    );
+}
+
+#[test]
+fn components_are_errcats_and_the_documents_own_stay() {
+    let catalog = Catalog::from_str("[api]\nname = \"T\"", "errors.toml").unwrap();
+    let mut doc: OpenApi = serde_json::from_value(json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {"Todo": {"type": "object"}, "Error": {"type": "string"}},
+            "responses": {"Error404": {"description": "stale"}},
+        },
+    }))
+    .unwrap();
+    ErrorResponses::new(&catalog).unwrap().modify(&mut doc);
     let components = serde_json::to_value(&doc.components).unwrap();
-    let names: Vec<&String> = components["responses"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .collect();
-    assert!(names.iter().all(|n| n.starts_with("Error")), "{names:?}");
-    assert!(components["schemas"]["Error"].is_object());
+    assert_eq!(components["schemas"]["Todo"], json!({"type": "object"}));
+    let ours = crate::openapi(&catalog);
+    assert_eq!(
+        components["responses"]["Error404"],
+        ours["components"]["responses"]["Error404"]
+    );
+    assert_eq!(
+        components["responses"], ours["components"]["responses"],
+        "errcat's responses, nothing else"
+    );
+    assert_eq!(
+        components["schemas"]["Error"],
+        without_null_types(for_utoipa(&ours["components"]["schemas"]["Error"]))
+    );
 }
