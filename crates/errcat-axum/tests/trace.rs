@@ -1,7 +1,8 @@
 //! W3C trace context over real TCP: a valid `traceparent`'s trace id goes
 //! into the error event; an invalid one (wrong version, all-zero ids,
 //! uppercase hex, 10 KB, two headers) is ignored and never echoed; every
-//! error gets a trace id. A tower-http request id is reused.
+//! error gets a trace id. A tower-http request id is reused, and so is the
+//! trace id an outer layer puts in the request's extensions.
 
 mod common;
 
@@ -133,4 +134,61 @@ async fn a_tower_http_request_id_is_the_request_id() {
     assert_eq!(r.header("x-request-id"), Some("from-tower-http-1"));
     assert_eq!(r.json()["request_id"], "from-tower-http-1");
     assert_eq!(&*events.take()[0].request_id, "from-tower-http-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outer_layers_trace_id_is_the_errors_over_the_traceparent() {
+    use axum::extract::Request;
+    use axum::middleware::{Next, from_fn};
+    use errcat_axum::trace::TraceId;
+
+    const OUTER: &str = "0af7651916cd43dd8448eb211c80319c";
+    let events = Events::default();
+    // The outer layer reads the id to set from a test header.
+    let app = Router::new()
+        .route("/ok", get(|| async { "ok" }))
+        .layer(events.layer(ErrcatLayer::new(renderer())))
+        .layer(from_fn(|mut req: Request, next: Next| async move {
+            if let Some(v) = req.headers().get("x-test-trace") {
+                let id = v.to_str().unwrap().to_owned();
+                req.extensions_mut().insert(TraceId(id));
+            }
+            next.run(req).await
+        }));
+    let addr = serve(app).await;
+    for (what, outer, traceparent, expected) in [
+        (
+            "outer over traceparent",
+            Some(OUTER),
+            Some(GOOD),
+            Some(OUTER),
+        ),
+        ("outer alone", Some(OUTER), None, Some(OUTER)),
+        (
+            "an invalid outer one is ignored",
+            Some("0AF7651916CD43DD8448EB211C80319C"),
+            Some(GOOD),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+        ),
+        (
+            "all zero is ignored",
+            Some("00000000000000000000000000000000"),
+            None,
+            None,
+        ),
+    ] {
+        let mut headers = Vec::new();
+        headers.extend(outer.map(|o| ("x-test-trace", o)));
+        headers.extend(traceparent.map(|t| ("traceparent", t)));
+        let r = send(addr, "GET", "/nowhere", &headers, b"").await;
+        assert_eq!(r.status, 404, "{what}");
+        let t = events.take()[0].trace_id.clone().unwrap_or_default();
+        match expected {
+            Some(e) => assert_eq!(t, e, "{what}"),
+            None => {
+                assert!(is_trace_id(&t), "{what}: a new trace id, got {t:?}");
+                assert_ne!(t, "00000000000000000000000000000000", "{what}");
+            }
+        }
+    }
 }

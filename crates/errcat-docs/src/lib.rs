@@ -8,7 +8,9 @@
 //!   per status with an example per code);
 //! - [`export_json`]: the resolved catalog as JSON;
 //! - [`diff`]: what changed between two catalogs, breaking or compatible;
-//! - [`lock`]: the append-only `errors.lock` of every code ever published.
+//! - [`lock`]: the append-only `errors.lock` of every code ever published;
+//! - `utoipa` (feature `utoipa`): the same OpenAPI components, and each
+//!   operation's error responses, merged into a utoipa document.
 //!
 //! Catalog text is Markdown rendered with raw HTML escaped and `javascript:`
 //! / `data:` link targets dropped, so a catalog cannot inject script into the
@@ -27,6 +29,7 @@
 //! let html = errcat_docs::site(&catalog);
 //! assert!(html.contains(r#"id="TEMPLATE_NOT_FOUND""#));
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod diff;
 mod example;
@@ -37,6 +40,9 @@ mod markdown;
 mod md_to_html;
 mod openapi;
 pub mod schema;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod utoipa;
 
 pub use export::export_json;
 pub use html::site;

@@ -58,6 +58,7 @@
 //! | `store-postgres` | [`store`]: the error log on PostgreSQL |
 //! | `client` | [`client`]: envelopes parsed back into typed errors, retries as the server asks |
 //! | `docs` | [`docs`]: the HTML, Markdown and OpenAPI reference |
+//! | `utoipa` | `docs::utoipa::ErrorResponses`: a utoipa `Modify` that adds the catalog's error responses and envelope schema to a utoipa `OpenApi`, and to each operation those errcat answers it with (turns `docs` on) |
 //!
 //! The building blocks (`jwt` … `garde`) turn `axum` on.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,6 +1,6 @@
 //! The quickstart service over real TCP on loopback: its error responses
-//! are catalog envelopes, and the error id of a response finds the error's
-//! record in the SQLite error log.
+//! are catalog envelopes valid against its OpenAPI document's schema, and the
+//! error id of a response finds the error's record in the SQLite error log.
 
 use std::time::Duration;
 
@@ -101,6 +101,22 @@ async fn errors_answer_in_the_catalog_envelope_and_are_found_in_the_log() {
         })
     );
 
+    // The OpenAPI document is served, and the error bodies the service
+    // sends are valid against its envelope schema.
+    let spec = send(addr, "GET", "/openapi.json", "").await;
+    assert_eq!(spec.status, 200);
+    let served = errcat_quickstart::openapi()
+        .expect("document")
+        .to_json()
+        .expect("JSON");
+    assert_eq!(
+        spec.body,
+        serde_json::from_str::<serde_json::Value>(&served).expect("JSON")
+    );
+    let envelope = jsonschema::draft202012::new(&spec.body["components"]["schemas"]["Error"])
+        .expect("the envelope's schema compiles");
+    assert!(envelope.is_valid(&res.body), "{}", res.body);
+
     // Every error the service answers is one of its catalog's.
     for (method, path, body, status, code) in [
         ("POST", "/todos", r#"{"title": " "}"#, 422, "TITLE_EMPTY"),
@@ -126,6 +142,7 @@ async fn errors_answer_in_the_catalog_envelope_and_are_found_in_the_log() {
             errors::CATALOG.get(code).is_some(),
             "{code} not in the catalog"
         );
+        assert!(envelope.is_valid(&res.body), "{}", res.body);
     }
 
     // The writer batches off the request path: wait (bounded) for the row.

@@ -331,6 +331,9 @@ struct RequestInfo {
     /// The request's one `traceparent` header (validated when an error
     /// needs a trace id; two headers are none).
     traceparent: Option<HeaderValue>,
+    /// A valid [`TraceId`](crate::trace::TraceId) from the request's
+    /// extensions: the trace an outer layer started.
+    trace_id: Option<Box<str>>,
     /// Set once the request's body has been read to its end; `None` for a
     /// request without a body.
     body_read: Option<Arc<AtomicBool>>,
@@ -429,6 +432,7 @@ where
                     _ => None,
                 }
             },
+            trace_id: crate::trace::from_extension(req.extensions()),
             observed: None,
         };
         if !http_body::Body::is_end_stream(req.body()) {

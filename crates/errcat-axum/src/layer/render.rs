@@ -100,20 +100,25 @@ pub(super) fn render(
     let causes = err.cause_chain();
     let (panic_message, panic_location) = panic_info.map_or((None, None), |(m, l)| (Some(m), l));
     tracing::Span::current().record("error_id", rendered.error_id.as_str());
-    // The trace id: one a handler set, else the inbound `traceparent`'s,
-    // else a new one, so that every error has one.
+    // The trace id: one a handler set, else an outer layer's (`TraceId`),
+    // else the inbound `traceparent`'s, else a new one, so that every error
+    // has one.
     let context = info.observed.as_deref().map(|o| o.context.snapshot());
     let trace_id = context
         .as_ref()
         .and_then(|c| c.trace_id.clone())
+        .or_else(|| info.trace_id.as_deref().map(str::to_owned))
         .or_else(|| crate::trace::inbound(info.traceparent.as_ref()))
         .unwrap_or_else(crate::trace::new_trace_id);
     tracing::Span::current().record("trace_id", trace_id.as_str());
     let route = info.route().unwrap_or(info.path());
+    // As an `i64`: subscribers that keep integer types (OpenTelemetry's
+    // attributes through tracing-opentelemetry) take a `u64` as text.
+    let error_status = i64::from(rendered.error_status);
     if status.is_server_error() {
         tracing::error!(
             code = &*rendered.code,
-            status = rendered.error_status,
+            status = error_status,
             error_id = %rendered.error_id,
             request_id = %info.id,
             route,
@@ -125,7 +130,7 @@ pub(super) fn render(
     } else {
         tracing::warn!(
             code = &*rendered.code,
-            status = rendered.error_status,
+            status = error_status,
             error_id = %rendered.error_id,
             request_id = %info.id,
             route,
