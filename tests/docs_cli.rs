@@ -733,6 +733,6 @@ fn an_envelope_sent_with_one_status_says_so_in_the_reference() {
     assert!(md.contains("HTTP/1.1 200 OK\ncontent-type: application/json\n\n{\n  \"ok\": false,\n  \"error\": \"channel_not_found\"\n}"), "{md}");
     let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
     assert!(html.contains(
-        "<span class=\"b s4\">404 Not Found</span><span class=\"b\">sent with HTTP 200</span>"
+        "<span class=\"b s4 st\">404 Not Found</span><span class=\"b\">sent with HTTP 200</span>"
     ));
 }

@@ -36,6 +36,7 @@ pub mod lock;
 mod markdown;
 mod md_to_html;
 mod openapi;
+mod plural;
 pub mod schema;
 
 pub use export::export_json;

@@ -90,10 +90,10 @@ pub fn markdown_by_category(catalog: &Catalog) -> Vec<(String, String)> {
         let file = format!("{}.md", c.name);
         let _ = writeln!(
             index,
-            "- [{}]({file}): {} ({} errors)",
+            "- [{}]({file}): {} ({})",
             text(&c.name),
             prose(&c.description),
-            errs.len()
+            crate::plural::count_s(errs.len() as u64, "error")
         );
         let mut m = String::new();
         category(&mut m, catalog, &examples, c, errs, "#");
