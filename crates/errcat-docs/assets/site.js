@@ -199,6 +199,18 @@
     }
     el.scrollIntoView();
     if (el.classList.contains('err')) el.querySelector('.code').focus({ preventScroll: true });
+    // Cards off screen are laid out only when they come near it
+    // (content-visibility), which can move the target: follow it for a few
+    // frames until it stays put.
+    var top = el.getBoundingClientRect().top, frames = 0;
+    (function settle() {
+      requestAnimationFrame(function () {
+        var now = el.getBoundingClientRect().top;
+        if (Math.abs(now - top) > 1) el.scrollIntoView();
+        top = el.getBoundingClientRect().top;
+        if (++frames < 10) settle();
+      });
+    })();
   }
   window.addEventListener('hashchange', go);
   if (location.hash) requestAnimationFrame(go);
