@@ -664,7 +664,8 @@ fn hundred_error_site_is_small() {
     assert!(bytes < 200 * 1024, "{bytes} bytes");
 }
 
-/// Loads a seed site and a 10,000-error site in headless Chromium through
+/// Loads seed sites (001, and 003 also with script off) and a 10,000-error
+/// site in headless Chromium through
 /// tests/browser/site.mjs (playwright-core). Needs `chromium`, `node` and
 /// `npm ci` in tests/browser; under CI=true a missing piece fails the test.
 #[test]
@@ -681,6 +682,10 @@ fn browser_site_works_in_chromium() {
 
     let seed = sites.join("001-error-codes");
     let out = docs("examples/catalogs/001-error-codes.toml", &seed, "html");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    let saas = sites.join("003-saas");
+    let out = docs("examples/catalogs/003-saas.toml", &saas, "html");
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 
     let big_file = write(&sites, "big.toml", &big_catalog(10_000));
@@ -703,6 +708,7 @@ fn browser_site_works_in_chromium() {
         .arg(&seed)
         .arg(&big)
         .arg(&shots)
+        .arg(&saas)
         .env("CHROMIUM", &chromium)
         .current_dir(&browser_dir)
         .output()

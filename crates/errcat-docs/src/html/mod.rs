@@ -200,3 +200,6 @@ fn toc(catalog: &Catalog, blocks: &[Block<'_>], open: bool) -> Vec<Value> {
 fn built_in_title(catalog: &Catalog, section: &str, default: &str) -> String {
     layout::guide_of(catalog, section).map_or_else(|| default.to_owned(), |g| g.title.clone())
 }
+
+#[cfg(test)]
+mod tests;
