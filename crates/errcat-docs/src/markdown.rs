@@ -121,7 +121,12 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
+/// A guide's heading and text; none for a guide without text (such as one
+/// that only names a section of the HTML site, `id = "overview"`).
 fn guide(m: &mut String, g: &Guide, level: &str) {
+    if g.body.trim().is_empty() {
+        return;
+    }
     let _ = writeln!(
         m,
         "{level} {}\n\n{}\n",
