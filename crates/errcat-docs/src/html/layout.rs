@@ -186,28 +186,34 @@ pub(super) fn categories(catalog: &Catalog) -> Value {
 }
 
 /// The response format: an example body, then the catalog's text about it
-/// (a guide with id `format`), else a table of the body's fields.
+/// (a guide with id `format`), else a table of the body's fields. `None`
+/// when there is neither an error the API sends nor such a guide.
 pub(super) fn format(catalog: &Catalog, examples: &Examples) -> Option<Value> {
     let sent = || crate::public_errors(catalog).filter(|e| e.status.is_some());
-    let e = sent()
+    let example = sent()
         .find(|e| !e.example.violations.is_empty())
-        .or_else(|| sent().next())?;
-    let ex = examples.of(e)?;
+        .or_else(|| sent().next())
+        .and_then(|e| Some((e, examples.of(e)?)));
     let (title, body) = heading(catalog, "format", "Error format");
+    if example.is_none() && body.is_none() {
+        return None;
+    }
     let mut fields = Vec::new();
-    if body.is_none() {
+    if body.is_none()
+        && let Some((_, ex)) = &example
+    {
         field_rows(&ex.body, "", &mut fields);
     }
-    let json = serde_json::to_string_pretty(&ex.body).unwrap_or_default();
-    Some(context! {
-        title,
-        body,
-        code => e.code,
-        status => ex.status,
-        reason => reason_phrase(ex.status),
-        json => Value::from_safe_string(esc_text(&json)),
-        fields,
-    })
+    let example = example.map(|(e, ex)| {
+        let json = serde_json::to_string_pretty(&ex.body).unwrap_or_default();
+        context! {
+            code => e.code,
+            status => ex.status,
+            reason => reason_phrase(ex.status),
+            json => Value::from_safe_string(esc_text(&json)),
+        }
+    });
+    Some(context! { title, body, example, fields })
 }
 
 /// The fields of an example body, objects opened (`error.code`).

@@ -76,11 +76,12 @@ pub fn site(catalog: &Catalog) -> String {
     let examples = Examples::new(catalog);
     let public = crate::public_errors(catalog).count();
     let open = public <= OPEN_EXAMPLES_UP_TO;
-    let blocks = layout::blocks(catalog, public);
-    let sections: Vec<Value> = blocks
-        .iter()
-        .filter_map(|b| section(catalog, &examples, *b, open))
-        .collect();
+    // Blocks with nothing to show (a format section without an example or
+    // text) are left out of the page and of its contents.
+    let (blocks, sections): (Vec<Block<'_>>, Vec<Value>) = layout::blocks(catalog, public)
+        .into_iter()
+        .filter_map(|b| Some((b, section(catalog, &examples, b, open)?)))
+        .unzip();
     let page = context! {
         lang => catalog.api.locale.split(['-', '_']).next().unwrap_or("en"),
         name => catalog.api.name,

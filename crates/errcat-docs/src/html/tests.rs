@@ -237,3 +237,41 @@ message = "Bad"
     assert!(html.contains(">All &lt;b&gt;codes&lt;/b&gt;</h2>"));
     assert!(html.contains("<td>Bad &lt;img src=x onerror=alert(2)&gt;</td>"));
 }
+
+#[test]
+fn the_format_section_without_a_sent_error_keeps_its_guide() {
+    let html = site_of(
+        r#"
+[api]
+name = "Browser only"
+standard_errors = "internal"
+[docs]
+sections = ["format", "errors"]
+[[guides]]
+id = "format"
+title = "Error Format"
+body = "Errors are shown in the page."
+[[errors]]
+code = "OFFLINE"
+category = "INTERNAL"
+message = "You are offline"
+"#,
+    );
+    let format = between(&html, "<section class=\"guide format\"", "</section>");
+    assert_eq!(
+        format,
+        "<section class=\"guide format\" id=\"ec-format\" aria-labelledby=\"ec-format-h\">\n\
+<h2 id=\"ec-format-h\">Error Format</h2>\n\
+<p>Errors are shown in the page.</p>\n\
+</section>"
+    );
+}
+
+#[test]
+fn a_section_with_nothing_to_show_is_left_out_with_its_contents_entry() {
+    let html = site_of(
+        "[api]\nname = \"B\"\nstandard_errors = \"internal\"\n[docs]\nsections = [\"format\", \"errors\"]\n[[errors]]\ncode = \"OFFLINE\"\ncategory = \"INTERNAL\"\nmessage = \"Offline\"\n",
+    );
+    assert!(!html.contains("ec-format"), "{html}");
+    assert!(html.contains("id=\"OFFLINE\""));
+}
