@@ -75,9 +75,10 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
         writeln!(out, "wrote {} ({} bytes)", path.display(), text.len())?;
     }
     let public = errcat_docs::public_errors(&catalog).count();
+    let noun = if public == 1 { "error" } else { "errors" };
     writeln!(
         out,
-        "{public} public errors in {} ms",
+        "{public} public {noun} in {} ms",
         start.elapsed().as_millis()
     )?;
     Ok(Outcome::Ok)

@@ -1,12 +1,15 @@
-//! `errcat docs`, `errcat diff` and `errcat lock`, black-box; and the
-//! generated site driven in headless Chromium (tests/browser/site.mjs).
+//! `errcat docs`, black-box; and the generated site driven in headless
+//! Chromium (tests/browser/site.mjs). `errcat diff` and `errcat lock` are in
+//! diff_cli.rs.
 
 mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
+
+use common::cli::{docs, errcat, root, show, text, tmp, write};
 
 const SEEDS: [&str; 5] = [
     "000-dxtra",
@@ -15,53 +18,6 @@ const SEEDS: [&str; 5] = [
     "003-saas",
     "004-dual",
 ];
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn errcat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_errcat"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p.display().to_string()
-}
-
-fn docs(catalog: &str, out: &Path, format: &str) -> Output {
-    errcat(&[
-        "docs",
-        "--catalog",
-        catalog,
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        format,
-    ])
-}
 
 #[test]
 fn every_seed_site_has_every_section_and_error() {
@@ -393,199 +349,6 @@ translations.'x" onmouseover="alert(11)' = { title = "t" }
     );
 }
 
-const V1: &str = r#"
-[api]
-name = "Shop"
-version = "1.0"
-
-[[errors]]
-code = "ORDER_NOT_FOUND"
-status = 404
-message = "Order {order_id} not found"
-params = { order_id = "string" }
-
-[[errors]]
-code = "CART_EMPTY"
-status = 422
-category = "CONFLICT"
-message = "The cart is empty"
-
-[[errors]]
-code = "OLD_LIMIT"
-status = 429
-message = "Slow down"
-"#;
-
-#[test]
-fn diff_classifies_and_exits_1_on_breaking_changes() {
-    let dir = tmp();
-    let old = write(dir.path(), "v1.toml", V1);
-    let v2 = V1
-        .replace("version = \"1.0\"", "version = \"2.0\"")
-        .replace("status = 422", "status = 409")
-        .replace(
-            "[[errors]]\ncode = \"OLD_LIMIT\"\nstatus = 429\nmessage = \"Slow down\"\n",
-            "",
-        )
-        .replace("Order {order_id} not found", "No order {order_id}")
-        + "\n[[errors]]\ncode = \"COUPON_EXPIRED\"\nstatus = 410\nmessage = \"Coupon expired\"\n";
-    let new = write(dir.path(), "v2.toml", &v2);
-
-    let out = errcat(&["diff", &old, &new]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    let s = text(&out.stdout);
-    assert!(s.contains("BREAKING    removed   OLD_LIMIT"), "{s}");
-    assert!(s.contains("status 422 → 409"), "{s}");
-    assert!(s.contains("compatible  added     COUPON_EXPIRED"), "{s}");
-    assert!(s.contains("message reworded"), "{s}");
-
-    let out = errcat(&["diff", &old, &new, "--allow-breaking", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(j["breaking"], true);
-    assert_eq!(j["counts"]["breaking"], 2);
-
-    let out = errcat(&[
-        "diff",
-        &old,
-        &new,
-        "--format",
-        "markdown",
-        "--allow-breaking",
-    ]);
-    let md = text(&out.stdout);
-    assert!(md.starts_with("## Shop errors: 1.0 → 2.0\n"), "{md}");
-    assert!(
-        md.contains("### Breaking changes")
-            && md.contains("### Added")
-            && md.contains("### Changed"),
-        "{md}"
-    );
-
-    // Wording only: compatible, exit 0.
-    let docs_only = write(
-        dir.path(),
-        "v1b.toml",
-        &V1.replace("Slow down", "Please slow down"),
-    );
-    let out = errcat(&["diff", &old, &docs_only]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert!(
-        text(&out.stdout).contains("0 breaking, 1 compatible"),
-        "{}",
-        show(&out)
-    );
-}
-
-#[test]
-fn diff_refuses_bad_input_with_exit_2() {
-    let dir = tmp();
-    let old = write(dir.path(), "v1.toml", V1);
-    let broken = write(dir.path(), "broken.toml", "[api\nname = ");
-    let out = errcat(&["diff", &old, &broken]);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
-    assert!(text(&out.stderr).contains("broken.toml"), "{}", show(&out));
-
-    let other = write(
-        dir.path(),
-        "other.toml",
-        &V1.replace("version = \"1.0\"", "envelope = \"google\""),
-    );
-    let out = errcat(&["diff", &old, &other]);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
-    assert!(
-        text(&out.stderr).contains("different envelopes"),
-        "{}",
-        show(&out)
-    );
-
-    let out = errcat(&["diff", &old, "/nonexistent/errors.toml"]);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
-}
-
-#[test]
-fn diff_flags_an_envelope_shape_change_as_breaking() {
-    let dir = tmp();
-    let env = "envelope = \"e\"\n[envelopes.e]\nbody = '{\"code\": \"$code\", \"message\": \"$message\"}'\n";
-    let a = write(
-        dir.path(),
-        "a.toml",
-        &V1.replace("version = \"1.0\"\n", env),
-    );
-    let b = write(
-        dir.path(),
-        "b.toml",
-        &V1.replace(
-            "version = \"1.0\"\n",
-            &env.replace("\"message\"", "\"detail\""),
-        ),
-    );
-    let out = errcat(&["diff", &a, &b]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(
-        text(&out.stdout).contains("envelope `e` body changed shape"),
-        "{}",
-        show(&out)
-    );
-}
-
-#[test]
-fn lock_is_append_only_and_diff_reports_reused_codes() {
-    let dir = tmp();
-    let catalog = write(dir.path(), "errors.toml", V1);
-    let out = errcat(&["lock", "--catalog", &catalog]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let lock_path = dir.path().join("errors.lock");
-    let lock = std::fs::read_to_string(&lock_path).unwrap();
-    assert!(
-        lock.contains("\nOLD_LIMIT status=429 category=RATE_LIMIT\n"),
-        "{lock}"
-    );
-    let out = errcat(&["lock", "--catalog", &catalog, "--check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-
-    // Retire OLD_LIMIT.
-    let v2 = V1.replace(
-        "[[errors]]\ncode = \"OLD_LIMIT\"\nstatus = 429\nmessage = \"Slow down\"\n",
-        "",
-    );
-    std::fs::write(&catalog, &v2).unwrap();
-    let out = errcat(&["lock", "--catalog", &catalog, "--check"]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    let out = errcat(&["lock", "--catalog", &catalog]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let lock = std::fs::read_to_string(&lock_path).unwrap();
-    assert!(
-        lock.contains("\nOLD_LIMIT status=429 category=RATE_LIMIT retired\n"),
-        "{lock}"
-    );
-    let published = write(dir.path(), "published.toml", &v2);
-
-    // Reuse it for a different meaning: lock refuses, diff says so.
-    let v3 = format!("{v2}\n[[errors]]\ncode = \"OLD_LIMIT\"\nstatus = 409\nmessage = \"Taken\"\n");
-    std::fs::write(&catalog, &v3).unwrap();
-    let out = errcat(&["lock", "--catalog", &catalog]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(text(&out.stdout).contains("retired code"), "{}", show(&out));
-    assert_eq!(
-        std::fs::read_to_string(&lock_path).unwrap(),
-        lock,
-        "lock rewritten"
-    );
-    let out = errcat(&["diff", &published, &catalog]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(
-        text(&out.stdout).contains("`OLD_LIMIT` is a retired code"),
-        "{}",
-        show(&out)
-    );
-
-    // A lock that does not parse: exit 2.
-    std::fs::write(&lock_path, "OLD_LIMIT status=nope category=X\n").unwrap();
-    let out = errcat(&["lock", "--catalog", &catalog]);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
-}
-
 /// A catalog of `n` varied errors across statuses and categories.
 fn big_catalog(n: usize) -> String {
     const THINGS: [&str; 24] = [
@@ -664,7 +427,8 @@ fn hundred_error_site_is_small() {
     assert!(bytes < 200 * 1024, "{bytes} bytes");
 }
 
-/// Loads a seed site and a 10,000-error site in headless Chromium through
+/// Loads seed sites (001, and 003 also with script off) and a 10,000-error
+/// site in headless Chromium through
 /// tests/browser/site.mjs (playwright-core). Needs `chromium`, `node` and
 /// `npm ci` in tests/browser; under CI=true a missing piece fails the test.
 #[test]
@@ -681,6 +445,10 @@ fn browser_site_works_in_chromium() {
 
     let seed = sites.join("001-error-codes");
     let out = docs("examples/catalogs/001-error-codes.toml", &seed, "html");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    let saas = sites.join("003-saas");
+    let out = docs("examples/catalogs/003-saas.toml", &saas, "html");
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 
     let big_file = write(&sites, "big.toml", &big_catalog(10_000));
@@ -703,6 +471,7 @@ fn browser_site_works_in_chromium() {
         .arg(&seed)
         .arg(&big)
         .arg(&shots)
+        .arg(&saas)
         .env("CHROMIUM", &chromium)
         .current_dir(&browser_dir)
         .output()
@@ -733,6 +502,6 @@ fn an_envelope_sent_with_one_status_says_so_in_the_reference() {
     assert!(md.contains("HTTP/1.1 200 OK\ncontent-type: application/json\n\n{\n  \"ok\": false,\n  \"error\": \"channel_not_found\"\n}"), "{md}");
     let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
     assert!(html.contains(
-        "<span class=\"b s4\">404 Not Found</span><span class=\"b\">sent with HTTP 200</span>"
+        "<span class=\"b s4 st\">404 Not Found</span><span class=\"b\">sent with HTTP 200</span>"
     ));
 }

@@ -22,7 +22,8 @@ export function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 // A headless Chromium (the CHROMIUM environment variable, else
 // /usr/bin/chromium) at 1280x900; `close()` also removes the profile.
-export async function launch(name) {
+// `options` go to the browser context (`{ javaScriptEnabled: false }`).
+export async function launch(name, options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), `errcat-${name}-chromium-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -30,6 +31,7 @@ export async function launch(name) {
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
     viewport: { width: 1280, height: 900 },
     colorScheme: 'light',
+    ...options,
   });
   const page = context.pages()[0] || await context.newPage();
   const close = async () => {

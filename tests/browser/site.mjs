@@ -1,5 +1,5 @@
 // Drives a generated errcat docs site in headless Chromium.
-// Usage: node site.mjs SEED_SITE_DIR BIG_SITE_DIR SCREENSHOT_DIR
+// Usage: node site.mjs SEED_SITE_DIR BIG_SITE_DIR SCREENSHOT_DIR SEED_003_SITE_DIR
 // Prints one line per check, metrics as `METRICS {json}`, and a closing
 // `N passed, N failed` line; exits 1 if any check failed.
 import { assert, check, finish, launch } from './harness.mjs';
@@ -8,9 +8,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [seedDir, bigDir, shots] = process.argv.slice(2);
-if (!seedDir || !bigDir || !shots) {
-  console.error('usage: node site.mjs SEED_SITE_DIR BIG_SITE_DIR SCREENSHOT_DIR');
+const [seedDir, bigDir, shots, saasDir] = process.argv.slice(2);
+if (!seedDir || !bigDir || !shots || !saasDir) {
+  console.error('usage: node site.mjs SEED_SITE_DIR BIG_SITE_DIR SCREENSHOT_DIR SEED_003_SITE_DIR');
   process.exit(2);
 }
 fs.mkdirSync(shots, { recursive: true });
@@ -98,6 +98,19 @@ try {
     await search('429');
     const v = await visibleCodes();
     assert(v.length === 1 && v[0] === 'TOOLIMITED-429', 'visible: ' + v);
+  });
+  await check('seed: search matches statuses and reason phrases (404, Too Many Requests, not found)', async () => {
+    await search('404');
+    let v = await visibleCodes();
+    assert(v.length === 1 && v[0] === 'NOTFOUND-404', '404: ' + v);
+    await search('Too Many Requests');
+    v = await visibleCodes();
+    assert(v.length === 1 && v[0] === 'TOOLIMITED-429', 'Too Many Requests: ' + v);
+    await search('not found');
+    v = await visibleCodes();
+    assert(v.includes('NOTFOUND-404'), 'not found: ' + v);
+    const marks = await page.evaluate(() => Array.from(document.querySelectorAll('#NOTFOUND-404 .st mark')).map((m) => m.textContent.toLowerCase()));
+    assert(marks.includes('not') && marks.includes('found'), 'status badge not highlighted: ' + marks);
   });
   await check('seed: search matches causes and resolution text', async () => {
     await search('idempotency');
@@ -187,6 +200,51 @@ try {
     assert(pageErrors.length === 0, pageErrors.join('; '));
   });
 
+  // ---- seed 003: the seed page's sections ----
+  await page.goto(pathToFileURL(path.join(saasDir, 'index.html')).href);
+  await check('seed 003: every section of the seed page, in its order, visible', async () => {
+    const h = await page.evaluate(() => Array.from(document.querySelectorAll('main h2, main .ov h3'))
+      .filter((e) => e.offsetParent !== null).map((e) => e.textContent.trim()));
+    const want = ['Error Codes', 'Error Format', 'Error Categories', 'Common Error Codes',
+      'Validation Errors (400)', 'Authentication Errors (401)', 'Authorization Errors (403)',
+      'Not Found Errors (404)', 'Conflict Errors (409)', 'Rate Limit Errors (429)',
+      'Internal Errors (500)', 'Troubleshooting'];
+    assert(JSON.stringify(h.slice(0, want.length)) === JSON.stringify(want), JSON.stringify(h));
+    const ex = await page.evaluate(() => document.querySelector('#ec-format pre').textContent);
+    assert(ex.includes('"statusCode": 400') && ex.includes('"path": "events.0.type"'), ex);
+  });
+  await page.screenshot({ path: path.join(shots, 'saas-desktop.png') });
+  for (const id of ['ec-categories', 'ec-overview', 'guide-troubleshooting']) {
+    await page.evaluate((id) => document.getElementById(id).scrollIntoView(), id);
+    await page.screenshot({ path: path.join(shots, `saas-desktop-${id}.png`) });
+  }
+  await check('seed 003: search 429 shows the 429 errors only', async () => {
+    await search('429');
+    const v = await visibleCodes();
+    assert(v.length === 1 && v[0] === 'RATE_LIMITED', '429: ' + v);
+    const overview = await page.evaluate(() => document.getElementById('ec-overview').offsetParent === null);
+    assert(overview, 'the overview is still shown while searching');
+    await page.screenshot({ path: path.join(shots, 'saas-search-429.png') });
+    await search('not found');
+    const nf = await visibleCodes();
+    for (const c of ['NOT_FOUND', 'USER_NOT_FOUND', 'TENANT_NOT_FOUND', 'CONTENT_NOT_FOUND']) assert(nf.includes(c), 'not found: ' + nf);
+  });
+  await page.screenshot({ path: path.join(shots, 'saas-search-not-found.png') });
+  await check('seed 003: readable at 390 px (no sideways scrolling)', async () => {
+    await search('');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    const st = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert(st[0] <= st[1] + 1, JSON.stringify(st));
+    await page.screenshot({ path: path.join(shots, 'saas-phone.png') });
+    for (const id of ['ec-overview', 'RATE_LIMITED']) {
+      await page.evaluate((id) => { location.hash = id; }, id);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(shots, `saas-phone-${id}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   // ---- the 10,000-error site ----
   const t0 = Date.now();
   await page.goto(bigUrl, { timeout: 120000 });
@@ -250,6 +308,33 @@ try {
 } finally {
   await close();
   server.close();
+}
+
+// ---- script off: the page reads fully, the controls that need script are hidden ----
+{
+  const noJs = await launch('site-nojs', { javaScriptEnabled: false });
+  try {
+    await noJs.page.goto(pathToFileURL(path.join(saasDir, 'index.html')).href);
+    await check('no script: search, filters and copy buttons are hidden', async () => {
+      for (const sel of ['#ec-q', '#ec-fs', '#ec-fc', '#ec-theme', 'button.copy']) {
+        assert(!(await noJs.page.isVisible(sel)), sel + ' is visible');
+      }
+    });
+    await check('no script: every section and every error is visible', async () => {
+      const st = await noJs.page.evaluate(() => ({
+        cards: document.querySelectorAll('article.err').length,
+        shown: Array.from(document.querySelectorAll('article.err')).filter((a) => a.offsetParent !== null).length,
+        sections: Array.from(document.querySelectorAll('main section')).filter((s) => s.offsetParent === null).map((s) => s.id),
+        count: document.getElementById('ec-count').textContent,
+      }));
+      assert(st.cards > 20 && st.shown === st.cards, JSON.stringify(st));
+      assert(st.sections.length === 0, 'hidden sections: ' + st.sections);
+      assert(st.count === st.cards + ' errors', st.count);
+    });
+    await noJs.page.screenshot({ path: path.join(shots, 'saas-nojs.png') });
+  } finally {
+    await noJs.close();
+  }
 }
 fs.writeFileSync(path.join(shots, 'metrics.json'), JSON.stringify(metrics, null, 2));
 console.log('METRICS ' + JSON.stringify({ ...metrics, keystrokes: undefined }));

@@ -101,6 +101,7 @@ pub(crate) struct RawCatalog {
     pub(crate) errors: Vec<RawError>,
     pub(crate) guides: Vec<RawGuide>,
     pub(crate) envelopes: Vec<RawEnvelope>,
+    pub(crate) docs: crate::docs::RawDocs,
 }
 
 pub(crate) const TOP_KEYS: &[&str] = &[
@@ -110,6 +111,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "errors",
     "guides",
     "envelopes",
+    "docs",
 ];
 pub(crate) const API_KEYS: &[&str] = &[
     "name",
@@ -402,6 +404,7 @@ impl<'s> Decoder<'s> {
                     _ => self.type_error(&e.value, "guides", "an array of tables (`[[guides]]`)"),
                 },
                 "envelopes" => cat.envelopes = self.envelopes(&e.value),
+                "docs" => cat.docs = self.docs(&e.value),
                 _ => {}
             }
         }

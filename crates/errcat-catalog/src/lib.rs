@@ -36,6 +36,7 @@ mod decode;
 mod decode_error;
 mod decode_template;
 mod diagnostic;
+mod docs;
 mod lint;
 mod model;
 mod node;
@@ -49,6 +50,7 @@ mod toml_events;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Located, Report, Severity, Source};
+pub use docs::{BUILTIN_SECTIONS, Docs, Overview};
 pub use model::{
     Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, Example, FieldViolation, Guide,
     IdScheme, Link, Message, Origin, Param, ParamType, Segment, StatusRange, Translation,

@@ -330,7 +330,8 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             body: g.body,
             category: g.category.map(|c| c.value),
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let docs = crate::docs::resolve(raw.docs, &guides, diags);
     let envelopes: Vec<EnvelopeDef> = raw
         .envelopes
         .into_iter()
@@ -392,6 +393,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             errors,
             guides,
             envelopes,
+            docs,
             by_code,
             by_role,
         },

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn properties_match_the_decoder_keys() {
         let schema = schema();
-        let tables: [(&str, &[&str]); 11] = [
+        let tables: [(&str, &[&str]); 12] = [
             ("", TOP_KEYS),
             ("/$defs/api", API_KEYS),
             ("/$defs/categoryTable", CATEGORY_KEYS),
@@ -61,6 +61,7 @@ mod tests {
             ("/$defs/translation", TRANSLATION_KEYS),
             ("/$defs/guide", GUIDE_KEYS),
             ("/$defs/envelope", ENVELOPE_KEYS),
+            ("/$defs/docs", crate::docs::DOCS_KEYS),
         ];
         for (pointer, keys) in tables {
             let table = at(&schema, pointer);
@@ -107,6 +108,10 @@ mod tests {
         assert_eq!(
             strings(&schema, "/$defs/api/properties/error_id/enum"),
             sorted(IdScheme::NAMES)
+        );
+        assert_eq!(
+            strings(&schema, "/$defs/docs/properties/overview/enum"),
+            sorted(crate::docs::Overview::NAMES)
         );
         assert_eq!(
             strings(&schema, "/$defs/paramType/enum"),

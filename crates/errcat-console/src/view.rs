@@ -79,7 +79,7 @@ pub(crate) fn render(template: &str, frame: &Frame<'_>, values: Value) -> String
 
 /// A value for a template, from anything serializable.
 pub(crate) fn ser<T: Serialize + ?Sized>(v: &T) -> Value {
-    Value::from(minijinja::value::Serde(v))
+    Value::from_serialize(v)
 }
 
 /// Markup made here, passed through unescaped.

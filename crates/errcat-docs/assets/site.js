@@ -5,8 +5,10 @@
   var arts = Array.prototype.slice.call(d.querySelectorAll('article.err'));
   var secs = Array.prototype.slice.call(d.querySelectorAll('section.cat'));
   var N = arts.length;
-  var FIELDS = ['.code', '.num', '.title', '.msg', '.desc', '.causes', '.res'];
-  var HL = '.code,.num,.title,.msg,.desc,.causes,.res';
+  // The status badge (`.st`, "429 Too Many Requests") makes statuses and
+  // reason phrases searchable.
+  var FIELDS = ['.code', '.num', '.st', '.title', '.msg', '.desc', '.causes', '.res'];
+  var HL = '.code,.num,.st,.title,.msg,.desc,.causes,.res';
   var HL_MAX = 60;
 
   // The search index, built from the page itself (no duplicated text).
@@ -99,6 +101,7 @@
     if (k !== undefined) secOf[i] = k;
   });
   var timing = {};
+  function errors(n) { return n === 1 ? '1 error' : n + ' errors'; }
   function run() {
     var t0 = performance.now();
     var terms = q.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -135,7 +138,7 @@
     }
     d.body.classList.toggle('searching', !!active);
     empty.hidden = shown > 0;
-    count.textContent = active ? shown + ' of ' + N + ' errors' : N + ' errors';
+    count.textContent = active ? shown + ' of ' + errors(N) : errors(N);
     var t2 = performance.now();
     unhighlight();
     if (terms.length && shown) {
@@ -196,6 +199,18 @@
     }
     el.scrollIntoView();
     if (el.classList.contains('err')) el.querySelector('.code').focus({ preventScroll: true });
+    // Cards off screen are laid out only when they come near it
+    // (content-visibility), which can move the target: follow it for a few
+    // frames until it stays put.
+    var top = el.getBoundingClientRect().top, frames = 0;
+    (function settle() {
+      requestAnimationFrame(function () {
+        var now = el.getBoundingClientRect().top;
+        if (Math.abs(now - top) > 1) el.scrollIntoView();
+        top = el.getBoundingClientRect().top;
+        if (++frames < 10) settle();
+      });
+    })();
   }
   window.addEventListener('hashchange', go);
   if (location.hash) requestAnimationFrame(go);

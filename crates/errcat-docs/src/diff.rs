@@ -455,7 +455,11 @@ impl Diff {
             }
         }
         let (b, c) = self.counts();
-        let _ = writeln!(s, "\n{b} breaking, {c} compatible change(s)");
+        let _ = writeln!(
+            s,
+            "\n{b} breaking, {}",
+            crate::plural::count(c as u64, "compatible change", "compatible changes")
+        );
         s
     }
 

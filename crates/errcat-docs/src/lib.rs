@@ -39,6 +39,7 @@ pub mod lock;
 mod markdown;
 mod md_to_html;
 mod openapi;
+mod plural;
 pub mod schema;
 #[cfg(feature = "utoipa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]

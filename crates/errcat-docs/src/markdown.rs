@@ -90,10 +90,10 @@ pub fn markdown_by_category(catalog: &Catalog) -> Vec<(String, String)> {
         let file = format!("{}.md", c.name);
         let _ = writeln!(
             index,
-            "- [{}]({file}): {} ({} errors)",
+            "- [{}]({file}): {} ({})",
             text(&c.name),
             prose(&c.description),
-            errs.len()
+            crate::plural::count_s(errs.len() as u64, "error")
         );
         let mut m = String::new();
         category(&mut m, catalog, &examples, c, errs, "#");
@@ -121,7 +121,12 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
+/// A guide's heading and text; none for a guide without text (such as one
+/// that only names a section of the HTML site, `id = "overview"`).
 fn guide(m: &mut String, g: &Guide, level: &str) {
+    if g.body.trim().is_empty() {
+        return;
+    }
     let _ = writeln!(
         m,
         "{level} {}\n\n{}\n",

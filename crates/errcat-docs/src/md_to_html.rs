@@ -4,6 +4,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 /// Escapes text for HTML element content and double-quoted attributes.
+#[cfg(test)]
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     esc_into(&mut out, s);

@@ -541,6 +541,8 @@ pub struct Catalog {
     pub guides: Vec<Guide>,
     /// Custom envelopes in file order.
     pub envelopes: Vec<EnvelopeDef>,
+    /// The `[docs]` table: the reference site's layout.
+    pub docs: crate::docs::Docs,
     pub(crate) by_code: FastMap<String, usize>,
     pub(crate) by_role: FastMap<String, usize>,
 }
