@@ -33,6 +33,18 @@ async fn seeded() -> (tempfile::TempDir, String) {
     a.tenant = Some("acme".into());
     a.causes = vec!["no rows".into()];
     a.headers = vec![("authorization".into(), "[REDACTED]".into())];
+    a.message = Some("Template tpl_9 not found".into());
+    a.response = Some(errcat_store::SentResponse {
+        status: 404,
+        headers: vec![("retry-after".into(), "30".into())],
+        body: r#"{"error":{"code":4041}}"#.into(),
+        body_bytes: 23,
+    });
+    a.violations = vec![errcat_store::Violation {
+        path: "events.0.type".into(),
+        message: "unknown variant `teleport`".into(),
+        reason: None,
+    }];
     let mut b = ErrorRecord::new("err-b", "req-1", "INTERNAL_ERROR", 500);
     b.timestamp_ms = now - 30_000;
     b.panic_message = Some("index out of bounds".into());
@@ -68,6 +80,12 @@ async fn lookup_prints_a_support_page() {
         "  tenant      acme  principal -\n",
         "  cause       no rows\n",
         "  header      authorization: [REDACTED]\n",
+        "GET /templates/{id} — the client's request: Template tpl_9 not found\n",
+        "  sent        HTTP 404\n",
+        "              retry-after: 30\n",
+        "  sent body   {\"error\":{\"code\":4041}}\n",
+        "  violation   events.0.type: unknown variant `teleport`\n",
+        "\nFor support:\n",
         "\nWhat it means:\n  The template_id you provided does not exist.\n",
         "\nResolution:\n  1. Verify the ID matches a template in your org.\n",
     ] {
@@ -89,6 +107,25 @@ async fn lookup_prints_a_support_page() {
         .collect();
     assert_eq!(ids, ["err-a", "err-b"]);
     assert_eq!(v[1]["panic_location"], "src/main.rs:3:5");
+    assert_eq!(v[0]["response"]["headers"][0][1], "30");
+    assert_eq!(v[0]["violations"][0]["path"], "events.0.type");
+    assert_eq!(v[0]["next_move"], "client");
+    assert_eq!(v[1]["next_move"], "server");
+
+    // The id as pasted: quoted, with a header's name, in another case.
+    for pasted in ["\"err-a\"", "X-Request-Id: REQ-1", "  'ERR-A'  "] {
+        let out = errcat(&["lookup", pasted, "--store", &url], &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{pasted}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains("  error id    err-a\n"),
+            "{pasted}"
+        );
+    }
 
     let out = errcat(&["lookup", "nope", "--store", &url], &[]);
     assert_eq!(out.status.code(), Some(1));
