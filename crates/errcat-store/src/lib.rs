@@ -22,7 +22,9 @@
 mod observer;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod query;
 mod record;
+mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -34,9 +36,10 @@ pub use record::{
     Count, ErrorRecord, Filter, Group, MAX_BODY_BYTES, SentResponse, Violation, from_unix_ms,
     parse_duration, unix_ms,
 };
+pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{DEFAULT_URL, SCHEMA_VERSION, Store, StoreError, StoreErrorKind, redact_url};
+pub use store::{DEFAULT_URL, Store, StoreError, StoreErrorKind, redact_url};
 pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, WriterConfig};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

@@ -2,7 +2,7 @@
 //! FROM UNNEST(…)` of column arrays.
 
 use crate::record::ErrorRecord;
-use crate::store::write_json;
+use crate::schema::write_json;
 
 /// PostgreSQL: one array per column, unnested together. A plain INSERT
 /// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for

@@ -10,7 +10,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::record::ErrorRecord;
-use crate::store::{COLUMNS, StoreError, StoreErrorKind, write_json};
+use crate::schema::{COLUMNS, write_json};
+use crate::store::{StoreError, StoreErrorKind};
 
 /// An SQLite error log: the pool, and the insert connection (opened on the
 /// first insert, reopened after a failure).

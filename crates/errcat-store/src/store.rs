@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use sqlx::{QueryBuilder, Row};
 
+use crate::query::{GroupRow, fold_groups, push_filters};
 use crate::record::{Count, ErrorRecord, Filter, Group};
+use crate::schema::{COLUMNS, MIGRATIONS, SCHEMA_VERSION};
 
 /// What went wrong in the store, portable across backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,76 +108,6 @@ fn query_err(e: sqlx::Error) -> StoreError {
     )
 }
 
-/// Versioned schema migrations, applied in order on connect.
-const MIGRATIONS: &[(i64, &[&str])] = &[
-    (
-        1,
-        &[
-            "CREATE TABLE errcat_errors (
-            error_id TEXT PRIMARY KEY,
-            request_id TEXT NOT NULL,
-            trace_id TEXT,
-            ts_ms BIGINT NOT NULL,
-            code TEXT NOT NULL,
-            status BIGINT NOT NULL,
-            category TEXT NOT NULL,
-            method TEXT NOT NULL,
-            route TEXT,
-            path TEXT NOT NULL,
-            tenant TEXT,
-            principal TEXT,
-            client_ip TEXT,
-            user_agent TEXT,
-            headers TEXT NOT NULL,
-            body_excerpt TEXT,
-            causes TEXT NOT NULL,
-            panic_message TEXT,
-            panic_location TEXT,
-            latency_us BIGINT NOT NULL,
-            source TEXT NOT NULL
-        )",
-            "CREATE INDEX errcat_errors_request ON errcat_errors (request_id)",
-            "CREATE INDEX errcat_errors_ts ON errcat_errors (ts_ms, error_id)",
-            "CREATE INDEX errcat_errors_code_ts ON errcat_errors (code, ts_ms)",
-        ],
-    ),
-    (
-        // Support goes from a trace to its errors. On a prefix: a trace id
-        // set by a handler can be any length, and an index row has a size
-        // limit (2,704 bytes in PostgreSQL).
-        2,
-        &["CREATE INDEX errcat_errors_trace ON errcat_errors ((substr(trace_id, 1, 64)))"],
-    ),
-    (
-        // What the client received: the message (errors are grouped by
-        // it), the response (JSON: status, headers, body) and the field
-        // violations (JSON). Older records have none.
-        3,
-        &[
-            "ALTER TABLE errcat_errors ADD COLUMN message TEXT",
-            "ALTER TABLE errcat_errors ADD COLUMN response TEXT",
-            "ALTER TABLE errcat_errors ADD COLUMN violations TEXT",
-        ],
-    ),
-];
-
-/// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
-
-pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations";
-
-/// Writes a JSON column's text into `out` (cleared first).
-pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
-    let mut buf = std::mem::take(out).into_bytes();
-    buf.clear();
-    if serde_json::to_writer(&mut buf, value).is_err() {
-        buf.clear();
-        buf.extend_from_slice(b"[]");
-    }
-    // serde_json writes UTF-8 only.
-    *out = String::from_utf8(buf).unwrap_or_else(|_| "[]".to_owned());
-}
-
 /// The error log's database.
 ///
 /// ```no_run
@@ -198,54 +130,6 @@ pub enum Store {
 
 /// The default store URL: `sqlite://errcat.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://errcat.db";
-
-/// Appends `filter`'s conditions (`AND …`) to the query builder `$q`.
-macro_rules! push_filters {
-    ($q:expr, $filter:expr) => {{
-        let f: &Filter = $filter;
-        if let Some(v) = &f.code {
-            $q.push(" AND code = ").push_bind(v.as_str());
-        }
-        if let Some(r) = &f.status {
-            if r.start() == r.end() {
-                $q.push(" AND status = ").push_bind(i64::from(*r.start()));
-            } else {
-                $q.push(" AND status BETWEEN ")
-                    .push_bind(i64::from(*r.start()))
-                    .push(" AND ")
-                    .push_bind(i64::from(*r.end()));
-            }
-        }
-        if let Some(v) = &f.category {
-            $q.push(" AND category = ").push_bind(v.as_str());
-        }
-        if let Some(v) = &f.route {
-            if v.contains('{') {
-                $q.push(" AND route = ").push_bind(v.as_str());
-            } else {
-                $q.push(" AND (route = ")
-                    .push_bind(v.as_str())
-                    .push(" OR path = ")
-                    .push_bind(v.as_str())
-                    .push(")");
-            }
-        }
-        if let Some(v) = &f.tenant {
-            $q.push(" AND lower(tenant) = lower(")
-                .push_bind(v.as_str())
-                .push(")");
-        }
-        if let Some(v) = &f.message {
-            $q.push(" AND message = ").push_bind(v.as_str());
-        }
-        if let Some(v) = f.since_ms {
-            $q.push(" AND ts_ms >= ").push_bind(v);
-        }
-        if let Some(v) = f.until_ms {
-            $q.push(" AND ts_ms < ").push_bind(v);
-        }
-    }};
-}
 
 /// Runs `$body` with `$pool` bound to the backend's pool: one query text
 /// and its binds serve both backends, written once.
@@ -684,61 +568,6 @@ where
         response,
         violations,
     })
-}
-
-/// One row of the grouping query: a group's errors in one bucket.
-struct GroupRow {
-    code: String,
-    route: String,
-    message: Option<String>,
-    status: i64,
-    bucket: i64,
-    count: i64,
-    first_ms: i64,
-    last_ms: i64,
-    sample: String,
-}
-
-/// Rows per (group, bucket) folded into groups, most recently seen first,
-/// at most `limit`.
-fn fold_groups(rows: Vec<GroupRow>, limit: usize) -> Vec<Group> {
-    let mut groups: std::collections::HashMap<(String, String, Option<String>), Group> =
-        std::collections::HashMap::new();
-    for r in rows {
-        let g = groups
-            .entry((r.code.clone(), r.route.clone(), r.message.clone()))
-            .or_insert_with(|| Group {
-                code: r.code,
-                route: r.route,
-                message: r.message,
-                status: 0,
-                count: 0,
-                first_ms: i64::MAX,
-                last_ms: i64::MIN,
-                sample_error_id: String::new(),
-                buckets: Vec::new(),
-            });
-        g.status = g.status.max(u16::try_from(r.status).unwrap_or(0));
-        g.count += r.count;
-        g.first_ms = g.first_ms.min(r.first_ms);
-        if r.last_ms >= g.last_ms {
-            g.last_ms = r.last_ms;
-            g.sample_error_id = r.sample;
-        }
-        g.buckets.push((r.bucket, r.count));
-    }
-    let mut out: Vec<Group> = groups.into_values().collect();
-    for g in &mut out {
-        g.buckets.sort_unstable();
-    }
-    out.sort_by(|a, b| {
-        b.last_ms
-            .cmp(&a.last_ms)
-            .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.route.cmp(&b.route))
-    });
-    out.truncate(limit);
-    out
 }
 
 /// A URL with its password replaced, for messages.
