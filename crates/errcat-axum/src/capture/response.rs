@@ -40,7 +40,9 @@ impl Capture {
     /// The body unchanged (the same bytes, not a copy) when it holds no
     /// secret; otherwise redacted.
     fn redact_sent_body(&self, body: Bytes) -> Bytes {
-        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body) {
+        if self.may_name_a_secret(&body)
+            && let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body)
+        {
             let before = v.clone();
             self.redact_json(&mut v, 0);
             if v != before {
@@ -52,6 +54,27 @@ impl Capture {
             std::borrow::Cow::Borrowed(_) => body,
             std::borrow::Cow::Owned(redacted) => Bytes::from(redacted),
         }
+    }
+}
+
+impl Capture {
+    /// Whether a body could hold a field with a secret name: one of
+    /// [`Capture::secret_fields`] appears in it (lower case, `_` and `-`
+    /// left out, as field names are compared), or it has a JSON escape that
+    /// could spell one. Most error bodies do not, and skip the JSON parse.
+    fn may_name_a_secret(&self, body: &[u8]) -> bool {
+        if body.windows(2).any(|w| w == b"\\u") {
+            return true;
+        }
+        let norm: Vec<u8> = body
+            .iter()
+            .filter(|b| !matches!(b, b'_' | b'-'))
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        self.secret_fields.iter().any(|f| {
+            let f = f.as_bytes();
+            !f.is_empty() && norm.windows(f.len()).any(|w| w == f)
+        })
     }
 }
 
@@ -90,6 +113,16 @@ mod tests {
                 ("retry-after".to_owned(), "30".to_owned()),
                 ("x-api-key".to_owned(), REDACTED.to_owned())
             ]
+        );
+        let escaped = c.sent_response(
+            400,
+            &HeaderMap::new(),
+            Bytes::from_static(b"{\"pass\\u0077ord\":\"hunter2\"}"),
+        );
+        assert!(
+            !std::str::from_utf8(&escaped.body)
+                .unwrap()
+                .contains("hunter2")
         );
         let plain = c.sent_response(
             500,
