@@ -342,7 +342,13 @@ fn the_message_as_text_is_what_the_body_says() {
     assert!(body.contains(r#"Wait 30 s for \"a<b>\""#), "{body}");
     // An unknown code is sent as the internal error, with its message.
     let internal = r.message(&r.standard("internal"));
-    assert_eq!(r.message(&Error::new("NOPE").with_param("what", "x")), internal);
+    assert_eq!(
+        r.message(&Error::new("NOPE").with_param("what", "x")),
+        internal
+    );
     // A missing parameter stays a placeholder, as in the body.
-    assert_eq!(r.message(&Error::new("SLOW").with_retry_after(5)), "Wait 5 s for \"{what}\"");
+    assert_eq!(
+        r.message(&Error::new("SLOW").with_retry_after(5)),
+        "Wait 5 s for \"{what}\""
+    );
 }
