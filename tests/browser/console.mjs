@@ -6,7 +6,7 @@
 // Prints one line per check (`ok …` / `FAIL …`) and a closing
 // `N passed, N failed` line; exits 1 if any check failed.
 import { assert, check, finish, launch } from './harness.mjs';
-import { contrast, fits, injected, watch } from './pages.mjs';
+import { contrast, fits, injected, squeezed, watch } from './pages.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -293,6 +293,14 @@ try {
       const f = await fits(page);
       assert(f.scrollWidth <= 390, 'scrollWidth ' + f.scrollWidth + ' (widest: ' + f.widest + ')');
       assert(f.button, 'Look up button box ' + JSON.stringify(f.box));
+      const sq = await squeezed(page);
+      assert(sq.brokenIds.length === 0, 'error ids broken over lines: ' + sq.brokenIds.slice(0, 3));
+      assert(sq.narrowMessages === 0, sq.narrowMessages + ' group messages narrower than 200 px');
+      if (url.endsWith('/console/chart')) {
+        // Labels drawn at 12 px in a 1200-wide viewBox stay at about 9 px or more.
+        const h = await page.$eval('svg.chart .xlabel', (t) => t.getBoundingClientRect().height);
+        assert(h >= 10, 'chart labels are ' + h.toFixed(1) + ' px high');
+      }
     });
     await shot(`phone-${name.replace(' ', '-')}.png`);
   }
@@ -309,6 +317,9 @@ try {
       const low = c.samples.filter((s) => s.ratio < 4.5);
       assert(c.samples.length > 5, 'only ' + c.samples.length + ' samples');
       assert(low.length === 0, 'low contrast: ' + JSON.stringify(low.slice(0, 5)));
+      if (name === 'recent grouped') {
+        assert(c.graphics.length > 0 && c.graphics.every((r) => r >= 3), 'sparkline contrast ' + c.graphics);
+      }
     });
     await shot(`dark-${name.replace(' ', '-')}.png`);
   }

@@ -59,6 +59,15 @@ export function fits(page) {
   });
 }
 
+// Table cells squeezed by a narrow screen: error ids broken over lines,
+// messages narrower than 200 px (a word a line).
+export function squeezed(page) {
+  return page.evaluate(() => ({
+    brokenIds: Array.from(document.querySelectorAll('a.id code')).filter((c) => c.getClientRects().length > 1).map((c) => c.textContent),
+    narrowMessages: Array.from(document.querySelectorAll('table.groups td.msg')).filter((td) => td.getBoundingClientRect().width < 200).length,
+  }));
+}
+
 // The body's background and text luminance, and the contrast ratio of each
 // visible piece of text (SVG text included) against what is behind it.
 export function contrast(page) {
@@ -103,7 +112,13 @@ export function contrast(page) {
       const fg = over(rgba(svg ? cs.fill : cs.color), bg);
       samples.push({ el: `${el.tagName.toLowerCase()}.${el.getAttribute('class') || ''}`, text: el.textContent.trim().slice(0, 30), ratio: Math.round(ratio(fg, bg) * 100) / 100 });
     }
+    // Sparkline bars: graphics, 3:1 is enough.
+    const graphics = Array.from(document.querySelectorAll('svg.spark rect')).slice(0, 50).map((el) => {
+      const bg = behind(el.ownerSVGElement);
+      return Math.round(ratio(over(rgba(getComputedStyle(el).fill), bg), bg) * 100) / 100;
+    });
     return {
+      graphics,
       bg: lum(behind(document.body)),
       fg: lum(rgba(body.color)),
       samples,
