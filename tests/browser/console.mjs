@@ -6,7 +6,7 @@
 // Prints one line per check (`ok …` / `FAIL …`) and a closing
 // `N passed, N failed` line; exits 1 if any check failed.
 import { assert, check, finish, launch } from './harness.mjs';
-import { contrast, fits, injected, squeezed, watch } from './pages.mjs';
+import { contrast, cutPlaceholders, fits, injected, squeezed, watch } from './pages.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -170,6 +170,8 @@ try {
     const total = g.reduce((n, x) => n + x.count, 0);
     assert(total === 64, `groups hold ${total} errors: ${JSON.stringify(g)}`);
     assert(g.filter((x) => x.count === 1 && x.code === 'USER_NOT_FOUND').length === 1, 'USER_NOT_FOUND group');
+    const cut = await cutPlaceholders(page);
+    assert(cut.length === 0, 'placeholders cut: ' + cut.join('; '));
     await shot('recent-grouped.png');
     await Promise.all([page.waitForNavigation(), page.click('table.groups tbody tr:has(a.code:text-is("RATE_LIMITED")) td:last-child a')]);
     assert(page.url().startsWith(base + '/console/recent?view=list&'), 'url ' + page.url());
@@ -293,6 +295,8 @@ try {
       const f = await fits(page);
       assert(f.scrollWidth <= 390, 'scrollWidth ' + f.scrollWidth + ' (widest: ' + f.widest + ')');
       assert(f.button, 'Look up button box ' + JSON.stringify(f.box));
+      const cut = await cutPlaceholders(page);
+      assert(cut.length === 0, 'placeholders cut: ' + cut.join('; '));
       const sq = await squeezed(page);
       assert(sq.brokenIds.length === 0, 'error ids broken over lines: ' + sq.brokenIds.slice(0, 3));
       assert(sq.narrowMessages === 0, sq.narrowMessages + ' group messages narrower than 200 px');

@@ -68,6 +68,19 @@ export function squeezed(page) {
   }));
 }
 
+// Inputs whose placeholder is wider than the room inside them.
+export function cutPlaceholders(page) {
+  return page.evaluate(() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    return Array.from(document.querySelectorAll('input[placeholder]')).filter((i) => {
+      const cs = getComputedStyle(i);
+      ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      return i.placeholder && ctx.measureText(i.placeholder).width > room;
+    }).map((i) => `${i.name || i.id}: ${i.placeholder}`);
+  });
+}
+
 // The body's background and text luminance, and the contrast ratio of each
 // visible piece of text (SVG text included) against what is behind it.
 export function contrast(page) {
