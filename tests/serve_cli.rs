@@ -28,6 +28,19 @@ struct Log {
 }
 
 fn seeded() -> Log {
+    seeded_with(|_| Vec::new())
+}
+
+/// The three strings each hostile field carries: a script, an attribute
+/// break-out with an image, a `javascript:` URL.
+const XSS: [&str; 3] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(2)>",
+    "javascript:alert(3)",
+];
+
+/// [`seeded`]'s records and those `extra` makes from the time now.
+fn seeded_with(extra: impl FnOnce(i64) -> Vec<ErrorRecord>) -> Log {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("errcat.db").display());
     let now = unix_ms(SystemTime::now());
@@ -88,6 +101,7 @@ fn seeded() -> Log {
     let mut old = ErrorRecord::new("err-old", "req-old", "USER_NOT_FOUND", 404);
     old.timestamp_ms = now - 10 * 86_400_000;
     records.push(old);
+    records.extend(extra(now));
 
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -608,9 +622,48 @@ fn serve_refuses_a_missing_error_log() {
     assert!(!dir.path().join("nope.db").exists());
 }
 
+/// A validation error whose every client-controlled field, and the
+/// response and message sent, carry [`XSS`]: newest in the log, so it is on
+/// every page.
+fn hostile_validation(now: i64) -> Vec<ErrorRecord> {
+    let all = XSS.join(" ");
+    let mut r = ErrorRecord::new("err-xss", "req-xss", "VALIDATION_ERROR", 400);
+    r.timestamp_ms = now - 30_000;
+    r.category = "VALIDATION".into();
+    r.method = "POST".into();
+    r.route = Some(format!("/v1/x/{}", XSS[0]));
+    r.path = format!("/v1/x/{}", XSS[0]);
+    r.trace_id = Some(XSS[2].into());
+    r.tenant = Some(XSS[2].into());
+    r.principal = Some(XSS[1].into());
+    r.user_agent = Some(all.clone());
+    r.headers = vec![("x-evil".into(), all.clone())];
+    r.body_excerpt = Some(all.clone());
+    r.message = Some(format!("Invalid field {all}"));
+    let body = serde_json::json!({"code": "VALIDATION_ERROR", "message": all, "errors": [{"path": XSS[0], "message": XSS[1]}]})
+        .to_string();
+    r.response = Some(errcat_store::SentResponse {
+        status: 400,
+        headers: vec![
+            ("content-type".into(), "application/problem+json".into()),
+            ("link".into(), format!("<{}>", XSS[2])),
+            ("x-evil".into(), XSS[1].into()),
+        ],
+        body_bytes: body.len() as u64,
+        body,
+    });
+    r.violations = vec![errcat_store::Violation {
+        path: XSS[0].into(),
+        message: XSS[1].into(),
+        reason: Some(XSS[2].into()),
+    }];
+    vec![r]
+}
+
 /// Drives the console in headless Chromium through tests/browser/console.mjs
-/// (playwright-core): lookup, the reference link, request ids, the chart and
-/// filters, with a token. Needs `chromium`, `node` and `npm ci` in
+/// (playwright-core): lookup, the reference link, request ids, the chart,
+/// grouped and listed recent errors, filters and ids typed loosely, hostile
+/// text on every page, a 390 px phone and dark mode, with a token. Needs `chromium`, `node` and `npm ci` in
 /// tests/browser; under CI=true a missing piece fails the test.
 #[test]
 fn browser_console_works_in_chromium() {
@@ -618,7 +671,7 @@ fn browser_console_works_in_chromium() {
         return;
     };
     let browser_dir = common::browser::dir();
-    let log = seeded();
+    let log = seeded_with(hostile_validation);
     let srv = serve(
         &log.url,
         "127.0.0.1:0",
@@ -645,7 +698,14 @@ fn browser_console_works_in_chromium() {
         "browser checks failed:\n{stdout}"
     );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-    for shot in ["lookup.png", "recent.png", "chart.png"] {
+    for shot in [
+        "lookup.png",
+        "recent-grouped.png",
+        "recent-list.png",
+        "chart.png",
+        "phone-lookup.png",
+        "dark-chart.png",
+    ] {
         assert!(Path::new(&shots.join(shot)).exists(), "no {shot}");
     }
 }

@@ -80,7 +80,7 @@ pub fn guidance(r: &ErrorRecord, catalog: &Catalog) -> String {
     }
     let text = match (r.category.as_str(), party(r)) {
         ("VALIDATION", _) => {
-            "The client's request was refused as invalid. Show them the response below: the field \
+            "The client's request was refused as invalid. Show them the response above: the field \
              violations name each field and what is wrong with it. Nothing to fix on the server unless \
              the request matches the reference."
         }
@@ -103,7 +103,7 @@ pub fn guidance(r: &ErrorRecord, catalog: &Catalog) -> String {
              meanwhile). Ask what the client expected and look at the resource's state."
         }
         ("RATE_LIMIT", _) => {
-            "The client exceeded its quota. The Retry-After header below is when they may retry; \
+            "The client exceeded its quota. The Retry-After header above is when they may retry; \
              repeated limits mean the client should batch requests or back off."
         }
         (_, Party::Upstream) => {
@@ -115,7 +115,7 @@ pub fn guidance(r: &ErrorRecord, catalog: &Catalog) -> String {
              id; the panic message and cause chain above are where they start."
         }
         (_, Party::Client) => {
-            "The client's request was refused. The response below is exactly what they received."
+            "The client's request was refused. The response above is exactly what they received."
         }
     };
     text.to_owned()

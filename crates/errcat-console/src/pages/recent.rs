@@ -32,8 +32,8 @@ const FIELDS: [(&str, &str, &str); 7] = [
     ("route", "Route or path", "/users/{id}"),
     ("tenant", "Tenant", ""),
     ("message", "Message", ""),
-    ("since", "Since", "30m, 2h, 7d, 2026-01-31"),
-    ("until", "Until", "1h or 2026-01-31T09:00Z"),
+    ("since", "Since", "2h, 7d or a date"),
+    ("until", "Until", "1h or a date"),
 ];
 
 #[derive(Serialize)]
