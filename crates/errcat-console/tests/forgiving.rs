@@ -127,7 +127,10 @@ async fn a_bad_filter_reshows_the_form_with_the_reason() {
     for (filter, reason) in [
         ("status=4x", "is not a status, a class or a range"),
         ("since=yesterday", "is not a time"),
-        ("since=1h&until=2h", "`until` is not after `since`"),
+        (
+            "since=1h&until=2h",
+            "<code>until</code> is not after <code>since</code>",
+        ),
     ] {
         let (status, body) =
             get(&app, &format!("/console/recent?code=invalid_json&{filter}")).await;

@@ -27,7 +27,7 @@ const SPARK_BARS: i64 = 24;
 
 /// The filters, as typed.
 const FIELDS: [(&str, &str, &str); 7] = [
-    ("code", "Code", "INVALID_JSON"),
+    ("code", "Code", ""),
     ("status", "Status", "404, 4xx, 500-504"),
     ("route", "Route or path", "/users/{id}"),
     ("tenant", "Tenant", ""),
@@ -40,7 +40,7 @@ const FIELDS: [(&str, &str, &str); 7] = [
 struct Field {
     name: &'static str,
     label: &'static str,
-    placeholder: &'static str,
+    placeholder: String,
     value: String,
     invalid: bool,
 }
@@ -117,7 +117,16 @@ async fn recent_page(shared: &Shared, q: &[(String, String)]) -> Page {
         .map(|(name, label, placeholder)| Field {
             name,
             label,
-            placeholder,
+            // The code's example is one of this catalog's.
+            placeholder: if *name == "code" {
+                shared
+                    .catalog
+                    .errors
+                    .first()
+                    .map_or_else(String::new, |e| e.code.clone())
+            } else {
+                (*placeholder).to_owned()
+            },
             value: param(q, name).unwrap_or("").to_owned(),
             invalid: bad_field == Some(*name),
         })
@@ -135,7 +144,13 @@ async fn recent_page(shared: &Shared, q: &[(String, String)]) -> Page {
             let body = view::render(
                 "recent.html",
                 &frame,
-                minijinja::context! { fields => view::ser(&fields), codes, view, problem },
+                minijinja::context! {
+                    fields => view::ser(&fields),
+                    codes,
+                    view,
+                    // `code` spans as <code>, the rest escaped.
+                    problem => view::safe(view::inline_code(&problem)),
+                },
             );
             return Ok(html(StatusCode::BAD_REQUEST, body));
         }
