@@ -1,10 +1,13 @@
 //! What changed between two versions of a catalog, and whether it breaks
-//! clients.
+//! clients: the types and [`diff`] here, one error compared with its new
+//! version in `compare.rs`, the envelope's shape in `envelope.rs`, and the
+//! terminal, JSON and Markdown reports in `report.rs`.
 
-use std::fmt::Write as _;
+mod compare;
+mod envelope;
+mod report;
 
 use errcat_catalog::{Catalog, ErrorDef};
-use serde_json::{Value, json};
 
 use crate::lock::{Lock, Violation};
 
@@ -116,179 +119,6 @@ impl std::fmt::Display for DiffError {
 
 impl std::error::Error for DiffError {}
 
-fn summary(e: &ErrorDef) -> String {
-    match e.status {
-        Some(s) => format!("{s} {}", e.category),
-        None => format!("not sent, {}", e.category),
-    }
-}
-
-fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
-    v.as_ref()
-        .map_or_else(|| "none".to_owned(), ToString::to_string)
-}
-
-fn compare(old: &ErrorDef, new: &ErrorDef) -> Vec<Note> {
-    let mut notes = Vec::new();
-    let mut breaking = |t: String| {
-        notes.push(Note {
-            impact: Impact::Breaking,
-            text: t,
-        })
-    };
-    if old.status != new.status {
-        breaking(format!(
-            "status {} → {}",
-            opt(&old.status),
-            opt(&new.status)
-        ));
-    }
-    if old.category != new.category {
-        breaking(format!("category {} → {}", old.category, new.category));
-    }
-    if old.numeric_code != new.numeric_code {
-        breaking(format!(
-            "numeric code {} → {}",
-            opt(&old.numeric_code),
-            opt(&new.numeric_code)
-        ));
-    }
-    let removed: Vec<_> = old
-        .params
-        .iter()
-        .filter(|p| new.param(&p.name).is_none())
-        .collect();
-    let added: Vec<_> = new
-        .params
-        .iter()
-        .filter(|p| old.param(&p.name).is_none())
-        .collect();
-    if removed.len() == 1 && added.len() == 1 && removed[0].ty == added[0].ty {
-        breaking(format!(
-            "parameter `{}` renamed to `{}`",
-            removed[0].name, added[0].name
-        ));
-    } else {
-        for p in &removed {
-            breaking(format!("parameter `{}` removed", p.name));
-        }
-    }
-    for p in &old.params {
-        if let Some(q) = new.param(&p.name)
-            && q.ty != p.ty
-        {
-            breaking(format!(
-                "parameter `{}` type {} → {}",
-                p.name,
-                p.ty.as_str(),
-                q.ty.as_str()
-            ));
-        }
-    }
-    for (h, _) in &old.headers {
-        if !new.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(h)) {
-            breaking(format!("header `{h}` no longer sent"));
-        }
-    }
-    let mut compatible = |t: String| {
-        notes.push(Note {
-            impact: Impact::Compatible,
-            text: t,
-        })
-    };
-    if !(removed.len() == 1 && added.len() == 1 && removed[0].ty == added[0].ty) {
-        for p in &added {
-            compatible(format!("parameter `{}` added", p.name));
-        }
-    }
-    for (h, _) in &new.headers {
-        if !old.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(h)) {
-            compatible(format!("header `{h}` added"));
-        }
-    }
-    if old.title != new.title {
-        compatible(format!("title reworded: “{}” → “{}”", old.title, new.title));
-    }
-    if old.message.raw != new.message.raw {
-        compatible(format!(
-            "message reworded: “{}” → “{}”",
-            old.message.raw, new.message.raw
-        ));
-    }
-    let docs = [
-        ("description", old.description != new.description),
-        ("causes", old.causes != new.causes),
-        ("resolution", old.resolution != new.resolution),
-        ("help links", old.links != new.links),
-        ("retry advice", old.retry_advice != new.retry_advice),
-        ("translations", old.translations != new.translations),
-        ("example", old.example != new.example),
-    ];
-    let changed: Vec<&str> = docs.iter().filter(|d| d.1).map(|d| d.0).collect();
-    if !changed.is_empty() {
-        compatible(format!("docs updated: {}", changed.join(", ")));
-    }
-    if old.retryable != new.retryable {
-        compatible(format!(
-            "now {}",
-            if new.retryable {
-                "retryable"
-            } else {
-                "not retryable"
-            }
-        ));
-    }
-    if old.retry_after != new.retry_after {
-        compatible(format!(
-            "retry delay {} → {} s",
-            opt(&old.retry_after),
-            opt(&new.retry_after)
-        ));
-    }
-    if old.deprecated != new.deprecated && new.deprecated.is_some() {
-        compatible("deprecated".to_owned());
-    }
-    if old.replaced_by != new.replaced_by {
-        compatible(format!("replaced by {}", opt(&new.replaced_by)));
-    }
-    if old.since != new.since {
-        compatible(format!("since {} → {}", opt(&old.since), opt(&new.since)));
-    }
-    if old.visibility != new.visibility {
-        compatible(if new.is_public() {
-            "now in the public reference".to_owned()
-        } else {
-            "now internal (no longer in the public reference)".to_owned()
-        });
-    }
-    notes
-}
-
-fn impact(notes: &[Note]) -> Impact {
-    notes
-        .iter()
-        .map(|n| n.impact)
-        .max()
-        .unwrap_or(Impact::Compatible)
-}
-
-/// Same meaning, different code: the old error is gone and a new one has
-/// its numeric code, or its status, category and message.
-fn renamed_from<'a>(new: &ErrorDef, gone: &[&'a ErrorDef]) -> Option<&'a ErrorDef> {
-    if let Some(n) = new.numeric_code
-        && let Some(o) = gone.iter().find(|o| o.numeric_code == Some(n))
-    {
-        return Some(o);
-    }
-    let same: Vec<_> = gone
-        .iter()
-        .filter(|o| {
-            o.status == new.status && o.category == new.category && o.message.raw == new.message.raw
-        })
-        .collect();
-    (same.len() == 1).then(|| *same[0])
-}
-
 /// Compares two versions of a catalog. Catalogs with different envelopes
 /// are refused: they are not versions of one error format.
 pub fn diff(old: &Catalog, new: &Catalog) -> Result<Diff, DiffError> {
@@ -298,30 +128,17 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<Diff, DiffError> {
             new: new.api.envelope.clone(),
         });
     }
-    let mut out = Diff::default();
-    if let (Some(a), Some(b)) = (
-        old.envelope(&old.api.envelope),
-        new.envelope(&new.api.envelope),
-    ) {
-        if a.body != b.body {
-            out.envelope.push(format!(
-                "envelope `{}` body changed shape: {} → {}",
-                a.name, a.body, b.body
-            ));
-        }
-        if a.violation != b.violation {
-            out.envelope.push(format!(
-                "envelope `{}` field-violation shape changed: {} → {}",
-                a.name, a.violation, b.violation
-            ));
-        }
-        if a.media_type != b.media_type {
-            out.envelope.push(format!(
-                "envelope `{}` Content-Type {} → {}",
-                a.name, a.media_type, b.media_type
-            ));
-        }
-    }
+    Ok(Diff {
+        changes: error_changes(old, new),
+        envelope: envelope::changes(old, new),
+        lock: Vec::new(),
+    })
+}
+
+/// Added, changed and renamed errors in the new catalog's order, then the
+/// removed ones.
+fn error_changes(old: &Catalog, new: &Catalog) -> Vec<Change> {
+    let mut changes = Vec::new();
     let mut gone: Vec<&ErrorDef> = old
         .errors
         .iter()
@@ -329,34 +146,34 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<Diff, DiffError> {
         .collect();
     for e in &new.errors {
         if let Some(o) = old.get(&e.code) {
-            let notes = compare(o, e);
+            let notes = compare::notes(o, e);
             if !notes.is_empty() {
-                out.changes.push(Change {
+                changes.push(Change {
                     code: e.code.clone(),
                     kind: Kind::Changed,
-                    impact: impact(&notes),
+                    impact: compare::impact(&notes),
                     notes,
-                    summary: summary(e),
+                    summary: compare::summary(e),
                 });
             }
-        } else if let Some(o) = renamed_from(e, &gone) {
+        } else if let Some(o) = compare::renamed_from(e, &gone) {
             gone.retain(|g| g.code != o.code);
             let mut notes = vec![Note {
                 impact: Impact::Breaking,
                 text: format!("code renamed from `{}`", o.code),
             }];
-            notes.extend(compare(o, e));
-            out.changes.push(Change {
+            notes.extend(compare::notes(o, e));
+            changes.push(Change {
                 code: e.code.clone(),
                 kind: Kind::Renamed {
                     from: o.code.clone(),
                 },
                 impact: Impact::Breaking,
                 notes,
-                summary: summary(e),
+                summary: compare::summary(e),
             });
         } else {
-            out.changes.push(Change {
+            changes.push(Change {
                 code: e.code.clone(),
                 kind: Kind::Added,
                 impact: Impact::Compatible,
@@ -364,12 +181,12 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<Diff, DiffError> {
                     impact: Impact::Compatible,
                     text: format!("new error: {}", e.title),
                 }],
-                summary: summary(e),
+                summary: compare::summary(e),
             });
         }
     }
     for o in gone {
-        out.changes.push(Change {
+        changes.push(Change {
             code: o.code.clone(),
             kind: Kind::Removed,
             impact: Impact::Breaking,
@@ -377,10 +194,10 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Result<Diff, DiffError> {
                 impact: Impact::Breaking,
                 text: "code removed: clients matching on it no longer see it".to_owned(),
             }],
-            summary: summary(o),
+            summary: compare::summary(o),
         });
     }
-    Ok(out)
+    changes
 }
 
 impl Diff {
@@ -400,171 +217,6 @@ impl Diff {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.envelope.is_empty() && self.lock.is_empty()
-    }
-
-    fn counts(&self) -> (usize, usize) {
-        let b = self
-            .changes
-            .iter()
-            .filter(|c| c.impact == Impact::Breaking)
-            .count()
-            + self.envelope.len()
-            + self.lock.len();
-        let c = self
-            .changes
-            .iter()
-            .filter(|c| c.impact == Impact::Compatible)
-            .count();
-        (b, c)
-    }
-
-    /// A terminal report.
-    pub fn human(&self) -> String {
-        let mut s = String::new();
-        if self.is_empty() {
-            s.push_str("no changes\n");
-            return s;
-        }
-        for e in &self.envelope {
-            let _ = writeln!(s, "BREAKING    envelope  {e}");
-        }
-        for v in &self.lock {
-            let _ = writeln!(s, "BREAKING    lock      {v}");
-        }
-        let mut sorted: Vec<&Change> = self.changes.iter().collect();
-        sorted.sort_by_key(|c| std::cmp::Reverse(c.impact));
-        for c in sorted {
-            let tag = match c.impact {
-                Impact::Breaking => "BREAKING  ",
-                Impact::Compatible => "compatible",
-            };
-            let _ = writeln!(
-                s,
-                "{tag}  {:<8}  {} ({})",
-                c.kind.as_str(),
-                c.code,
-                c.summary
-            );
-            for n in &c.notes {
-                let mark = if n.impact == Impact::Breaking {
-                    "!"
-                } else {
-                    "-"
-                };
-                let _ = writeln!(s, "              {mark} {}", n.text);
-            }
-        }
-        let (b, c) = self.counts();
-        let _ = writeln!(s, "\n{b} breaking, {c} compatible change(s)");
-        s
-    }
-
-    /// A machine-readable report.
-    pub fn to_json(&self) -> Value {
-        let (b, c) = self.counts();
-        json!({
-            "breaking": self.is_breaking(),
-            "counts": {"breaking": b, "compatible": c},
-            "envelope": self.envelope,
-            "lock": self.lock.iter().map(|v| json!({
-                "code": v.code,
-                "retired": v.locked.retired,
-                "message": v.to_string(),
-            })).collect::<Vec<_>>(),
-            "changes": self.changes.iter().map(|c| {
-                let mut o = json!({
-                    "code": c.code,
-                    "kind": c.kind.as_str(),
-                    "impact": c.impact.as_str(),
-                    "summary": c.summary,
-                    "notes": c.notes.iter().map(|n| json!({"impact": n.impact.as_str(), "text": n.text})).collect::<Vec<_>>(),
-                });
-                if let Kind::Renamed { from } = &c.kind {
-                    o["from"] = Value::String(from.clone());
-                }
-                o
-            }).collect::<Vec<_>>(),
-        })
-    }
-
-    /// A changelog section in Markdown, titled `heading`.
-    pub fn markdown(&self, heading: &str) -> String {
-        let mut s = format!("## {heading}\n\n");
-        if self.is_empty() {
-            s.push_str("No changes to the error catalog.\n");
-            return s;
-        }
-        let code = |c: &str| format!("`{}`", c.replace('`', "'"));
-        let breaking: Vec<&Change> = self
-            .changes
-            .iter()
-            .filter(|c| c.impact == Impact::Breaking)
-            .collect();
-        if self.is_breaking() {
-            s.push_str("### Breaking changes\n\n");
-            for e in &self.envelope {
-                let _ = writeln!(s, "- {e}");
-            }
-            for v in &self.lock {
-                let _ = writeln!(s, "- {v}");
-            }
-            for c in &breaking {
-                let texts: Vec<&str> = c
-                    .notes
-                    .iter()
-                    .filter(|n| n.impact == Impact::Breaking)
-                    .map(|n| n.text.as_str())
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "- {} ({}): {}",
-                    code(&c.code),
-                    c.summary,
-                    texts.join("; ")
-                );
-            }
-            s.push('\n');
-        }
-        let added: Vec<&Change> = self
-            .changes
-            .iter()
-            .filter(|c| c.kind == Kind::Added)
-            .collect();
-        if !added.is_empty() {
-            s.push_str("### Added\n\n");
-            for c in added {
-                let title = c
-                    .notes
-                    .first()
-                    .map_or("", |n| n.text.trim_start_matches("new error: "));
-                let _ = writeln!(s, "- {} ({}): {title}", code(&c.code), c.summary);
-            }
-            s.push('\n');
-        }
-        let changed: Vec<(&Change, Vec<&str>)> = self
-            .changes
-            .iter()
-            .filter(|c| c.kind != Kind::Added)
-            .map(|c| {
-                (
-                    c,
-                    c.notes
-                        .iter()
-                        .filter(|n| n.impact == Impact::Compatible)
-                        .map(|n| n.text.as_str())
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .filter(|(_, t)| !t.is_empty())
-            .collect();
-        if !changed.is_empty() {
-            s.push_str("### Changed\n\n");
-            for (c, texts) in changed {
-                let _ = writeln!(s, "- {}: {}", code(&c.code), texts.join("; "));
-            }
-            s.push('\n');
-        }
-        s
     }
 }
 
