@@ -8,7 +8,7 @@ use crate::openapi::{self, Operation, Scheme, Spec};
 use crate::report::Row;
 use crate::transport::Request;
 use crate::verify::Expect;
-use crate::{MAX_BODY_OPS, Options, join};
+use crate::{MAX_BODY_OPS, Options, join, names};
 
 /// One planned probe.
 #[derive(Debug, Clone)]
@@ -339,6 +339,84 @@ pub(crate) fn plan_credentials(base: &Url, spec: &Spec, doc: &Value, planned: &m
             planned.push(Step::Probe(p));
         }
     }
+}
+
+/// The credentials sent: the API key under the header the user names, else
+/// the spec's (one with "key" in its name first), else `X-API-Key`.
+pub(crate) fn credentials(args: &Options, spec: Option<&openapi::Spec>) -> Creds {
+    Creds {
+        api_key: args.api_key.clone(),
+        api_key_header: args.api_key_header.clone().unwrap_or_else(|| {
+            let names = spec
+                .map(|s| s.api_key_headers.as_slice())
+                .unwrap_or_default();
+            names
+                .iter()
+                .find(|n| n.to_ascii_lowercase().contains("key"))
+                .or(names.first())
+                .cloned()
+                .unwrap_or_else(|| "X-API-Key".to_owned())
+        }),
+        bearer: args.bearer.clone(),
+    }
+}
+
+/// Without a spec: `DELETE` on the base URL when it answered `GET` with
+/// 2xx; the probes that need a route's body or security are skipped.
+pub(crate) fn plan_without_spec(
+    base: &Url,
+    base_reply: Option<u16>,
+    creds: &Creds,
+    planned: &mut Vec<Step>,
+) {
+    match base_reply {
+        Some(status) if status < 300 => {
+            let mut p = probe(
+                "wrong-method",
+                Method::DELETE,
+                base,
+                "",
+                "",
+                Expect::new(&[405], &["VALIDATION"]),
+                Some("DELETE on the base URL, which answered GET".to_owned()),
+            );
+            p.request.headers = creds.all();
+            planned.push(Step::Probe(p));
+        }
+        _ => planned.push(Step::Skip(Row::skip(
+            "wrong-method",
+            "the base URL did not answer GET with 2xx; pass --openapi to name a route",
+        ))),
+    }
+    for name in ["malformed-json", "wrong-type", "credentials", "oversized"] {
+        planned.push(Step::Skip(Row::skip(name, "needs --openapi")));
+    }
+}
+
+/// The plan under `--skip` and `--expect`: skipped probes become rows, and
+/// the statuses the user vouches for replace the expected ones (the code
+/// must still be the catalog's for its status, whatever its category).
+pub(crate) fn with_options(
+    planned: Vec<Step>,
+    args: &Options,
+    expect: &[(String, Vec<u16>)],
+) -> Vec<Step> {
+    planned
+        .into_iter()
+        .map(|step| match step {
+            Step::Probe(p) if args.skip.iter().any(|s| names(s, &p.name)) => {
+                Step::Skip(Row::skip(&p.name, "skipped (--skip)"))
+            }
+            Step::Probe(mut p) => {
+                if let Some((_, statuses)) = expect.iter().find(|(n, _)| names(n, &p.name)) {
+                    p.expect.statuses.clone_from(statuses);
+                    p.expect.categories.clear();
+                }
+                Step::Probe(p)
+            }
+            skip @ Step::Skip(_) => skip,
+        })
+        .collect()
 }
 
 /// The cheapest endpoint: a GET without parameters from the spec, else the base URL.
