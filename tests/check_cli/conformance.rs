@@ -12,7 +12,7 @@ use errcat_catalog::Catalog;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{API_KEY, CATALOG, SPEC, check, exits, probes, row, shop, text};
+use super::{API_KEY, CATALOG, SPEC, check, exits, probes, row, shop, spec_args, text};
 use errcat_bench_support::loopback::serve;
 
 /// One row of a JSON report, as the conformance test compares it.
@@ -65,16 +65,7 @@ async fn a_conformant_api_passes_every_probe() {
     let (dir, url) = conformant_shop().await;
     let (out, took) = check(
         dir.path(),
-        &[
-            &url,
-            "--openapi",
-            "openapi.json",
-            "--api-key",
-            API_KEY,
-            "--burst",
-            "--format",
-            "json",
-        ],
+        &spec_args(&url, API_KEY, &["--burst", "--format", "json"]),
     )
     .await;
     eprintln!("conformant check (JSON) took {took:?}");
@@ -178,19 +169,7 @@ async fn non_conformant() -> (tempfile::TempDir, String) {
 async fn a_non_conformant_api_fails_with_each_violation_named() {
     let (dir, url) = non_conformant().await;
 
-    let (out, took) = check(
-        dir.path(),
-        &[
-            &url,
-            "--openapi",
-            "openapi.json",
-            "--api-key",
-            "k",
-            "--format",
-            "json",
-        ],
-    )
-    .await;
+    let (out, took) = check(dir.path(), &spec_args(&url, "k", &["--format", "json"])).await;
     eprintln!("non-conformant check took {took:?}");
     exits(&out, 1);
     let probes = probes(&out);
@@ -248,11 +227,7 @@ async fn a_non_conformant_api_fails_with_each_violation_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_table_names_a_non_conformant_apis_violations() {
     let (dir, url) = non_conformant().await;
-    let (out, _) = check(
-        dir.path(),
-        &[&url, "--openapi", "openapi.json", "--api-key", "k"],
-    )
-    .await;
+    let (out, _) = check(dir.path(), &spec_args(&url, "k", &[])).await;
     let stdout = text(&out.stdout);
     exits(&out, 1);
     let wrong = stdout
@@ -319,17 +294,11 @@ async fn apis_in_public_envelopes_pass_the_probe() {
 
         let (out, _) = check(
             dir.path(),
-            &[
+            &spec_args(
                 &url,
-                "--catalog",
-                path.to_str().unwrap(),
-                "--openapi",
-                "openapi.json",
-                "--api-key",
                 API_KEY,
-                "--format",
-                "json",
-            ],
+                &["--catalog", path.to_str().unwrap(), "--format", "json"],
+            ),
         )
         .await;
         let stdout = text(&out.stdout);

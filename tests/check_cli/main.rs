@@ -121,6 +121,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The arguments probing `url` with `openapi.json` of the working folder
+/// and `key` as the API key, then `more`.
+fn spec_args<'a>(url: &'a str, key: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![url, "--openapi", "openapi.json", "--api-key", key];
+    args.extend_from_slice(more);
+    args
+}
+
 /// Checks the exit code, showing both streams when it differs.
 fn exits(out: &Output, code: i32) {
     assert_eq!(

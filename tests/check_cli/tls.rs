@@ -5,7 +5,7 @@ use axum::Router;
 use errcat_bench_support::tls_server::serve_tls;
 use errcat_catalog::Catalog;
 
-use super::{API_KEY, CATALOG, SPEC, check, exits, probes, row, shop, text};
+use super::{API_KEY, CATALOG, SPEC, check, exits, probes, row, shop, spec_args, text};
 
 /// https against the shop on 127.0.0.1 with a certificate made in the test:
 /// passes with `--cacert`, is a usage error naming `--cacert` without it,
@@ -19,21 +19,13 @@ async fn https_with_cacert_passes_and_an_untrusted_certificate_names_the_fix() {
     let server = serve_tls(shop(Catalog::from_str(CATALOG, "errors.toml").unwrap())).await;
     std::fs::write(dir.path().join("cert.pem"), &server.cert_pem).unwrap();
     let url = format!("https://{}", server.addr);
-    let probe_args = [
-        "--openapi",
-        "openapi.json",
-        "--api-key",
-        API_KEY,
-        "--format",
-        "json",
-    ];
 
     // Trusted, then unverified: every probe passes, the oversized one
     // over its own TLS connection; only --insecure warns.
     for trust in [&["--cacert", "cert.pem"][..], &["--insecure"][..]] {
-        let mut args = vec![url.as_str()];
-        args.extend_from_slice(trust);
-        args.extend(probe_args);
+        let mut more = trust.to_vec();
+        more.extend(["--format", "json"]);
+        let args = spec_args(&url, API_KEY, &more);
         let (out, _) = check(dir.path(), &args).await;
         let stderr = text(&out.stderr);
         exits(&out, 0);
