@@ -145,6 +145,8 @@ pub(crate) fn json_request(p: &mut Probe, body: Vec<u8>) {
     p.request.body = Some(body);
 }
 
+/// The probes an OpenAPI spec allows: a wrong method, bad bodies on JSON
+/// operations, and missing or invalid credentials on secured ones.
 pub(crate) fn plan_spec(
     args: &Options,
     base: &Url,
@@ -153,8 +155,15 @@ pub(crate) fn plan_spec(
     creds: &Creds,
     planned: &mut Vec<Step>,
 ) {
+    plan_wrong_method(base, spec, creds, planned);
+    plan_bodies(args, base, spec, doc, creds, planned);
+    plan_credentials(base, spec, doc, planned);
+}
+
+/// A method the spec does not declare, on a route without parameters if
+/// there is one.
+fn plan_wrong_method(base: &Url, spec: &Spec, creds: &Creds, planned: &mut Vec<Step>) {
     let prefix = spec.prefix.as_str();
-    // Wrong method: a route without parameters if there is one.
     let mut paths: Vec<&Operation> = spec.ops.iter().collect();
     paths.sort_by_key(|o| o.has_params());
     let wrong = paths.iter().find_map(|op| {
@@ -186,8 +195,19 @@ pub(crate) fn plan_spec(
             "every path of the spec takes every method",
         ))),
     }
+}
 
-    // Bad bodies on JSON operations.
+/// Malformed JSON and a wrongly typed body on each JSON operation (at most
+/// `MAX_BODY_OPS`), and an oversized body on the first.
+fn plan_bodies(
+    args: &Options,
+    base: &Url,
+    spec: &Spec,
+    doc: &Value,
+    creds: &Creds,
+    planned: &mut Vec<Step>,
+) {
+    let prefix = spec.prefix.as_str();
     let json_ops: Vec<&Operation> = spec.ops.iter().filter(|o| o.body.is_some()).collect();
     if json_ops.is_empty() {
         for name in ["malformed-json", "wrong-type", "oversized"] {
@@ -254,8 +274,6 @@ pub(crate) fn plan_spec(
         p.oversized = Some(size);
         planned.push(Step::Probe(p));
     }
-
-    plan_credentials(base, spec, doc, planned);
 }
 
 /// Missing and invalid credentials on secured operations.
