@@ -98,53 +98,7 @@ impl Api {
         ));
         let headers = resp.headers().clone();
         let body = resp.bytes().await.unwrap().to_vec();
-        let mut code = None;
-        if status >= 400 {
-            let http_headers = to_http(&headers);
-            let e = self.parser.parse(status, &http_headers, &body);
-            code.clone_from(&e.code);
-            // Every error: the catalog's envelope and media type, both ids,
-            // the catalog's status for its code, nothing internal.
-            let text = String::from_utf8_lossy(&body);
-            assert_eq!(
-                headers["content-type"], "application/problem+json",
-                "{path}: {text}"
-            );
-            let c = e
-                .code
-                .clone()
-                .unwrap_or_else(|| panic!("{path}: no code in {text}"));
-            let def = errcat_demo::errors::CATALOG
-                .get(&c)
-                .unwrap_or_else(|| panic!("{path}: {c} is not in the catalog"));
-            assert_eq!(def.status, Some(status), "{path}: {text}");
-            assert!(e.error_id.is_some(), "{path}: no error_id in {text}");
-            let v: Value = serde_json::from_slice(&body).unwrap();
-            assert_eq!(
-                v["request_id"].as_str(),
-                headers["x-request-id"].to_str().ok(),
-                "{path}: {text}"
-            );
-            for leak in [
-                "panicked",
-                ".rs:",
-                "src/",
-                "reqwest",
-                "mailchimp.test",
-                "index out of bounds",
-            ] {
-                assert!(!text.contains(leak), "{path}: leaked {leak:?}: {text}");
-            }
-            // RFC 9110 §15.5.2: a 401 names at least one challenge.
-            if status == 401 {
-                let challenge = headers
-                    .get("www-authenticate")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_else(|| panic!("{path}: 401 {c} without WWW-Authenticate"));
-                assert!(!challenge.trim().is_empty(), "{path}: {c}");
-            }
-            self.seen.lock().unwrap().insert(c);
-        }
+        let code = (status >= 400).then(|| self.check_error(path, status, &headers, &body));
         assert!(
             headers.contains_key("x-request-id"),
             "{path}: no X-Request-Id"
@@ -155,6 +109,60 @@ impl Api {
             body,
             code,
         }
+    }
+
+    /// Checks an error answer: the catalog's envelope and media type, both
+    /// ids, the catalog's status for its code, nothing internal, a
+    /// challenge on a 401; records and returns its code.
+    fn check_error(
+        &self,
+        path: &str,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> String {
+        let http_headers = to_http(headers);
+        let e = self.parser.parse(status, &http_headers, body);
+        let text = String::from_utf8_lossy(body);
+        assert_eq!(
+            headers["content-type"], "application/problem+json",
+            "{path}: {text}"
+        );
+        let c = e
+            .code
+            .clone()
+            .unwrap_or_else(|| panic!("{path}: no code in {text}"));
+        let def = errcat_demo::errors::CATALOG
+            .get(&c)
+            .unwrap_or_else(|| panic!("{path}: {c} is not in the catalog"));
+        assert_eq!(def.status, Some(status), "{path}: {text}");
+        assert!(e.error_id.is_some(), "{path}: no error_id in {text}");
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(
+            v["request_id"].as_str(),
+            headers["x-request-id"].to_str().ok(),
+            "{path}: {text}"
+        );
+        for leak in [
+            "panicked",
+            ".rs:",
+            "src/",
+            "reqwest",
+            "mailchimp.test",
+            "index out of bounds",
+        ] {
+            assert!(!text.contains(leak), "{path}: leaked {leak:?}: {text}");
+        }
+        // RFC 9110 §15.5.2: a 401 names at least one challenge.
+        if status == 401 {
+            let challenge = headers
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{path}: 401 {c} without WWW-Authenticate"));
+            assert!(!challenge.trim().is_empty(), "{path}: {c}");
+        }
+        self.seen.lock().unwrap().insert(c.clone());
+        c
     }
 
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
