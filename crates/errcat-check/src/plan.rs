@@ -321,27 +321,15 @@ pub(crate) fn plan_credentials(base: &Url, spec: &Spec, doc: &Value, planned: &m
                 continue;
             }
             seen.push(s.clone());
-            let (header, note) = match s {
-                Scheme::ApiKeyHeader(h) => (
-                    (h.clone(), "errcat-check-invalid-key".to_owned()),
-                    format!("{h}: errcat-check-invalid-key"),
-                ),
-                Scheme::Bearer => (
-                    (
-                        "Authorization".to_owned(),
-                        "Bearer errcat.check.invalid".to_owned(),
+            let Some((header, note)) = invalid_credentials(s) else {
+                planned.push(Step::Skip(Row::skip(
+                    "invalid-credentials",
+                    &format!(
+                        "scheme {} is not probed (only apiKey in a header and bearer)",
+                        s.label()
                     ),
-                    "Authorization: Bearer errcat.check.invalid".to_owned(),
-                ),
-                Scheme::Unsupported(label) => {
-                    planned.push(Step::Skip(Row::skip(
-                        "invalid-credentials",
-                        &format!(
-                            "scheme {label} is not probed (only apiKey in a header and bearer)"
-                        ),
-                    )));
-                    continue;
-                }
+                )));
+                continue;
             };
             let mut p = probe(
                 &format!("invalid-credentials ({})", s.label()),
@@ -435,6 +423,25 @@ pub(crate) fn with_options(
             skip @ Step::Skip(_) => skip,
         })
         .collect()
+}
+
+/// The invalid credential sent for a scheme, as a header and as the note
+/// that shows it; `None` for a scheme the probe does not send.
+fn invalid_credentials(s: &Scheme) -> Option<((String, String), String)> {
+    match s {
+        Scheme::ApiKeyHeader(h) => Some((
+            (h.clone(), "errcat-check-invalid-key".to_owned()),
+            format!("{h}: errcat-check-invalid-key"),
+        )),
+        Scheme::Bearer => Some((
+            (
+                "Authorization".to_owned(),
+                "Bearer errcat.check.invalid".to_owned(),
+            ),
+            "Authorization: Bearer errcat.check.invalid".to_owned(),
+        )),
+        Scheme::Unsupported(_) => None,
+    }
 }
 
 /// The cheapest endpoint: a GET without parameters from the spec, else the base URL.
