@@ -293,66 +293,10 @@ fn build() -> Value {
         .unwrap_or_default();
     let mut paths = Map::new();
     for op in ops() {
-        let mut responses = Map::new();
-        let description = match op.success {
-            201 => "Created",
-            202 => "Accepted",
-            204 => "No Content",
-            _ => "OK",
-        };
-        responses.insert(op.success.to_string(), json!({"description": description}));
-        let mut statuses: Vec<u16> = op.errors.to_vec();
-        statuses.push(405);
-        statuses.push(500);
-        for status in statuses {
-            let name = format!("Error{status}");
-            if defined.contains(&name) {
-                responses.insert(
-                    status.to_string(),
-                    json!({"$ref": format!("#/components/responses/{name}")}),
-                );
-            }
-        }
-        let mut operation = json!({
-            "summary": op.summary,
-            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
-            "responses": responses,
-        });
-        let security = match op.auth {
-            Auth::None => None,
-            Auth::Bearer => Some("bearer"),
-            Auth::ApiKey => Some("apiKey"),
-            Auth::Shopify => Some("shopifySignature"),
-            Auth::Stripe => Some("stripeSignature"),
-        };
-        if let Some(s) = security {
-            operation["security"] = json!([{ s: [] }]);
-        }
-        if let Some(schema) = op.body {
-            operation["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": schema}},
-            });
-        }
-        let params: Vec<Value> = ["id", "provider"]
-            .iter()
-            .filter(|p| op.path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut params = params;
-        if op.method == "get" && op.path == "/api/templates" {
-            params.push(json!({
-                "name": "limit",
-                "in": "query",
-                "required": false,
-                "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
-            }));
-        }
-        if !params.is_empty() {
-            operation["parameters"] = Value::Array(params);
-        }
-        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
-        entry[op.method] = operation;
+        let (path, method) = (op.path, op.method);
+        let operation = operation(op, &defined);
+        let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        entry[method] = operation;
     }
     doc["paths"] = Value::Object(paths);
     doc["components"]["securitySchemes"] = json!({
@@ -362,6 +306,71 @@ fn build() -> Value {
         "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
     });
     doc
+}
+
+/// One operation of the document: its success and the catalog's error
+/// responses it can answer (each one `defined` in the components), its
+/// security, body and parameters.
+fn operation(op: Op, defined: &[String]) -> Value {
+    let mut responses = Map::new();
+    let description = match op.success {
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        _ => "OK",
+    };
+    responses.insert(op.success.to_string(), json!({"description": description}));
+    let mut statuses: Vec<u16> = op.errors.to_vec();
+    statuses.push(405);
+    statuses.push(500);
+    for status in statuses {
+        let name = format!("Error{status}");
+        if defined.contains(&name) {
+            responses.insert(
+                status.to_string(),
+                json!({"$ref": format!("#/components/responses/{name}")}),
+            );
+        }
+    }
+    let mut operation = json!({
+        "summary": op.summary,
+        "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
+        "responses": responses,
+    });
+    let security = match op.auth {
+        Auth::None => None,
+        Auth::Bearer => Some("bearer"),
+        Auth::ApiKey => Some("apiKey"),
+        Auth::Shopify => Some("shopifySignature"),
+        Auth::Stripe => Some("stripeSignature"),
+    };
+    if let Some(s) = security {
+        operation["security"] = json!([{ s: [] }]);
+    }
+    if let Some(schema) = op.body {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": schema}},
+        });
+    }
+    let params: Vec<Value> = ["id", "provider"]
+        .iter()
+        .filter(|p| op.path.contains(&format!("{{{p}}}")))
+        .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    let mut params = params;
+    if op.method == "get" && op.path == "/api/templates" {
+        params.push(json!({
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+        }));
+    }
+    if !params.is_empty() {
+        operation["parameters"] = Value::Array(params);
+    }
+    operation
 }
 
 #[cfg(test)]
