@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use errcat_catalog::{Analysis, Catalog};
+use errcat_render::Renderer;
 
 use crate::UsageError;
 
@@ -80,6 +81,18 @@ pub(crate) fn find<'c>(
         None => format!("no error `{code}` in the catalog; `errcat docs` lists them all"),
     })
     .into())
+}
+
+/// A renderer for `catalog`, checking that it has the envelope `--envelope`
+/// names.
+pub(crate) fn renderer(catalog: Catalog, envelope: Option<&str>) -> Result<Renderer, UsageError> {
+    let renderer = Renderer::new(catalog);
+    match envelope {
+        Some(env) if !renderer.has_envelope(env) => Err(UsageError(format!(
+            "unknown envelope `{env}`: use problem, google, or one the catalog declares"
+        ))),
+        _ => Ok(renderer),
+    }
 }
 
 fn strsim_score(a: &str, b: &str) -> f64 {

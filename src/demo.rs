@@ -43,6 +43,65 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// What the demo serves and how to try it: the addresses (with the
+/// console's token in `query`), the demo's credentials, a few requests.
+fn banner(
+    out: &mut dyn Write,
+    base: &str,
+    query: &str,
+    url: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "errcat demo: the reference API, its error log and its error reference (ready in {} ms)\n",
+        started.elapsed().as_millis()
+    )?;
+    writeln!(
+        out,
+        "  API        {base}/api   (OpenAPI: {base}/api/openapi.json)"
+    )?;
+    writeln!(out, "  Errors     {base}/errors{query}")?;
+    writeln!(
+        out,
+        "  Console    {base}/console{query}   (look up any error_id or request id)"
+    )?;
+    writeln!(out, "  Error log  {}\n", errcat_store::redact_url(url))?;
+    writeln!(
+        out,
+        "  API key    {DEMO_API_KEY}   (X-API-Key, for POST /api/events)"
+    )?;
+    let users: Vec<String> = DEMO_USERS
+        .iter()
+        .map(|u| format!("{} ({} of {})", u.email, u.role, u.team))
+        .collect();
+    writeln!(
+        out,
+        "  Users      {}, password {DEMO_PASSWORD}",
+        users.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  JWT secret {:?} (public, so you can craft expired or foreign tokens)\n",
+        String::from_utf8_lossy(DEMO_JWT_SECRET)
+    )?;
+    writeln!(out, "Try:")?;
+    writeln!(
+        out,
+        "  curl -i {base}/api/events -H 'X-API-Key: {DEMO_API_KEY}' -H 'Content-Type: application/json' -d '{{\"events\": [{{\"type\": \"teleport\", \"user_id\": \"u1\", \"timestamp\": 1}}]}}'"
+    )?;
+    writeln!(
+        out,
+        "  curl -i {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"email\": \"bob@acme.test\", \"password\": '"
+    )?;
+    writeln!(out, "  curl -i {base}/api/debug/panic")?;
+    writeln!(
+        out,
+        "\nthen paste the error_id of a response into the console. Ctrl-C stops."
+    )?;
+    Ok(())
+}
+
 async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Result<()> {
     let url = args
         .store
@@ -92,53 +151,7 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
         );
     }
     writeln!(out, "listening on {base}")?;
-    writeln!(
-        out,
-        "errcat demo: the reference API, its error log and its error reference (ready in {} ms)\n",
-        started.elapsed().as_millis()
-    )?;
-    writeln!(
-        out,
-        "  API        {base}/api   (OpenAPI: {base}/api/openapi.json)"
-    )?;
-    writeln!(out, "  Errors     {base}/errors{query}")?;
-    writeln!(
-        out,
-        "  Console    {base}/console{query}   (look up any error_id or request id)"
-    )?;
-    writeln!(out, "  Error log  {}\n", errcat_store::redact_url(&url))?;
-    writeln!(
-        out,
-        "  API key    {DEMO_API_KEY}   (X-API-Key, for POST /api/events)"
-    )?;
-    let users: Vec<String> = DEMO_USERS
-        .iter()
-        .map(|u| format!("{} ({} of {})", u.email, u.role, u.team))
-        .collect();
-    writeln!(
-        out,
-        "  Users      {}, password {DEMO_PASSWORD}",
-        users.join(", ")
-    )?;
-    writeln!(
-        out,
-        "  JWT secret {:?} (public, so you can craft expired or foreign tokens)\n",
-        String::from_utf8_lossy(DEMO_JWT_SECRET)
-    )?;
-    writeln!(out, "Try:")?;
-    writeln!(
-        out,
-        "  curl -i {base}/api/events -H 'X-API-Key: {DEMO_API_KEY}' -H 'Content-Type: application/json' -d '{{\"events\": [{{\"type\": \"teleport\", \"user_id\": \"u1\", \"timestamp\": 1}}]}}'"
-    )?;
-    writeln!(
-        out,
-        "  curl -i {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"email\": \"bob@acme.test\", \"password\": '"
-    )?;
-    writeln!(out, "  curl -i {base}/api/debug/panic")?;
-    writeln!(
-        out,
-        "\nthen paste the error_id of a response into the console. Ctrl-C stops."
-    )?;
+    banner(out, &base, &query, &url, started)?;
     out.flush()?;
 
     let served = errcat_demo::serve(

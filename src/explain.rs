@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use errcat_catalog::{Catalog, ErrorDef};
 use errcat_render::{RenderOptions, Renderer, example_error, reason_phrase};
 
-use crate::{Outcome, UsageError, catalog_arg};
+use crate::{Outcome, catalog_arg};
 
 /// Arguments of `errcat explain`.
 #[derive(Debug, clap::Args)]
@@ -32,15 +32,7 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
     }
     let code = args.code.as_deref().unwrap_or_default();
     let def = catalog_arg::find(&catalog, code)?.clone();
-    let renderer = Renderer::new(catalog);
-    if let Some(env) = &args.envelope
-        && !renderer.has_envelope(env)
-    {
-        return Err(UsageError(format!(
-            "unknown envelope `{env}`: use problem, google, or one the catalog declares"
-        ))
-        .into());
-    }
+    let renderer = catalog_arg::renderer(catalog, args.envelope.as_deref())?;
     page(&renderer, &def, args.envelope.as_deref(), out)?;
     Ok(Outcome::Ok)
 }
@@ -60,6 +52,7 @@ fn standard_table(catalog: &Catalog, out: &mut impl Write) -> anyhow::Result<Out
     Ok(Outcome::Ok)
 }
 
+/// The page of one error: its facts, its docs, and an example response.
 fn page(
     renderer: &Renderer,
     def: &ErrorDef,
@@ -67,6 +60,17 @@ fn page(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let catalog = renderer.catalog();
+    facts(catalog, def, out)?;
+    docs(catalog, def, out)?;
+    if def.status.is_some() {
+        example_response(renderer, def, envelope, out)?;
+    }
+    Ok(())
+}
+
+/// The header line and the table: status, category, message, parameters,
+/// roles, versions.
+fn facts(catalog: &Catalog, def: &ErrorDef, out: &mut impl Write) -> anyhow::Result<()> {
     let numeric = def
         .numeric_code
         .map(|n| format!(" ({n})"))
@@ -107,6 +111,11 @@ fn page(
     if let Some(v) = &def.replaced_by {
         writeln!(out, "  replaced by {v}")?;
     }
+    Ok(())
+}
+
+/// The description, causes, resolution, retry advice and links.
+fn docs(catalog: &Catalog, def: &ErrorDef, out: &mut impl Write) -> anyhow::Result<()> {
     if let Some(d) = &def.description {
         writeln!(out)?;
         for line in d.trim().lines() {
@@ -153,32 +162,40 @@ fn page(
             writeln!(out, "  {}: {}", l.title, l.url)?;
         }
     }
-    if def.status.is_some() {
-        let rendered = renderer.render(
-            &example_error(def),
-            &RenderOptions {
-                envelope,
-                error_id: Some("<error-id>"),
-                request_id: Some("<request-id>"),
-                ..RenderOptions::default()
-            },
-        );
-        writeln!(out, "\nExample response:")?;
-        writeln!(
-            out,
-            "  HTTP/1.1 {} {}",
-            rendered.status,
-            reason_phrase(rendered.status)
-        )?;
-        writeln!(out, "  content-type: {}", rendered.content_type)?;
-        for (n, v) in &rendered.headers {
-            writeln!(out, "  {}: {v}", n.to_ascii_lowercase())?;
-        }
-        writeln!(out)?;
-        let value: serde_json::Value = serde_json::from_slice(&rendered.body)?;
-        for line in serde_json::to_string_pretty(&value)?.lines() {
-            writeln!(out, "  {line}")?;
-        }
+    Ok(())
+}
+
+/// The response the server sends for the error with example values.
+fn example_response(
+    renderer: &Renderer,
+    def: &ErrorDef,
+    envelope: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let rendered = renderer.render(
+        &example_error(def),
+        &RenderOptions {
+            envelope,
+            error_id: Some("<error-id>"),
+            request_id: Some("<request-id>"),
+            ..RenderOptions::default()
+        },
+    );
+    writeln!(out, "\nExample response:")?;
+    writeln!(
+        out,
+        "  HTTP/1.1 {} {}",
+        rendered.status,
+        reason_phrase(rendered.status)
+    )?;
+    writeln!(out, "  content-type: {}", rendered.content_type)?;
+    for (n, v) in &rendered.headers {
+        writeln!(out, "  {}: {v}", n.to_ascii_lowercase())?;
+    }
+    writeln!(out)?;
+    let value: serde_json::Value = serde_json::from_slice(&rendered.body)?;
+    for line in serde_json::to_string_pretty(&value)?.lines() {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }

@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
 use crate::{Outcome, UsageError, catalog_arg};
 
 /// Output formats of `errcat lint`.
@@ -50,21 +48,9 @@ pub(crate) fn run(args: &Args, color: bool, out: &mut impl Write) -> anyhow::Res
             writeln!(out)?;
         }
         Format::Human => {
-            let theme = if color {
-                GraphicalTheme::unicode()
-            } else {
-                GraphicalTheme::unicode_nocolor()
-            };
-            let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
-            for located in report.miette_reports() {
-                let mut text = String::new();
-                handler.render_report(&mut text, &located)?;
-                // miette prints the source name; add line:col for terminals and editors.
-                if let Some(span) = &located.diagnostic.span {
-                    writeln!(out, "{}", report.source.location(span.start))?;
-                }
-                writeln!(out, "{text}")?;
-            }
+            let mut text = String::new();
+            report.write_graphical(color, &mut text)?;
+            out.write_all(text.as_bytes())?;
             let (errors, warnings) = report.counts();
             let n = report.source.name.as_str();
             match (errors, warnings) {

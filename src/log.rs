@@ -241,6 +241,8 @@ pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<
     Ok(Outcome::Ok)
 }
 
+/// One record as a support engineer reads it: what, when, where from, why,
+/// and the catalog's description and resolution.
 fn support_page(
     r: &ErrorRecord,
     catalog: Option<&Catalog>,
@@ -249,9 +251,12 @@ fn support_page(
     let def = catalog.and_then(|c| c.get(&r.code));
     let title = def.map(|d| d.title.as_str()).unwrap_or("");
     let one = |s: &str| visible(s, false);
-    let many = |s: &str| visible(s, true);
     writeln!(out, "{} {} {title}", r.status, one(&r.code))?;
-    writeln!(out, "{}", many(&errcat_console::support::summary(r)))?;
+    writeln!(
+        out,
+        "{}",
+        visible(&errcat_console::support::summary(r), true)
+    )?;
     writeln!(out)?;
     writeln!(out, "  error id    {}", one(&r.error_id))?;
     writeln!(out, "  request id  {}", one(&r.request_id))?;
@@ -297,6 +302,33 @@ fn support_page(
         one(&r.source)
     )?;
     sent_response(r, out)?;
+    diagnosis(r, out)?;
+    if let Some(c) = catalog {
+        writeln!(
+            out,
+            "\nFor support:\n  {}",
+            visible(&errcat_console::support::guidance(r, c), true)
+        )?;
+    }
+    if let Some(d) = def {
+        if let Some(desc) = &d.description {
+            writeln!(out, "\nWhat it means:\n  {}", desc.trim())?;
+        }
+        if !d.resolution.is_empty() {
+            writeln!(out, "\nResolution:")?;
+            for (i, s) in d.resolution.iter().enumerate() {
+                writeln!(out, "  {}. {s}", i + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the log kept to diagnose the error: causes, panic, echoed headers,
+/// the body's start; shown visibly, control characters and all.
+fn diagnosis(r: &ErrorRecord, out: &mut impl Write) -> anyhow::Result<()> {
+    let one = |s: &str| visible(s, false);
+    let many = |s: &str| visible(s, true);
     for (i, c) in r.causes.iter().enumerate() {
         writeln!(
             out,
@@ -318,24 +350,6 @@ fn support_page(
     }
     if let Some(b) = &r.body_excerpt {
         writeln!(out, "  body        {}", many(b))?;
-    }
-    if let Some(c) = catalog {
-        writeln!(
-            out,
-            "\nFor support:\n  {}",
-            many(&errcat_console::support::guidance(r, c))
-        )?;
-    }
-    if let Some(d) = def {
-        if let Some(desc) = &d.description {
-            writeln!(out, "\nWhat it means:\n  {}", desc.trim())?;
-        }
-        if !d.resolution.is_empty() {
-            writeln!(out, "\nResolution:")?;
-            for (i, s) in d.resolution.iter().enumerate() {
-                writeln!(out, "  {}. {s}", i + 1)?;
-            }
-        }
     }
     Ok(())
 }

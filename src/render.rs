@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
-use errcat_catalog::{FieldViolation, ParamType};
-use errcat_render::{Error, ParamValue, RenderOptions, Renderer, example_error, reason_phrase};
+use errcat_catalog::{ErrorDef, FieldViolation, ParamType};
+use errcat_render::{Error, ParamValue, RenderOptions, example_error, reason_phrase};
 
 use crate::{Outcome, UsageError, catalog_arg};
 
@@ -88,27 +88,10 @@ fn violation(arg: &str) -> anyhow::Result<FieldViolation> {
     Ok(FieldViolation::new(path, message))
 }
 
-pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let catalog = catalog_arg::load(args.catalog.as_deref())?;
-    let def = catalog_arg::find(&catalog, &args.code)?.clone();
-    if def.status.is_none() {
-        return Err(UsageError(format!(
-            "`{}` has no HTTP status: it is documented but never sent (see `errcat explain {}`)",
-            def.code, def.code
-        ))
-        .into());
-    }
-    let renderer = Renderer::new(catalog);
-    if let Some(env) = &args.envelope
-        && !renderer.has_envelope(env)
-    {
-        return Err(UsageError(format!(
-            "unknown envelope `{env}`: use problem, google, or one the catalog declares"
-        ))
-        .into());
-    }
-
-    let example = example_error(&def);
+/// The error `--param` and `--violation` describe, with the example's
+/// values for what they leave out (each noted on stderr).
+fn error_from_args(args: &Args, def: &ErrorDef) -> anyhow::Result<Error> {
+    let example = example_error(def);
     let mut err = Error::new(def.code.clone());
     let mut given = Vec::new();
     for p in &args.params {
@@ -154,6 +137,22 @@ pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> 
     if let Some(d) = example.details() {
         err = err.with_details(d.clone());
     }
+    Ok(err)
+}
+
+pub(crate) fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let catalog = catalog_arg::load(args.catalog.as_deref())?;
+    let def = catalog_arg::find(&catalog, &args.code)?.clone();
+    if def.status.is_none() {
+        return Err(UsageError(format!(
+            "`{}` has no HTTP status: it is documented but never sent (see `errcat explain {}`)",
+            def.code, def.code
+        ))
+        .into());
+    }
+    let renderer = catalog_arg::renderer(catalog, args.envelope.as_deref())?;
+
+    let err = error_from_args(args, &def)?;
     let mut request_headers = Vec::new();
     for h in &args.request_headers {
         let (name, value) = split(h, "NAME=VALUE")?;

@@ -286,6 +286,12 @@ fn render_takes_every_input_from_the_command_line() {
          {\"error\":{\"code\":\"Request_ResourceNotFound\",\"message\":\"Resource 'a1b2c3' does not exist or one of its queried reference-property objects are not present.\",\
          \"innerError\":{\"date\":\"2024-05-01T10:00:00\",\"request-id\":\"b5a1c4e2\",\"client-request-id\":\"7e0f\"}}}\n"
     );
+}
+
+/// Violations as PATH=MESSAGE or JSON, the request's method and path, in
+/// an envelope sent with 200.
+#[test]
+fn render_takes_violations_and_the_request_from_the_command_line() {
     let out = errcat(&[
         "render",
         "invalid_arguments",
@@ -307,6 +313,10 @@ fn render_takes_every_input_from_the_command_line() {
         "HTTP/1.1 200 OK\ncontent-type: application/json\n\n\
          {\"ok\":false,\"error\":\"invalid_arguments\",\"response_metadata\":{\"messages\":[\"[ERROR] missing required field: channel\",\"[ERROR] missing required field: text\"]}}\n"
     );
+}
+
+#[test]
+fn render_refuses_a_violation_without_a_message() {
     let out = errcat(&[
         "render",
         "invalid_arguments",

@@ -19,6 +19,16 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The `error_id` of each record of a JSON listing, in order.
+fn error_ids(listing: &serde_json::Value) -> Vec<&str> {
+    listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["error_id"].as_str().unwrap())
+        .collect()
+}
+
 async fn seeded() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("errcat.db").display());
@@ -99,12 +109,7 @@ async fn lookup_prints_a_support_page() {
         &[("ERRCAT_STORE", &url)],
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["error_id"].as_str().unwrap())
-        .collect();
+    let ids = error_ids(&v);
     assert_eq!(ids, ["err-a", "err-b"]);
     assert_eq!(v[1]["panic_location"], "src/main.rs:3:5");
     assert_eq!(v[0]["response"]["headers"][0][1], "30");
@@ -145,12 +150,7 @@ async fn errors_and_stats() {
         &[],
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["error_id"].as_str().unwrap())
-        .collect();
+    let ids = error_ids(&v);
     assert_eq!(ids, ["err-b", "err-a"]);
     let out = errcat(
         &["errors", "--store", &url, "--code", "TEMPLATE_NOT_FOUND"],

@@ -3,9 +3,15 @@
 //! TOML parse, with no spans, decoding, standard-catalog merge or lint).
 //!
 //! Targets: load (`Catalog::from_str`) under 100 ms, lint
-//! (`Catalog::lint_str`) under 200 ms. After criterion's runs, `main` reads
-//! criterion's estimates and prints the ratios and the figures against the
-//! targets.
+//! (`Catalog::lint_str`) under 200 ms.
+//!
+//! Then what `errcat lint` does for a catalog of the same size with 1,000
+//! findings (one unused parameter in every tenth error): the lint and its
+//! output, graphical (as on a terminal, without color), JSON and plain
+//! (one line a finding), each against the clean catalog's in the same run.
+//!
+//! After criterion's runs, `main` reads criterion's estimates and prints the
+//! ratios and the figures against the targets.
 //!
 //! Run with `cargo bench -p errcat-catalog --bench load`.
 
@@ -18,6 +24,11 @@ use errcat_catalog::Catalog;
 
 const ERRORS: usize = 10_000;
 const GROUP: &str = "catalog_load";
+const OUTPUT_GROUP: &str = "lint_output";
+/// One error in this many declares a parameter its message never uses.
+const UNUSED_EVERY: usize = 10;
+/// What `errcat lint` prints: the formats it has.
+const FORMATS: [&str; 3] = ["graphical", "json", "plain"];
 const LOAD_TARGET_MS: f64 = 100.0;
 const LINT_TARGET_MS: f64 = 200.0;
 
@@ -154,8 +165,10 @@ fn words(noun: &str) -> (String, String) {
 
 /// A realistic catalog with `n` errors: every error has a code, numeric code,
 /// status, category, title, a message with one parameter, description,
-/// causes and resolution; a few categories of its own.
-fn catalog_toml(n: usize) -> String {
+/// causes and resolution; a few categories of its own. With `unused_every`,
+/// one error in that many also declares a `trace` parameter its message
+/// never uses (one `unused-param` warning each).
+fn catalog_toml(n: usize, unused_every: Option<usize>) -> String {
     let mut s = String::with_capacity(n * 700);
     s.push_str(
         r#"[api]
@@ -198,7 +211,7 @@ status = {status}
 category = "{category}"
 title = "{title}"
 message = "{message}"
-params = {{ {param} = "{ty}" }}
+params = {{ {param} = "{ty}"{unused} }}
 description = "The {area_lower} service could not handle the {lower}: {title_lower}."
 causes = ["The {lower} was changed by another request", "The request used stale data", "A limit of the {area_lower} service was reached"]
 resolution = ["Read the {lower} again and retry.", "Check the `{param}` value.", "See https://docs.example.com/{area_lower}/{lower} for the rules."]
@@ -209,6 +222,11 @@ resolution = ["Read the {lower} again and retry.", "Check the `{param}` value.",
                     category = c.category,
                     param = c.param,
                     ty = c.ty,
+                    unused = if unused_every.is_some_and(|k| i % k == 0) {
+                        ", trace = \"string\""
+                    } else {
+                        ""
+                    },
                     title_lower = title.to_ascii_lowercase(),
                 );
                 if c.status == 429 {
@@ -223,7 +241,7 @@ resolution = ["Read the {lower} again and retry.", "Check the `{param}` value.",
 }
 
 fn bench_load(c: &mut Criterion) {
-    let text = catalog_toml(ERRORS);
+    let text = catalog_toml(ERRORS, None);
     let report = Catalog::lint_str(&text, "errors.toml");
     let (errors, warnings) = report.counts();
     let catalog = Catalog::from_str(&text, "errors.toml").unwrap_or_else(|report| {
@@ -264,7 +282,56 @@ fn bench_load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_load);
+/// `errcat lint`'s work for `text`: the lint, then its output in `format`.
+fn lint_output(text: &str, format: &str) -> String {
+    let report = Catalog::lint_str(text, "errors.toml");
+    match format {
+        "graphical" => {
+            let mut out = String::new();
+            report.write_graphical(false, &mut out).unwrap();
+            out
+        }
+        "json" => serde_json::to_string_pretty(&report.to_json()).unwrap(),
+        _ => report.to_string(),
+    }
+}
+
+fn bench_lint_output(c: &mut Criterion) {
+    let clean = catalog_toml(ERRORS, None);
+    let noisy = catalog_toml(ERRORS, Some(UNUSED_EVERY));
+    let (clean_n, noisy_n) = (
+        Catalog::lint_str(&clean, "errors.toml").diagnostics.len(),
+        Catalog::lint_str(&noisy, "errors.toml").diagnostics.len(),
+    );
+    assert_eq!(
+        noisy_n - clean_n,
+        ERRORS / UNUSED_EVERY,
+        "the noisy catalog's findings"
+    );
+    for format in FORMATS {
+        println!(
+            "lint output {format}: clean {} bytes ({clean_n} findings), noisy {} bytes ({noisy_n} findings)",
+            lint_output(&clean, format).len(),
+            lint_output(&noisy, format).len(),
+        );
+    }
+    let mut group = c.benchmark_group(OUTPUT_GROUP);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for format in FORMATS {
+        for (name, text) in [("clean", &clean), ("noisy", &noisy)] {
+            group.bench_function(format!("{format}_{name}"), |b| {
+                b.iter_with_large_drop(|| lint_output(black_box(text), format));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_load, bench_lint_output);
 
 // ---- Ratios from criterion's estimates. ----
 
@@ -272,7 +339,11 @@ use errcat_bench_support::criterion_ratio;
 
 /// The mean of one benchmark of this run, in nanoseconds.
 fn mean_ns(bench: &str, started: SystemTime) -> Result<f64, String> {
-    criterion_ratio::estimates_ns(GROUP, bench, started).map(|(mean, _)| mean)
+    group_mean_ns(GROUP, bench, started)
+}
+
+fn group_mean_ns(group: &str, bench: &str, started: SystemTime) -> Result<f64, String> {
+    criterion_ratio::estimates_ns(group, bench, started).map(|(mean, _)| mean)
 }
 
 fn print_ratios(started: SystemTime) {
@@ -297,6 +368,22 @@ fn print_ratios(started: SystemTime) {
             }
             (Err(why), _) | (_, Err(why)) => {
                 println!("ratio {GROUP}/{what}: not available ({why})");
+            }
+        }
+    }
+    for format in FORMATS {
+        let clean = group_mean_ns(OUTPUT_GROUP, &format!("{format}_clean"), started);
+        let noisy = group_mean_ns(OUTPUT_GROUP, &format!("{format}_noisy"), started);
+        match (noisy, clean) {
+            (Ok(n), Ok(c)) => println!(
+                "ratio {OUTPUT_GROUP}/{format} {}_findings/clean = {:.2}x (with findings {:.2} ms, clean {:.2} ms)",
+                ERRORS / UNUSED_EVERY,
+                n / c,
+                n / 1e6,
+                c / 1e6
+            ),
+            (Err(why), _) | (_, Err(why)) => {
+                println!("ratio {OUTPUT_GROUP}/{format}: not available ({why})");
             }
         }
     }

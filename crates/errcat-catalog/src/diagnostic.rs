@@ -218,6 +218,45 @@ impl Report {
     }
 }
 
+#[cfg(feature = "graphical")]
+#[cfg_attr(docsrs, doc(cfg(feature = "graphical")))]
+impl Report {
+    /// Writes each diagnostic as `errcat lint` prints it: a
+    /// `file:line:column` line for terminals and editors (miette names only
+    /// the file), then miette's graphical report with one line of context.
+    /// `color` picks the colored or the plain unicode theme.
+    ///
+    /// ```
+    /// let report = errcat_catalog::Catalog::lint_str("[api]\nname = 1\n", "errors.toml");
+    /// let mut out = String::new();
+    /// report.write_graphical(false, &mut out).unwrap();
+    /// assert!(out.starts_with("errors.toml:2:"), "{out}");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `out` fails.
+    pub fn write_graphical(&self, color: bool, out: &mut impl fmt::Write) -> fmt::Result {
+        use miette::{GraphicalReportHandler, GraphicalTheme};
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        let mut text = String::new();
+        for located in self.miette_reports() {
+            text.clear();
+            handler.render_report(&mut text, &located)?;
+            if let Some(span) = &located.diagnostic.span {
+                writeln!(out, "{}", self.source.location(span.start))?;
+            }
+            writeln!(out, "{text}")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Report {
     /// One line per diagnostic: `file:line:col: severity[code]: message`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -31,6 +31,12 @@
 //! ```
 //!
 //! The format is described in `docs/catalog.md`.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `graphical` | [`Report::write_graphical`]: diagnostics drawn with their source lines, as `errcat lint` prints them. |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod decode;
 mod decode_error;

@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use crate::decode::{At, BUILTIN_ENVELOPES, Decoder, RawCatalog, RawError, did_you_mean};
+use crate::decode::{
+    At, BUILTIN_ENVELOPES, Decoder, RawCatalog, RawCategory, RawEnvelope, RawError, did_you_mean,
+};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
     Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, FastMap, Guide, IdScheme, Message,
@@ -140,6 +142,9 @@ pub(crate) struct Resolved {
     pub(crate) guide_categories: Vec<At<String>>,
 }
 
+/// Resolves in phases: the `[api]` table, the user's entries merged over the
+/// standard errors they override, the standard errors left over, then
+/// categories, guides and envelopes, and the indexes by code and role.
 pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved {
     let std_raw = standard_raw();
     let style = CodeStyle::common(
@@ -148,7 +153,60 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             .filter_map(|e| e.code.as_ref())
             .map(|c| c.value.as_str()),
     );
+    let api = api(&raw, diags);
+    let standard = Standard::new(std_raw, &style);
+    let user_count = raw.errors.len();
+    let mut errors: Vec<ErrorDef> = Vec::with_capacity(user_count + std_raw.errors.len());
+    let claimed = user_errors(raw.errors, &standard, &mut errors, diags);
+    standard_errors(&standard, &claimed, api.standard_public, &mut errors, diags);
+    debug_assert!(errors.len() >= user_count);
+    let categories = categories(std_raw, raw.categories);
+    let guide_categories = raw
+        .guides
+        .iter()
+        .filter_map(|g| g.category.clone())
+        .collect();
+    let guides = raw
+        .guides
+        .into_iter()
+        .map(|g| Guide {
+            id: g.id,
+            title: g.title,
+            body: g.body,
+            category: g.category.map(|c| c.value),
+        })
+        .collect::<Vec<_>>();
+    let docs = crate::docs::resolve(raw.docs, &guides, diags);
+    let envelopes = envelopes(raw.envelopes, &errors, diags);
+    if let Some(env) = &raw.api.envelope {
+        check_envelope_name(env, &envelopes, diags);
+    }
+    let mut by_code = FastMap::with_capacity_and_hasher(errors.len(), Default::default());
+    let mut by_role = FastMap::default();
+    for (i, e) in errors.iter().enumerate() {
+        by_code.entry(e.code.clone()).or_insert(i);
+        for r in &e.standard {
+            by_role.entry(r.clone()).or_insert(i);
+        }
+    }
+    Resolved {
+        catalog: Catalog {
+            api,
+            categories,
+            errors,
+            guides,
+            envelopes,
+            docs,
+            by_code,
+            by_role,
+        },
+        guide_categories,
+    }
+}
 
+/// The `[api]` table with its defaults; a warning when it or its name is
+/// missing.
+fn api(raw: &RawCatalog, diags: &mut Vec<Diagnostic>) -> Api {
     let api = Api {
         name: raw.api.name.clone().unwrap_or_else(|| "API".to_owned()),
         version: raw.api.version.clone(),
@@ -186,61 +244,93 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
                 .help("add `name = \"Your API\"`"),
         );
     }
+    api
+}
 
-    // Standard entries by role, with codes in the catalog's style.
-    let mut std_by_role: FastMap<String, (usize, String)> = FastMap::default();
-    for (i, e) in std_raw.errors.iter().enumerate() {
-        let code = &e.code.as_ref().expect("standard codes are set").value;
-        std_by_role.insert(role_of(code), (i, style.convert(code)));
-    }
-    let mut std_by_code: FastMap<&str, &str> = FastMap::default();
-    for (role, (i, styled)) in &std_by_role {
-        let _ = i;
-        std_by_code.insert(styled.as_str(), role.as_str());
+/// The standard entries by role, with codes in the catalog's style.
+struct Standard<'a> {
+    raw: &'a RawCatalog,
+    /// Role → (index in `raw.errors`, code in the catalog's style).
+    by_role: FastMap<String, (usize, String)>,
+    /// Styled code → role.
+    by_code: FastMap<String, String>,
+}
+
+impl<'a> Standard<'a> {
+    fn new(raw: &'a RawCatalog, style: &CodeStyle) -> Self {
+        let mut by_role: FastMap<String, (usize, String)> = FastMap::default();
+        for (i, e) in raw.errors.iter().enumerate() {
+            let code = &e.code.as_ref().expect("standard codes are set").value;
+            by_role.insert(role_of(code), (i, style.convert(code)));
+        }
+        let by_code = by_role
+            .iter()
+            .map(|(role, (_, styled))| (styled.clone(), role.clone()))
+            .collect();
+        Self {
+            raw,
+            by_role,
+            by_code,
+        }
     }
 
-    let mut claimed: FastMap<String, usize> = FastMap::default();
-    let user_count = raw.errors.len();
-    let mut errors: Vec<ErrorDef> = Vec::with_capacity(user_count + std_raw.errors.len());
-    // The lower-case code, reused from entry to entry.
-    let mut lower = String::new();
-    for (idx, mut user) in raw.errors.into_iter().enumerate() {
+    /// The roles an entry overrides: those its `standard` key names
+    /// (unknown ones are errors), else the one its code implies.
+    /// `lower` is a buffer reused from entry to entry.
+    fn roles_of(
+        &self,
+        user: &RawError,
+        lower: &mut String,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<String> {
         let code = user.code.as_ref().map_or("", |c| c.value.as_str());
         let mut roles: Vec<String> = Vec::new();
-        match &user.standard {
-            Some(r) => {
-                for name in &r.value {
-                    if std_by_role.contains_key(name) {
-                        roles.push(name.clone());
-                        continue;
-                    }
-                    let mut d = Diagnostic::error(
-                        "unknown-standard",
-                        format!("`{name}` is not a standard error"),
-                    )
-                    .at(Some(r.span.clone()));
-                    let known: Vec<&str> = std_by_role.keys().map(String::as_str).collect();
-                    d = match did_you_mean(name, known.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(
-                            "run `errcat explain --standard` for the list of standard errors",
-                        ),
-                    };
-                    diags.push(d);
-                }
+        let Some(r) = &user.standard else {
+            let implied = self.by_code.get(code).cloned().or_else(|| {
+                lower.clear();
+                lower.push_str(code);
+                lower.make_ascii_lowercase();
+                self.by_role
+                    .contains_key(lower.as_str())
+                    .then(|| lower.clone())
+            });
+            roles.extend(implied);
+            return roles;
+        };
+        for name in &r.value {
+            if self.by_role.contains_key(name) {
+                roles.push(name.clone());
+                continue;
             }
-            None => {
-                let implied = std_by_code.get(code).map(|r| (*r).to_owned()).or_else(|| {
-                    lower.clear();
-                    lower.push_str(code);
-                    lower.make_ascii_lowercase();
-                    std_by_role
-                        .contains_key(lower.as_str())
-                        .then(|| lower.clone())
-                });
-                roles.extend(implied);
-            }
+            let mut d = Diagnostic::error(
+                "unknown-standard",
+                format!("`{name}` is not a standard error"),
+            )
+            .at(Some(r.span.clone()));
+            let known: Vec<&str> = self.by_role.keys().map(String::as_str).collect();
+            d = match did_you_mean(name, known.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("run `errcat explain --standard` for the list of standard errors"),
+            };
+            diags.push(d);
         }
+        roles
+    }
+}
+
+/// The user's entries, each merged over the first standard error it
+/// overrides; a role claimed twice is an error. Returns the claimed roles
+/// with the index of the entry that claimed each.
+fn user_errors(
+    entries: Vec<RawError>,
+    standard: &Standard<'_>,
+    errors: &mut Vec<ErrorDef>,
+    diags: &mut Vec<Diagnostic>,
+) -> FastMap<String, usize> {
+    let mut claimed: FastMap<String, usize> = FastMap::default();
+    let mut lower = String::new();
+    for (idx, mut user) in entries.into_iter().enumerate() {
+        let roles = standard.roles_of(&user, &mut lower, diags);
         let mut mine = Vec::new();
         for role in roles {
             if let Some(&first) = claimed.get(&role) {
@@ -262,30 +352,47 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             }
         }
         if let Some(first) = mine.first() {
-            let base = &std_raw.errors[std_by_role[first].0];
+            let base = &standard.raw.errors[standard.by_role[first].0];
             user = merge(user, base);
         }
         errors.push(finish(user, Origin::User, mine, diags));
     }
-    let mut roles: Vec<(&String, &(usize, String))> = std_by_role.iter().collect();
+    claimed
+}
+
+/// The standard errors no entry overrides, in the standard catalog's
+/// order, with codes in the catalog's style; internal unless the catalog
+/// makes standard errors public.
+fn standard_errors(
+    standard: &Standard<'_>,
+    claimed: &FastMap<String, usize>,
+    public: bool,
+    errors: &mut Vec<ErrorDef>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut roles: Vec<(&String, &(usize, String))> = standard.by_role.iter().collect();
     roles.sort_by_key(|(_, (i, _))| *i);
     for (role, (i, styled)) in roles {
         if claimed.contains_key(role) {
             continue;
         }
-        let mut e = std_raw.errors[*i].clone();
+        let mut e = standard.raw.errors[*i].clone();
         if let Some(c) = e.code.as_mut() {
             c.value.clone_from(styled);
         }
         let mut def = finish(e, Origin::Standard, vec![role.clone()], diags);
         def.spans = ErrorSpans::default();
-        if !api.standard_public {
+        if !public {
             def.visibility = Visibility::Internal;
         }
         errors.push(def);
     }
-    debug_assert!(errors.len() >= user_count);
+}
 
+/// The standard categories, each replaced by the catalog's of the same name
+/// (only its description when it lists no statuses), then the catalog's new
+/// ones.
+fn categories(std_raw: &RawCatalog, declared: Vec<RawCategory>) -> Vec<Category> {
     let mut categories: Vec<Category> = std_raw
         .categories
         .iter()
@@ -296,7 +403,7 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             span: None,
         })
         .collect();
-    for c in raw.categories {
+    for c in declared {
         let cat = Category {
             name: c.name,
             description: c.description,
@@ -315,29 +422,21 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
             None => categories.push(cat),
         }
     }
+    categories
+}
 
-    let guide_categories = raw
-        .guides
-        .iter()
-        .filter_map(|g| g.category.clone())
-        .collect();
-    let guides = raw
-        .guides
-        .into_iter()
-        .map(|g| Guide {
-            id: g.id,
-            title: g.title,
-            body: g.body,
-            category: g.category.map(|c| c.value),
-        })
-        .collect::<Vec<_>>();
-    let docs = crate::docs::resolve(raw.docs, &guides, diags);
-    let envelopes: Vec<EnvelopeDef> = raw
-        .envelopes
+/// The declared envelopes, each `codes_by_status` entry checked against
+/// the errors.
+fn envelopes(
+    declared: Vec<RawEnvelope>,
+    errors: &[ErrorDef],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<EnvelopeDef> {
+    declared
         .into_iter()
         .map(|e| {
             for (status, code) in &e.codes_by_status {
-                check_status_code(&errors, *status, code, diags);
+                check_status_code(errors, *status, code, diags);
             }
             EnvelopeDef {
                 name: e.name,
@@ -356,49 +455,31 @@ pub(crate) fn resolve(raw: RawCatalog, diags: &mut Vec<Diagnostic>) -> Resolved 
                 span: Some(e.span),
             }
         })
-        .collect();
-    if let Some(env) = &raw.api.envelope
-        && !BUILTIN_ENVELOPES.contains(&env.value.as_str())
-        && !envelopes.iter().any(|e| e.name == env.value)
-    {
-        let mut names: Vec<&str> = BUILTIN_ENVELOPES.to_vec();
-        names.extend(envelopes.iter().map(|e| e.name.as_str()));
-        let d = Diagnostic::error(
-            "unknown-envelope",
-            format!("unknown envelope `{}`", env.value),
-        )
-        .at(Some(env.span.clone()));
-        let d = match did_you_mean(&env.value, names.iter().copied()) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!(
-                "use `problem`, `google`, or declare `[envelopes.{}]` with a `body` template",
-                env.value
-            )),
-        };
-        diags.push(d);
-    }
+        .collect()
+}
 
-    let mut by_code = FastMap::with_capacity_and_hasher(errors.len(), Default::default());
-    let mut by_role = FastMap::default();
-    for (i, e) in errors.iter().enumerate() {
-        by_code.entry(e.code.clone()).or_insert(i);
-        for r in &e.standard {
-            by_role.entry(r.clone()).or_insert(i);
-        }
+/// `[api] envelope` names a built-in envelope or a declared one.
+fn check_envelope_name(env: &At<String>, envelopes: &[EnvelopeDef], diags: &mut Vec<Diagnostic>) {
+    if BUILTIN_ENVELOPES.contains(&env.value.as_str())
+        || envelopes.iter().any(|e| e.name == env.value)
+    {
+        return;
     }
-    Resolved {
-        catalog: Catalog {
-            api,
-            categories,
-            errors,
-            guides,
-            envelopes,
-            docs,
-            by_code,
-            by_role,
-        },
-        guide_categories,
-    }
+    let mut names: Vec<&str> = BUILTIN_ENVELOPES.to_vec();
+    names.extend(envelopes.iter().map(|e| e.name.as_str()));
+    let d = Diagnostic::error(
+        "unknown-envelope",
+        format!("unknown envelope `{}`", env.value),
+    )
+    .at(Some(env.span.clone()));
+    let d = match did_you_mean(&env.value, names.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!(
+            "use `problem`, `google`, or declare `[envelopes.{}]` with a `body` template",
+            env.value
+        )),
+    };
+    diags.push(d);
 }
 
 /// A `codes_by_status` entry names a code of the catalog with that status.

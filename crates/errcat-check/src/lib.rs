@@ -38,7 +38,9 @@ use serde_json::Value;
 
 pub use options::{Options, OutputFormat};
 use options::{expectations, names};
-use plan::{Creds, Probe, Step, burst_target, plan_spec, probe};
+use plan::{
+    Probe, Step, burst_target, credentials, plan_spec, plan_without_spec, probe, with_options,
+};
 use report::{Row, Verdict, internal_row, report};
 use transport::{Failure, Request, seconds};
 use verify::{Expect, Reply};
@@ -204,12 +206,75 @@ fn join(base: &Url, prefix: &str, path: &str) -> Url {
     url
 }
 
+/// Plans the probes (the base URL first: it tells whether the API is there
+/// at all), runs them at once, then the burst.
 async fn check(
     args: &Options,
     base: Url,
     catalog: Catalog,
     rule: verify::RequestIdRule,
 ) -> Result<Vec<Row>, CheckError> {
+    let ctx = context(args, catalog, rule)?;
+    let (spec, spec_doc) = match &args.openapi {
+        Some(s) => {
+            let doc = load_spec(&ctx, s).await?;
+            let spec = openapi::parse(&doc)
+                .map_err(|e| CheckError::Usage(format!("cannot use the OpenAPI spec {s}: {e}")))?;
+            (Some(spec), doc)
+        }
+        None => (None, Value::Null),
+    };
+    let creds = credentials(args, spec.as_ref());
+    let mut base_probe = probe("base", Method::GET, &base, "", "", Expect::default(), None);
+    base_probe.request.headers = creds.all();
+    let (base_row, base_reply) = match run_probe(&ctx, &base_probe).await {
+        Err(f) if f.certificate => return Err(CheckError::Usage(f.reason)),
+        Err(f) if f.connect => {
+            return Err(CheckError::Usage(format!(
+                "cannot reach {base}: {} (is the API running?)",
+                f.reason
+            )));
+        }
+        r => finish(&ctx, &base_probe, r),
+    };
+    let mut planned: Vec<Step> = Vec::new();
+    let prefix = spec.as_ref().map_or("", |s| s.prefix.as_str());
+    let unknown = format!("/errcat-check-{:016x}", random());
+    planned.push(Step::Probe(probe(
+        "unknown-route",
+        Method::GET,
+        &base,
+        prefix,
+        &unknown,
+        Expect::new(&[404], &["NOT_FOUND"]),
+        None,
+    )));
+    match &spec {
+        Some(spec) => plan_spec(args, &base, spec, &spec_doc, &creds, &mut planned),
+        None => plan_without_spec(&base, base_reply, &creds, &mut planned),
+    }
+    let expect = expectations(args)?;
+    let mut rows = vec![base_row];
+    rows.extend(run_steps(&ctx, with_options(planned, args, &expect)).await);
+    if args.burst && args.skip.iter().any(|s| s == "burst") {
+        rows.push(Row::skip("burst", "skipped (--skip)"));
+    } else if args.burst {
+        let mut target = burst_target(&base, spec.as_ref(), &creds);
+        if let Some((_, statuses)) = expect.iter().find(|(n, _)| n == "burst") {
+            target.expect.statuses.clone_from(statuses);
+        }
+        rows.push(burst(&ctx, target, args.burst_max).await);
+    }
+    Ok(rows)
+}
+
+/// The clients (one keeping connections, one opening a new one for each
+/// request), the parser and the limits every probe shares.
+fn context(
+    args: &Options,
+    catalog: Catalog,
+    rule: verify::RequestIdRule,
+) -> Result<Arc<Ctx>, CheckError> {
     #[cfg(feature = "rustls")]
     let tls = tls::config(args)?;
     let builder = || {
@@ -224,7 +289,7 @@ async fn check(
     let client = builder().build()?;
     let fresh = builder().pool_max_idle_per_host(0).build()?;
     let parser = Parser::new(&catalog);
-    let ctx = Arc::new(Ctx {
+    Ok(Arc::new(Ctx {
         client,
         fresh,
         #[cfg(feature = "rustls")]
@@ -235,107 +300,11 @@ async fn check(
         timeout: args.timeout,
         deadline: tokio::time::Instant::now() + args.time_limit,
         time_limit: args.time_limit,
-    });
-    let (spec, spec_doc) = match &args.openapi {
-        Some(s) => {
-            let doc = load_spec(&ctx, s).await?;
-            let spec = openapi::parse(&doc)
-                .map_err(|e| CheckError::Usage(format!("cannot use the OpenAPI spec {s}: {e}")))?;
-            (Some(spec), doc)
-        }
-        None => (None, Value::Null),
-    };
-    let prefix = spec.as_ref().map_or("", |s| s.prefix.as_str()).to_owned();
+    }))
+}
 
-    // The base URL first: it tells whether the API is there at all.
-    let creds = Creds {
-        api_key: args.api_key.clone(),
-        api_key_header: args.api_key_header.clone().unwrap_or_else(|| {
-            let names = spec
-                .as_ref()
-                .map(|s| s.api_key_headers.as_slice())
-                .unwrap_or_default();
-            names
-                .iter()
-                .find(|n| n.to_ascii_lowercase().contains("key"))
-                .or(names.first())
-                .cloned()
-                .unwrap_or_else(|| "X-API-Key".to_owned())
-        }),
-        bearer: args.bearer.clone(),
-    };
-    let mut base_probe = probe("base", Method::GET, &base, "", "", Expect::default(), None);
-    base_probe.request.headers = creds.all();
-    let (base_row, base_reply) = match run_probe(&ctx, &base_probe).await {
-        Err(f) if f.certificate => return Err(CheckError::Usage(f.reason)),
-        Err(f) if f.connect => {
-            return Err(CheckError::Usage(format!(
-                "cannot reach {base}: {} (is the API running?)",
-                f.reason
-            )));
-        }
-        r => finish(&ctx, &base_probe, r),
-    };
-
-    let mut planned: Vec<Step> = Vec::new();
-    let mut rows = vec![base_row];
-    let unknown = format!("/errcat-check-{:016x}", random());
-    planned.push(Step::Probe(probe(
-        "unknown-route",
-        Method::GET,
-        &base,
-        &prefix,
-        &unknown,
-        Expect::new(&[404], &["NOT_FOUND"]),
-        None,
-    )));
-    match &spec {
-        Some(spec) => plan_spec(args, &base, spec, &spec_doc, &creds, &mut planned),
-        None => {
-            match base_reply {
-                Some(status) if status < 300 => {
-                    let mut p = probe(
-                        "wrong-method",
-                        Method::DELETE,
-                        &base,
-                        "",
-                        "",
-                        Expect::new(&[405], &["VALIDATION"]),
-                        Some("DELETE on the base URL, which answered GET".to_owned()),
-                    );
-                    p.request.headers = creds.all();
-                    planned.push(Step::Probe(p));
-                }
-                _ => planned.push(Step::Skip(Row::skip(
-                    "wrong-method",
-                    "the base URL did not answer GET with 2xx; pass --openapi to name a route",
-                ))),
-            }
-            for name in ["malformed-json", "wrong-type", "credentials", "oversized"] {
-                planned.push(Step::Skip(Row::skip(name, "needs --openapi")));
-            }
-        }
-    }
-
-    let expect = expectations(args)?;
-    let planned: Vec<Step> = planned
-        .into_iter()
-        .map(|step| match step {
-            Step::Probe(p) if args.skip.iter().any(|s| names(s, &p.name)) => {
-                Step::Skip(Row::skip(&p.name, "skipped (--skip)"))
-            }
-            Step::Probe(mut p) => {
-                // The statuses the user vouches for: the code must still be
-                // the catalog's for its status, whatever its category.
-                if let Some((_, statuses)) = expect.iter().find(|(n, _)| names(n, &p.name)) {
-                    p.expect.statuses.clone_from(statuses);
-                    p.expect.categories.clear();
-                }
-                Step::Probe(p)
-            }
-            skip @ Step::Skip(_) => skip,
-        })
-        .collect();
+/// Runs the probes at once, each in its own task; the rows in plan order.
+async fn run_steps(ctx: &Arc<Ctx>, planned: Vec<Step>) -> Vec<Row> {
     let handles: Vec<_> = planned
         .into_iter()
         .map(|step| match step {
@@ -349,23 +318,14 @@ async fn check(
             Step::Skip(row) => Err(Box::new(row)),
         })
         .collect();
+    let mut rows = Vec::with_capacity(handles.len());
     for h in handles {
         rows.push(match h {
             Ok(h) => h.await.unwrap_or_else(|e| internal_row(&e)),
             Err(row) => *row,
         });
     }
-
-    if args.burst && args.skip.iter().any(|s| s == "burst") {
-        rows.push(Row::skip("burst", "skipped (--skip)"));
-    } else if args.burst {
-        let mut target = burst_target(&base, spec.as_ref(), &creds);
-        if let Some((_, statuses)) = expect.iter().find(|(n, _)| n == "burst") {
-            target.expect.statuses.clone_from(statuses);
-        }
-        rows.push(burst(&ctx, target, args.burst_max).await);
-    }
-    Ok(rows)
+    rows
 }
 
 /// A random number for the unknown route, without a dependency.

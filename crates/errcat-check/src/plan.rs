@@ -8,7 +8,7 @@ use crate::openapi::{self, Operation, Scheme, Spec};
 use crate::report::Row;
 use crate::transport::Request;
 use crate::verify::Expect;
-use crate::{MAX_BODY_OPS, Options, join};
+use crate::{MAX_BODY_OPS, Options, join, names};
 
 /// One planned probe.
 #[derive(Debug, Clone)]
@@ -145,6 +145,8 @@ pub(crate) fn json_request(p: &mut Probe, body: Vec<u8>) {
     p.request.body = Some(body);
 }
 
+/// The probes an OpenAPI spec allows: a wrong method, bad bodies on JSON
+/// operations, and missing or invalid credentials on secured ones.
 pub(crate) fn plan_spec(
     args: &Options,
     base: &Url,
@@ -153,8 +155,15 @@ pub(crate) fn plan_spec(
     creds: &Creds,
     planned: &mut Vec<Step>,
 ) {
+    plan_wrong_method(base, spec, creds, planned);
+    plan_bodies(args, base, spec, doc, creds, planned);
+    plan_credentials(base, spec, doc, planned);
+}
+
+/// A method the spec does not declare, on a route without parameters if
+/// there is one.
+fn plan_wrong_method(base: &Url, spec: &Spec, creds: &Creds, planned: &mut Vec<Step>) {
     let prefix = spec.prefix.as_str();
-    // Wrong method: a route without parameters if there is one.
     let mut paths: Vec<&Operation> = spec.ops.iter().collect();
     paths.sort_by_key(|o| o.has_params());
     let wrong = paths.iter().find_map(|op| {
@@ -186,8 +195,19 @@ pub(crate) fn plan_spec(
             "every path of the spec takes every method",
         ))),
     }
+}
 
-    // Bad bodies on JSON operations.
+/// Malformed JSON and a wrongly typed body on each JSON operation (at most
+/// `MAX_BODY_OPS`), and an oversized body on the first.
+fn plan_bodies(
+    args: &Options,
+    base: &Url,
+    spec: &Spec,
+    doc: &Value,
+    creds: &Creds,
+    planned: &mut Vec<Step>,
+) {
+    let prefix = spec.prefix.as_str();
     let json_ops: Vec<&Operation> = spec.ops.iter().filter(|o| o.body.is_some()).collect();
     if json_ops.is_empty() {
         for name in ["malformed-json", "wrong-type", "oversized"] {
@@ -254,8 +274,6 @@ pub(crate) fn plan_spec(
         p.oversized = Some(size);
         planned.push(Step::Probe(p));
     }
-
-    plan_credentials(base, spec, doc, planned);
 }
 
 /// Missing and invalid credentials on secured operations.
@@ -303,27 +321,15 @@ pub(crate) fn plan_credentials(base: &Url, spec: &Spec, doc: &Value, planned: &m
                 continue;
             }
             seen.push(s.clone());
-            let (header, note) = match s {
-                Scheme::ApiKeyHeader(h) => (
-                    (h.clone(), "errcat-check-invalid-key".to_owned()),
-                    format!("{h}: errcat-check-invalid-key"),
-                ),
-                Scheme::Bearer => (
-                    (
-                        "Authorization".to_owned(),
-                        "Bearer errcat.check.invalid".to_owned(),
+            let Some((header, note)) = invalid_credentials(s) else {
+                planned.push(Step::Skip(Row::skip(
+                    "invalid-credentials",
+                    &format!(
+                        "scheme {} is not probed (only apiKey in a header and bearer)",
+                        s.label()
                     ),
-                    "Authorization: Bearer errcat.check.invalid".to_owned(),
-                ),
-                Scheme::Unsupported(label) => {
-                    planned.push(Step::Skip(Row::skip(
-                        "invalid-credentials",
-                        &format!(
-                            "scheme {label} is not probed (only apiKey in a header and bearer)"
-                        ),
-                    )));
-                    continue;
-                }
+                )));
+                continue;
             };
             let mut p = probe(
                 &format!("invalid-credentials ({})", s.label()),
@@ -338,6 +344,103 @@ pub(crate) fn plan_credentials(base: &Url, spec: &Spec, doc: &Value, planned: &m
             body_of(&mut p, op);
             planned.push(Step::Probe(p));
         }
+    }
+}
+
+/// The credentials sent: the API key under the header the user names, else
+/// the spec's (one with "key" in its name first), else `X-API-Key`.
+pub(crate) fn credentials(args: &Options, spec: Option<&openapi::Spec>) -> Creds {
+    Creds {
+        api_key: args.api_key.clone(),
+        api_key_header: args.api_key_header.clone().unwrap_or_else(|| {
+            let names = spec
+                .map(|s| s.api_key_headers.as_slice())
+                .unwrap_or_default();
+            names
+                .iter()
+                .find(|n| n.to_ascii_lowercase().contains("key"))
+                .or(names.first())
+                .cloned()
+                .unwrap_or_else(|| "X-API-Key".to_owned())
+        }),
+        bearer: args.bearer.clone(),
+    }
+}
+
+/// Without a spec: `DELETE` on the base URL when it answered `GET` with
+/// 2xx; the probes that need a route's body or security are skipped.
+pub(crate) fn plan_without_spec(
+    base: &Url,
+    base_reply: Option<u16>,
+    creds: &Creds,
+    planned: &mut Vec<Step>,
+) {
+    match base_reply {
+        Some(status) if status < 300 => {
+            let mut p = probe(
+                "wrong-method",
+                Method::DELETE,
+                base,
+                "",
+                "",
+                Expect::new(&[405], &["VALIDATION"]),
+                Some("DELETE on the base URL, which answered GET".to_owned()),
+            );
+            p.request.headers = creds.all();
+            planned.push(Step::Probe(p));
+        }
+        _ => planned.push(Step::Skip(Row::skip(
+            "wrong-method",
+            "the base URL did not answer GET with 2xx; pass --openapi to name a route",
+        ))),
+    }
+    for name in ["malformed-json", "wrong-type", "credentials", "oversized"] {
+        planned.push(Step::Skip(Row::skip(name, "needs --openapi")));
+    }
+}
+
+/// The plan under `--skip` and `--expect`: skipped probes become rows, and
+/// the statuses the user vouches for replace the expected ones (the code
+/// must still be the catalog's for its status, whatever its category).
+pub(crate) fn with_options(
+    planned: Vec<Step>,
+    args: &Options,
+    expect: &[(String, Vec<u16>)],
+) -> Vec<Step> {
+    planned
+        .into_iter()
+        .map(|step| match step {
+            Step::Probe(p) if args.skip.iter().any(|s| names(s, &p.name)) => {
+                Step::Skip(Row::skip(&p.name, "skipped (--skip)"))
+            }
+            Step::Probe(mut p) => {
+                if let Some((_, statuses)) = expect.iter().find(|(n, _)| names(n, &p.name)) {
+                    p.expect.statuses.clone_from(statuses);
+                    p.expect.categories.clear();
+                }
+                Step::Probe(p)
+            }
+            skip @ Step::Skip(_) => skip,
+        })
+        .collect()
+}
+
+/// The invalid credential sent for a scheme, as a header and as the note
+/// that shows it; `None` for a scheme the probe does not send.
+fn invalid_credentials(s: &Scheme) -> Option<((String, String), String)> {
+    match s {
+        Scheme::ApiKeyHeader(h) => Some((
+            (h.clone(), "errcat-check-invalid-key".to_owned()),
+            format!("{h}: errcat-check-invalid-key"),
+        )),
+        Scheme::Bearer => Some((
+            (
+                "Authorization".to_owned(),
+                "Bearer errcat.check.invalid".to_owned(),
+            ),
+            "Authorization: Bearer errcat.check.invalid".to_owned(),
+        )),
+        Scheme::Unsupported(_) => None,
     }
 }
 

@@ -117,6 +117,20 @@ pub(crate) fn report(
         writeln!(out)?;
         return Ok(());
     }
+    write_table(catalog, rows, out)?;
+    for w in warnings {
+        writeln!(out, "\nwarning: {w}")?;
+    }
+    writeln!(
+        out,
+        "\n{} probes of {base}: {ok} ok, {failed} failed, {skipped} skipped in {secs:.2} s",
+        rows.len()
+    )?;
+    Ok(())
+}
+
+/// The probes as a table: a column for each field, the reason last.
+fn write_table(catalog: &str, rows: &[Row], out: &mut dyn Write) -> Result<(), CheckError> {
     let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
@@ -156,13 +170,5 @@ pub(crate) fn report(
         line.push_str(&row[6]);
         writeln!(out, "{}", line.trim_end())?;
     }
-    for w in warnings {
-        writeln!(out, "\nwarning: {w}")?;
-    }
-    writeln!(
-        out,
-        "\n{} probes of {base}: {ok} ok, {failed} failed, {skipped} skipped in {secs:.2} s",
-        rows.len()
-    )?;
     Ok(())
 }

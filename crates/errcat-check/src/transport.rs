@@ -244,50 +244,11 @@ async fn exchange<S>(
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let url = &req.url;
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let mut target = url.path().to_owned();
-    if let Some(q) = url.query() {
-        target.push('?');
-        target.push_str(q);
-    }
-    let mut head = format!(
-        "{} {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\nUser-Agent: errcat-check\r\n",
-        req.method,
-        url.host_str()
-            .map_or(host_port.to_owned(), |h| match url.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_owned(),
-            }),
-    );
-    for (k, v) in &req.headers {
-        if !k.eq_ignore_ascii_case("content-type") {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-    }
-    head.push_str("\r\n");
+    let head = oversized_head(req, host_port, size);
     let writer = tokio::spawn(async move {
         wr.write_all(head.as_bytes()).await?;
-        let mut chunk = vec![b'a'; 64 * 1024];
-        let mut sent: u64 = 0;
-        while sent < size {
-            let n = usize::try_from((size - sent).min(chunk.len() as u64)).unwrap_or(chunk.len());
-            let buf = &mut chunk[..n];
-            buf.fill(b'a');
-            // `{"pad":"aaaa…"}`: JSON, so only its size is wrong.
-            for (i, b) in buf.iter_mut().enumerate() {
-                let at = sent + i as u64;
-                if at < 8 {
-                    *b = br#"{"pad":""#[usize::try_from(at).unwrap_or(0)];
-                } else if size.checked_sub(2) == Some(at) {
-                    *b = b'"';
-                } else if size.checked_sub(1) == Some(at) {
-                    *b = b'}';
-                }
-            }
-            wr.write_all(buf).await?;
-            sent += n as u64;
-        }
+        write_padding(&mut wr, size).await?;
         wr.flush().await?;
         // The write half is kept open (no half-close): some servers take
         // a shut-down write side for a client that went away.
@@ -315,6 +276,57 @@ where
             None => e,
         })),
     }
+}
+
+/// The head of the oversized request: the request's own headers, a JSON
+/// content type and a `Content-Length` of `size`.
+fn oversized_head(req: &Request, host_port: &str, size: u64) -> String {
+    let url = &req.url;
+    let mut target = url.path().to_owned();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let mut head = format!(
+        "{} {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\nUser-Agent: errcat-check\r\n",
+        req.method,
+        url.host_str()
+            .map_or(host_port.to_owned(), |h| match url.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            }),
+    );
+    for (k, v) in &req.headers {
+        if !k.eq_ignore_ascii_case("content-type") {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    head
+}
+
+/// `size` bytes of `{"pad":"aaaa…"}`: JSON, so only its size is wrong.
+async fn write_padding(wr: &mut (impl AsyncWrite + Unpin), size: u64) -> std::io::Result<()> {
+    let mut chunk = vec![b'a'; 64 * 1024];
+    let mut sent: u64 = 0;
+    while sent < size {
+        let n = usize::try_from((size - sent).min(chunk.len() as u64)).unwrap_or(chunk.len());
+        let buf = &mut chunk[..n];
+        buf.fill(b'a');
+        for (i, b) in buf.iter_mut().enumerate() {
+            let at = sent + i as u64;
+            if at < 8 {
+                *b = br#"{"pad":""#[usize::try_from(at).unwrap_or(0)];
+            } else if size.checked_sub(2) == Some(at) {
+                *b = b'"';
+            } else if size.checked_sub(1) == Some(at) {
+                *b = b'}';
+            }
+        }
+        wr.write_all(buf).await?;
+        sent += n as u64;
+    }
+    Ok(())
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -349,25 +361,7 @@ async fn read_response(
         }
         buf.extend_from_slice(&tmp[..n]);
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("not an HTTP response: `{status_line}`"))?;
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        if let Some((k, v)) = line.split_once(':')
-            && let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.trim().as_bytes()),
-                HeaderValue::from_str(v.trim()),
-            )
-        {
-            headers.append(k, v);
-        }
-    }
+    let (status, headers) = parse_head(&String::from_utf8_lossy(&buf[..head_end]))?;
     let mut rest = buf.split_off(head_end + 4);
     let length: Option<usize> = headers
         .get("content-length")
@@ -414,6 +408,30 @@ async fn read_response(
         body,
         truncated,
     })
+}
+
+/// The status and headers of a response head (without its blank line);
+/// header lines that are not valid HTTP are left out.
+fn parse_head(head: &str) -> Result<(u16, HeaderMap), String> {
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("not an HTTP response: `{status_line}`"))?;
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':')
+            && let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.trim().as_bytes()),
+                HeaderValue::from_str(v.trim()),
+            )
+        {
+            headers.append(k, v);
+        }
+    }
+    Ok((status, headers))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

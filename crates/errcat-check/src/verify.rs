@@ -246,19 +246,7 @@ fn envelope(
     let e = parser.parse_body(r.status, &r.body);
     let declared = catalog.api.envelope.as_str();
     let v = &mut f.reasons;
-    // The catalog entry a body without a code looks like, by its message.
-    let closest = |v: &mut Vec<String>| {
-        if let Some(m) = &e.message
-            && let Some((code, s)) = parser.codes_matching(m).first().copied()
-        {
-            v.push(match s {
-                Some(s) if s != status => {
-                    format!("its message matches `{code}`, whose status is {s}; got {status}")
-                }
-                _ => format!("its message matches `{code}`"),
-            });
-        }
-    };
+    let closest = |v: &mut Vec<String>| closest(parser, e.message.as_deref(), status, v);
     let (name, media, carries_id) = match e.format {
         Format::Problem => ("problem", "application/problem+json", true),
         Format::Google => ("google", "application/json", true),
@@ -299,26 +287,7 @@ fn envelope(
         closest(v);
         return;
     }
-    let content_type = r
-        .headers
-        .get("content-type")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence != media.to_ascii_lowercase() {
-        if content_type.is_empty() {
-            v.push(format!("no Content-Type; the {name} envelope is `{media}`"));
-        } else {
-            v.push(format!(
-                "Content-Type is `{content_type}`; the {name} envelope is `{media}`"
-            ));
-        }
-    }
+    media_type(r, name, media, v);
     match (&e.request_id, request_id) {
         (Some(body), Some(head)) if body != head => v.push(format!(
             "request id in the body (`{body}`) differs from {} (`{head}`)",
@@ -342,8 +311,58 @@ fn envelope(
         _ => {}
     }
     f.code = Some(code.clone());
-    let v = &mut f.reasons;
-    let Some(def) = catalog.get(&code) else {
+    catalog_code(catalog, expect, seen, &code, &mut f.reasons);
+}
+
+/// The catalog entry a body without a code looks like, by its message.
+fn closest(parser: &Parser, message: Option<&str>, status: u16, v: &mut Vec<String>) {
+    if let Some(m) = message
+        && let Some((code, s)) = parser.codes_matching(m).first().copied()
+    {
+        v.push(match s {
+            Some(s) if s != status => {
+                format!("its message matches `{code}`, whose status is {s}; got {status}")
+            }
+            _ => format!("its message matches `{code}`"),
+        });
+    }
+}
+
+/// The `Content-Type` is the envelope's media type.
+fn media_type(r: &Reply, name: &str, media: &str, v: &mut Vec<String>) {
+    let content_type = r
+        .headers
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != media.to_ascii_lowercase() {
+        if content_type.is_empty() {
+            v.push(format!("no Content-Type; the {name} envelope is `{media}`"));
+        } else {
+            v.push(format!(
+                "Content-Type is `{content_type}`; the {name} envelope is `{media}`"
+            ));
+        }
+    }
+}
+
+/// The code is the catalog's, with the response's status and, unless the
+/// status is already wrong, an expected category.
+fn catalog_code(
+    catalog: &Catalog,
+    expect: &Expect,
+    seen: &Seen<'_>,
+    code: &str,
+    v: &mut Vec<String>,
+) {
+    let status = seen.status;
+    let Some(def) = catalog.get(code) else {
         v.push(format!("code `{code}` is not in the catalog"));
         return;
     };

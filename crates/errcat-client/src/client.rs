@@ -251,73 +251,13 @@ impl Client {
                     request.body().and_then(reqwest::Body::as_bytes),
                 );
             }
-            let sent = Instant::now();
-            let result = self.http.execute(request).await;
-            let (failure, server, err) = match result {
-                // An API that answers errors with this status (`ok: false`):
-                // the body says whether it is one.
-                Ok(res) if Some(res.status().as_u16()) == self.parser.wire_status() => {
-                    let status = res.status().as_u16();
-                    let version = res.version();
-                    let headers = res.headers().clone();
-                    let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
-                    if let Some(log) = &self.debug {
-                        log.response(&method, &url, status, sent.elapsed(), &headers, Some(&body));
-                    }
-                    let api = self.parser.parse(status, &headers, &body);
-                    match api.code.as_deref().and_then(|c| self.parser.status_of(c)) {
-                        Some(own) => {
-                            let failure = Failure::Status {
-                                status: own,
-                                retryable_code: api.retryable,
-                            };
-                            (failure, api.retry_after, ClientError::Api(Box::new(api)))
-                        }
-                        None => return Ok(rebuilt(status, version, headers, body)),
-                    }
-                }
-                Ok(res) if res.status().as_u16() < 400 => {
-                    if let Some(log) = &self.debug {
-                        log.response(
-                            &method,
-                            &url,
-                            res.status().as_u16(),
-                            sent.elapsed(),
-                            res.headers(),
-                            None,
-                        );
-                    }
-                    return Ok(res);
-                }
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let headers = res.headers().clone();
-                    let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
-                    if let Some(log) = &self.debug {
-                        log.response(&method, &url, status, sent.elapsed(), &headers, Some(&body));
-                    }
-                    let api = self.parser.parse(status, &headers, &body);
-                    let failure = Failure::Status {
-                        status,
-                        retryable_code: api.retryable,
-                    };
-                    (failure, api.retry_after, ClientError::Api(Box::new(api)))
-                }
-                Err(e) => {
-                    if let Some(log) = &self.debug {
-                        let shown = debug::redact_url(&url);
-                        log.note(&format!(
-                            "{method} {shown}: {}",
-                            e.to_string().replace(&url, &shown)
-                        ));
-                    }
-                    let failure = if e.is_connect() {
-                        Failure::Connect
-                    } else {
-                        Failure::Transport
-                    };
-                    (failure, None, ClientError::Transport(e))
-                }
+            let (failure, server, err) = match self.attempt(request, &method, &url).await {
+                Attempt::Success(res) => return Ok(res),
+                Attempt::Failed {
+                    failure,
+                    retry_after,
+                    err,
+                } => (failure, retry_after, err),
             };
             let Some(again) = next else { return Err(err) };
             let spent = started
@@ -356,6 +296,95 @@ impl Client {
             }
         }
     }
+
+    /// Sends the request once; reads and parses an error response.
+    async fn attempt(&self, request: reqwest::Request, method: &str, url: &str) -> Attempt {
+        let sent = Instant::now();
+        let result = self.http.execute(request).await;
+        let (failure, retry_after, err) = match result {
+            // An API that answers errors with this status (`ok: false`):
+            // the body says whether it is one.
+            Ok(res) if Some(res.status().as_u16()) == self.parser.wire_status() => {
+                let status = res.status().as_u16();
+                let version = res.version();
+                let headers = res.headers().clone();
+                let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
+                if let Some(log) = &self.debug {
+                    log.response(method, url, status, sent.elapsed(), &headers, Some(&body));
+                }
+                let api = self.parser.parse(status, &headers, &body);
+                match api.code.as_deref().and_then(|c| self.parser.status_of(c)) {
+                    Some(own) => {
+                        let failure = Failure::Status {
+                            status: own,
+                            retryable_code: api.retryable,
+                        };
+                        (failure, api.retry_after, ClientError::Api(Box::new(api)))
+                    }
+                    None => return Attempt::Success(rebuilt(status, version, headers, body)),
+                }
+            }
+            Ok(res) if res.status().as_u16() < 400 => {
+                if let Some(log) = &self.debug {
+                    log.response(
+                        method,
+                        url,
+                        res.status().as_u16(),
+                        sent.elapsed(),
+                        res.headers(),
+                        None,
+                    );
+                }
+                return Attempt::Success(res);
+            }
+            Ok(res) => {
+                let status = res.status().as_u16();
+                let headers = res.headers().clone();
+                let body = read_bounded(res, MAX_PARSE_BYTES + 1).await;
+                if let Some(log) = &self.debug {
+                    log.response(method, url, status, sent.elapsed(), &headers, Some(&body));
+                }
+                let api = self.parser.parse(status, &headers, &body);
+                let failure = Failure::Status {
+                    status,
+                    retryable_code: api.retryable,
+                };
+                (failure, api.retry_after, ClientError::Api(Box::new(api)))
+            }
+            Err(e) => {
+                if let Some(log) = &self.debug {
+                    let shown = debug::redact_url(url);
+                    log.note(&format!(
+                        "{method} {shown}: {}",
+                        e.to_string().replace(url, &shown)
+                    ));
+                }
+                let failure = if e.is_connect() {
+                    Failure::Connect
+                } else {
+                    Failure::Transport
+                };
+                (failure, None, ClientError::Transport(e))
+            }
+        };
+        Attempt::Failed {
+            failure,
+            retry_after,
+            err,
+        }
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    /// A response to return as it is.
+    Success(reqwest::Response),
+    /// A failure the policy may retry, with the wait the server asked for.
+    Failed {
+        failure: Failure,
+        retry_after: Option<Duration>,
+        err: ClientError,
+    },
 }
 
 /// A success response whose body was read to see whether it was an error.

@@ -2,7 +2,6 @@
 //! absurd `Retry-After` values. Always an `ApiError` or a clear failure,
 //! never a panic or an unbounded wait.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -271,20 +270,13 @@ fn absurd_server_waits_stop_instead_of_waiting() {
     }
 }
 
-async fn serve_raw(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
 #[tokio::test]
 async fn a_100_mb_error_body_over_the_wire_is_read_only_so_far() {
     let app = Router::new().route(
         "/huge",
         get(|| async { (StatusCode::BAD_REQUEST, vec![b'x'; 100 << 20]) }),
     );
-    let addr = serve_raw(app).await;
+    let addr = errcat_bench_support::loopback::serve(app).await;
     let c = Client::new(
         format!("http://{addr}"),
         Parser::generic(),
@@ -312,7 +304,7 @@ async fn garbage_retry_after_falls_back_to_backoff() {
             )
         }),
     );
-    let addr = serve_raw(app).await;
+    let addr = errcat_bench_support::loopback::serve(app).await;
     let sleeper = Arc::new(RecordingSleeper::new());
     let policy = RetryPolicy {
         max_attempts: 2,

@@ -1,6 +1,8 @@
 //! The client against real errcat servers on loopback: waits are recorded by
 //! an injected sleeper, never taken.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,35 +10,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use errcat_axum::ErrcatLayer;
 use errcat_catalog::Catalog;
 use errcat_client::retry::{FixedJitter, RecordingSleeper};
 use errcat_client::{Client, ClientError, DebugLog, Format, Parser, RetryPolicy};
-use errcat_render::{Error, Renderer};
-use tokio::net::TcpListener;
+use errcat_render::Error;
 
 fn catalog() -> Catalog {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/catalogs/003-saas.toml"
-    );
-    Catalog::from_path(path).unwrap()
+    common::example_catalog("catalogs/003-saas.toml")
 }
 
-/// Serves `app` behind the errcat layer on a fresh loopback port.
 async fn serve(app: Router) -> SocketAddr {
-    let app = app.layer(ErrcatLayer::new(Renderer::new(catalog())));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
+    common::serve_with(catalog(), app).await
 }
 
 /// A handler that fails with `err()` the first `fails` times, then says "ok".

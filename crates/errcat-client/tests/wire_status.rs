@@ -3,6 +3,8 @@
 //! with its body intact, and turns an error into `ClientError::Api`, retried
 //! by the error's own status.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,29 +12,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use errcat_axum::ErrcatLayer;
 use errcat_catalog::Catalog;
 use errcat_client::retry::{FixedJitter, RecordingSleeper};
 use errcat_client::{Client, ClientError, Parser, RetryPolicy};
-use errcat_render::{Error, Renderer};
-use tokio::net::TcpListener;
+use errcat_render::Error;
 
 fn catalog() -> Catalog {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/envelopes/slack-web.toml"
-    );
-    Catalog::from_path(path).unwrap()
+    common::example_catalog("envelopes/slack-web.toml")
 }
 
 async fn serve(app: Router) -> SocketAddr {
-    let app = app.layer(ErrcatLayer::new(Renderer::new(catalog())));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    addr
+    common::serve_with(catalog(), app).await
 }
 
 #[tokio::test]

@@ -144,35 +144,33 @@ impl Default for Config {
 /// boundary layer before it wraps the routes; pass `|l| l` for none.
 pub fn router(config: Config, layer: impl FnOnce(ErrcatLayer) -> ErrcatLayer) -> Router {
     let state = state::AppState::new(config.clone());
-    let jwt = JwtAuth::hs256(DEMO_JWT_SECRET)
-        .audience([AUDIENCE])
-        .issuer([ISSUER])
-        .revocation({
-            let state = state.clone();
-            move |jti: Option<&str>, _sub: Option<&str>| jti.is_some_and(|j| state.is_revoked(j))
-        });
-    let keys = ApiKeys::new([
-        ApiKeyRecord::new("key_acme_full", ApiKeys::hash(DEMO_API_KEY))
-            .with_tenant("acme")
-            .with_role("events:write"),
-        ApiKeyRecord::new("key_acme_readonly", ApiKeys::hash(DEMO_READ_ONLY_API_KEY))
-            .with_tenant("acme")
-            .with_role("events:read"),
-    ]);
+    let api = routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            domain::maintenance_gate,
+        ))
+        .layer(axum::Extension(jwt(&state)))
+        .layer(axum::Extension(api_keys()))
+        .layer(rate_limits(&config))
+        .with_state(state);
+
+    let renderer = errcat_render::Renderer::new(catalog());
+    let boundary = layer(
+        ErrcatLayer::new(renderer)
+            .body_limit(config.body_limit)
+            .timeout(Some(config.handler_timeout)),
+    );
+    Router::new()
+        .route("/", get(domain::index))
+        .nest("/api", api)
+        .layer(boundary)
+}
+
+/// The API's routes, under `/api`.
+fn routes() -> Router<state::AppState> {
     let shopify = WebhookVerifier::shopify(DEMO_SHOPIFY_SECRET);
     let stripe = WebhookVerifier::stripe(DEMO_STRIPE_SECRET);
-    let limits = RateLimitLayer::memory()
-        .policy(Policy::per_ip(
-            "per-ip",
-            Quota::per_minute(config.per_ip_per_minute),
-        ))
-        .policy(Policy::per_key(
-            "per-key",
-            Quota::per_minute(config.per_key_per_minute),
-            rate_limit::header("x-api-key"),
-        ));
-
-    let api = Router::new()
+    Router::new()
         .route("/health", get(domain::health))
         .route("/openapi.json", get(openapi::spec))
         .route("/auth/login", post(auth::login))
@@ -216,25 +214,45 @@ pub fn router(config: Config, layer: impl FnOnce(ErrcatLayer) -> ErrcatLayer) ->
         )
         .route("/admin/maintenance", put(domain::set_maintenance))
         .route("/debug/panic", get(domain::panic))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            domain::maintenance_gate,
-        ))
-        .layer(axum::Extension(jwt))
-        .layer(axum::Extension(keys))
-        .layer(limits)
-        .with_state(state);
+}
 
-    let renderer = errcat_render::Renderer::new(catalog());
-    let boundary = layer(
-        ErrcatLayer::new(renderer)
-            .body_limit(config.body_limit)
-            .timeout(Some(config.handler_timeout)),
-    );
-    Router::new()
-        .route("/", get(domain::index))
-        .nest("/api", api)
-        .layer(boundary)
+/// Bearer tokens: the demo's key, audience and issuer, and the state's
+/// revocations.
+fn jwt(state: &state::AppState) -> JwtAuth {
+    let state = state.clone();
+    JwtAuth::hs256(DEMO_JWT_SECRET)
+        .audience([AUDIENCE])
+        .issuer([ISSUER])
+        .revocation(move |jti: Option<&str>, _sub: Option<&str>| {
+            jti.is_some_and(|j| state.is_revoked(j))
+        })
+}
+
+/// The demo's two API keys for the `acme` tenant: one that writes events,
+/// one that only reads.
+fn api_keys() -> ApiKeys {
+    ApiKeys::new([
+        ApiKeyRecord::new("key_acme_full", ApiKeys::hash(DEMO_API_KEY))
+            .with_tenant("acme")
+            .with_role("events:write"),
+        ApiKeyRecord::new("key_acme_readonly", ApiKeys::hash(DEMO_READ_ONLY_API_KEY))
+            .with_tenant("acme")
+            .with_role("events:read"),
+    ])
+}
+
+/// Requests per minute per client address and per API key.
+fn rate_limits(config: &Config) -> RateLimitLayer {
+    RateLimitLayer::memory()
+        .policy(Policy::per_ip(
+            "per-ip",
+            Quota::per_minute(config.per_ip_per_minute),
+        ))
+        .policy(Policy::per_key(
+            "per-key",
+            Quota::per_minute(config.per_key_per_minute),
+            rate_limit::header("x-api-key"),
+        ))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, with the

@@ -79,24 +79,131 @@ struct Op {
     errors: &'static [u16],
 }
 
+/// The operations of the reference API, one line each so that the table
+/// reads as one: method, path, summary, what it needs, its body's schema,
+/// its success status and its error statuses.
+#[rustfmt::skip]
 fn ops() -> Vec<Op> {
-    let login = object(
-        &[
-            ("email", string()),
-            ("password", string()),
-            ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
-        ],
-        &["email", "password"],
-    );
-    let exchange = object(
-        &[
-            ("personal_access_token", string()),
-            ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
-        ],
-        &["personal_access_token"],
-    );
-    let refresh = object(&[("refresh_token", string())], &["refresh_token"]);
-    let template = object(
+    let b = Bodies::new();
+    vec![
+        op("get", "/api/health", "Health", Auth::None, None, 200, &[429]),
+        op("post", "/api/auth/login", "Sign in with email and password", Auth::None, Some(&b.login), 200, &[400, 401, 413, 415, 429]),
+        op("post", "/api/auth/token", "Exchange a personal access token for a JWT", Auth::None, Some(&b.exchange), 200, &[400, 401, 413, 415, 429]),
+        op("post", "/api/auth/refresh", "Exchange a refresh token (single use)", Auth::None, Some(&b.refresh), 200, &[400, 401, 413, 415, 429]),
+        op("post", "/api/auth/revoke", "Revoke the caller's token", Auth::Bearer, None, 204, &[401, 429, 503]),
+        op("get", "/api/me", "The caller", Auth::Bearer, None, 200, &[401, 429]),
+        op("get", "/api/templates", "List the team's templates", Auth::Bearer, None, 200, &[400, 401, 403, 429]),
+        op("post", "/api/templates", "Create a template (editor)", Auth::Bearer, Some(&b.template), 201, &[400, 401, 403, 409, 413, 415, 429, 503]),
+        op("get", "/api/templates/{id}", "A template", Auth::Bearer, None, 200, &[401, 403, 404, 429]),
+        op("delete", "/api/templates/{id}", "Delete a template (admin)", Auth::Bearer, None, 204, &[401, 403, 404, 409, 429, 503]),
+        op("get", "/api/wallets", "The team's wallets", Auth::Bearer, None, 200, &[401, 403, 429]),
+        op("post", "/api/objects", "Mint an object from a template (editor)", Auth::Bearer, Some(&b.new_object), 201, &[400, 401, 403, 404, 413, 415, 422, 429, 503]),
+        op("get", "/api/objects/{id}", "An object", Auth::Bearer, None, 200, &[401, 403, 404, 429]),
+        op("post", "/api/objects/{id}/lock", "Lock an object (editor)", Auth::Bearer, None, 200, &[401, 403, 404, 422, 429, 503]),
+        op("post", "/api/objects/{id}/unlock", "Unlock an object (editor)", Auth::Bearer, None, 200, &[401, 403, 404, 422, 429, 503]),
+        op("post", "/api/objects/{id}/transfer", "Transfer an object to a wallet (editor; Idempotency-Key)", Auth::Bearer, Some(&b.transfer), 200, &[400, 401, 403, 404, 409, 413, 415, 422, 429, 503]),
+        op("post", "/api/objects/{id}/burn", "Burn an object (admin)", Auth::Bearer, None, 200, &[401, 403, 404, 422, 429, 503]),
+        op("post", "/api/events", "Send a batch of 1-100 events", Auth::ApiKey, Some(&b.events), 202, &[400, 401, 403, 413, 415, 429, 503]),
+        op("post", "/api/webhooks/shopify", "Incoming Shopify webhook (X-Shopify-Hmac-Sha256)", Auth::Shopify, Some(&b.webhook), 200, &[401, 413, 429, 503]),
+        op("post", "/api/webhooks/stripe", "Incoming Stripe webhook (Stripe-Signature)", Auth::Stripe, Some(&b.webhook), 200, &[401, 413, 429, 503]),
+        op("post", "/api/webhook-endpoints", "Register an outgoing webhook endpoint (admin)", Auth::Bearer, Some(&b.endpoint), 201, &[400, 401, 403, 413, 415, 429, 503]),
+        op("post", "/api/webhook-endpoints/{id}/test", "Deliver a test event (admin)", Auth::Bearer, None, 200, &[401, 403, 404, 429, 502, 503, 504]),
+        op("post", "/api/integrations/{provider}/sync", "Sync an integration (editor)", Auth::Bearer, None, 200, &[401, 403, 404, 429, 502, 503]),
+        op("put", "/api/admin/maintenance", "Maintenance mode (admin)", Auth::Bearer, Some(&b.maintenance), 200, &[400, 401, 403, 413, 415, 429]),
+    ]
+}
+
+/// An operation of the table.
+fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    auth: Auth,
+    body: Option<&Value>,
+    success: u16,
+    errors: &'static [u16],
+) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        auth,
+        body: body.cloned(),
+        success,
+        errors,
+    }
+}
+
+/// The request bodies' schemas.
+struct Bodies {
+    login: Value,
+    exchange: Value,
+    refresh: Value,
+    template: Value,
+    new_object: Value,
+    transfer: Value,
+    events: Value,
+    webhook: Value,
+    endpoint: Value,
+    maintenance: Value,
+}
+
+impl Bodies {
+    fn new() -> Self {
+        let login = object(
+            &[
+                ("email", string()),
+                ("password", string()),
+                ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
+            ],
+            &["email", "password"],
+        );
+        let exchange = object(
+            &[
+                ("personal_access_token", string()),
+                ("expires_in", optional_integer(1, TOKEN_TTL_MAX)),
+            ],
+            &["personal_access_token"],
+        );
+        let refresh = object(&[("refresh_token", string())], &["refresh_token"]);
+        let new_object = object(
+            &[
+                ("template_id", string()),
+                ("wallet", string()),
+                ("properties", json!({"type": "object"})),
+            ],
+            &["template_id", "wallet"],
+        );
+        let transfer = object(&[("to_wallet", string())], &["to_wallet"]);
+        let maintenance = object(
+            &[
+                ("enabled", json!({"type": "boolean"})),
+                ("retry_after", optional_integer(0, u64::MAX)),
+            ],
+            &["enabled"],
+        );
+        let webhook = json!({"type": "object"});
+        let template = template_schema();
+        let events = events_schema();
+        let endpoint = endpoint_schema();
+        Self {
+            login,
+            exchange,
+            refresh,
+            template,
+            new_object,
+            transfer,
+            events,
+            webhook,
+            endpoint,
+            maintenance,
+        }
+    }
+}
+
+/// `POST /api/templates`: a name and each property's type.
+fn template_schema() -> Value {
+    object(
         &[
             (
                 "name",
@@ -120,16 +227,11 @@ fn ops() -> Vec<Op> {
             ),
         ],
         &["name", "schema"],
-    );
-    let new_object = object(
-        &[
-            ("template_id", string()),
-            ("wallet", string()),
-            ("properties", json!({"type": "object"})),
-        ],
-        &["template_id", "wallet"],
-    );
-    let transfer = object(&[("to_wallet", string())], &["to_wallet"]);
+    )
+}
+
+/// `POST /api/events`: a batch of analytics events.
+fn events_schema() -> Value {
     let event = object(
         &[
             (
@@ -148,23 +250,20 @@ fn ops() -> Vec<Op> {
         ],
         &["type", "user_id", "timestamp"],
     );
-    let events = object(
+    object(
         &[(
             "events",
             json!({"type": "array", "minItems": 1, "maxItems": EVENTS_MAX, "items": event}),
         )],
         &["events"],
-    );
-    let maintenance = object(
-        &[
-            ("enabled", json!({"type": "boolean"})),
-            ("retry_after", optional_integer(0, u64::MAX)),
-        ],
-        &["enabled"],
-    );
+    )
+}
+
+/// `POST /api/webhook-endpoints`: a loopback URL and a timeout.
+fn endpoint_schema() -> Value {
     let max_timeout_ms =
         u64::try_from(crate::Config::default().webhook_timeout.as_millis()).unwrap_or(u64::MAX);
-    let endpoint = object(
+    object(
         &[
             (
                 "url",
@@ -178,226 +277,7 @@ fn ops() -> Vec<Op> {
             ("timeout_ms", optional_integer(1, max_timeout_ms)),
         ],
         &["url"],
-    );
-    let webhook = json!({"type": "object"});
-    vec![
-        Op {
-            method: "get",
-            path: "/api/health",
-            summary: "Health",
-            auth: Auth::None,
-            body: None,
-            success: 200,
-            errors: &[429],
-        },
-        Op {
-            method: "post",
-            path: "/api/auth/login",
-            summary: "Sign in with email and password",
-            auth: Auth::None,
-            body: Some(login),
-            success: 200,
-            errors: &[400, 401, 413, 415, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/auth/token",
-            summary: "Exchange a personal access token for a JWT",
-            auth: Auth::None,
-            body: Some(exchange),
-            success: 200,
-            errors: &[400, 401, 413, 415, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/auth/refresh",
-            summary: "Exchange a refresh token (single use)",
-            auth: Auth::None,
-            body: Some(refresh),
-            success: 200,
-            errors: &[400, 401, 413, 415, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/auth/revoke",
-            summary: "Revoke the caller's token",
-            auth: Auth::Bearer,
-            body: None,
-            success: 204,
-            errors: &[401, 429, 503],
-        },
-        Op {
-            method: "get",
-            path: "/api/me",
-            summary: "The caller",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 429],
-        },
-        Op {
-            method: "get",
-            path: "/api/templates",
-            summary: "List the team's templates",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[400, 401, 403, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/templates",
-            summary: "Create a template (editor)",
-            auth: Auth::Bearer,
-            body: Some(template),
-            success: 201,
-            errors: &[400, 401, 403, 409, 413, 415, 429, 503],
-        },
-        Op {
-            method: "get",
-            path: "/api/templates/{id}",
-            summary: "A template",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 429],
-        },
-        Op {
-            method: "delete",
-            path: "/api/templates/{id}",
-            summary: "Delete a template (admin)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 204,
-            errors: &[401, 403, 404, 409, 429, 503],
-        },
-        Op {
-            method: "get",
-            path: "/api/wallets",
-            summary: "The team's wallets",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/objects",
-            summary: "Mint an object from a template (editor)",
-            auth: Auth::Bearer,
-            body: Some(new_object),
-            success: 201,
-            errors: &[400, 401, 403, 404, 413, 415, 422, 429, 503],
-        },
-        Op {
-            method: "get",
-            path: "/api/objects/{id}",
-            summary: "An object",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 429],
-        },
-        Op {
-            method: "post",
-            path: "/api/objects/{id}/lock",
-            summary: "Lock an object (editor)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 422, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/objects/{id}/unlock",
-            summary: "Unlock an object (editor)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 422, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/objects/{id}/transfer",
-            summary: "Transfer an object to a wallet (editor; Idempotency-Key)",
-            auth: Auth::Bearer,
-            body: Some(transfer),
-            success: 200,
-            errors: &[400, 401, 403, 404, 409, 413, 415, 422, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/objects/{id}/burn",
-            summary: "Burn an object (admin)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 422, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/events",
-            summary: "Send a batch of 1-100 events",
-            auth: Auth::ApiKey,
-            body: Some(events),
-            success: 202,
-            errors: &[400, 401, 403, 413, 415, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/webhooks/shopify",
-            summary: "Incoming Shopify webhook (X-Shopify-Hmac-Sha256)",
-            auth: Auth::Shopify,
-            body: Some(webhook.clone()),
-            success: 200,
-            errors: &[401, 413, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/webhooks/stripe",
-            summary: "Incoming Stripe webhook (Stripe-Signature)",
-            auth: Auth::Stripe,
-            body: Some(webhook),
-            success: 200,
-            errors: &[401, 413, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/webhook-endpoints",
-            summary: "Register an outgoing webhook endpoint (admin)",
-            auth: Auth::Bearer,
-            body: Some(endpoint),
-            success: 201,
-            errors: &[400, 401, 403, 413, 415, 429, 503],
-        },
-        Op {
-            method: "post",
-            path: "/api/webhook-endpoints/{id}/test",
-            summary: "Deliver a test event (admin)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 429, 502, 503, 504],
-        },
-        Op {
-            method: "post",
-            path: "/api/integrations/{provider}/sync",
-            summary: "Sync an integration (editor)",
-            auth: Auth::Bearer,
-            body: None,
-            success: 200,
-            errors: &[401, 403, 404, 429, 502, 503],
-        },
-        Op {
-            method: "put",
-            path: "/api/admin/maintenance",
-            summary: "Maintenance mode (admin)",
-            auth: Auth::Bearer,
-            body: Some(maintenance),
-            success: 200,
-            errors: &[400, 401, 403, 413, 415, 429],
-        },
-    ]
+    )
 }
 
 fn build() -> Value {
@@ -413,66 +293,10 @@ fn build() -> Value {
         .unwrap_or_default();
     let mut paths = Map::new();
     for op in ops() {
-        let mut responses = Map::new();
-        let description = match op.success {
-            201 => "Created",
-            202 => "Accepted",
-            204 => "No Content",
-            _ => "OK",
-        };
-        responses.insert(op.success.to_string(), json!({"description": description}));
-        let mut statuses: Vec<u16> = op.errors.to_vec();
-        statuses.push(405);
-        statuses.push(500);
-        for status in statuses {
-            let name = format!("Error{status}");
-            if defined.contains(&name) {
-                responses.insert(
-                    status.to_string(),
-                    json!({"$ref": format!("#/components/responses/{name}")}),
-                );
-            }
-        }
-        let mut operation = json!({
-            "summary": op.summary,
-            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
-            "responses": responses,
-        });
-        let security = match op.auth {
-            Auth::None => None,
-            Auth::Bearer => Some("bearer"),
-            Auth::ApiKey => Some("apiKey"),
-            Auth::Shopify => Some("shopifySignature"),
-            Auth::Stripe => Some("stripeSignature"),
-        };
-        if let Some(s) = security {
-            operation["security"] = json!([{ s: [] }]);
-        }
-        if let Some(schema) = op.body {
-            operation["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": schema}},
-            });
-        }
-        let params: Vec<Value> = ["id", "provider"]
-            .iter()
-            .filter(|p| op.path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut params = params;
-        if op.method == "get" && op.path == "/api/templates" {
-            params.push(json!({
-                "name": "limit",
-                "in": "query",
-                "required": false,
-                "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
-            }));
-        }
-        if !params.is_empty() {
-            operation["parameters"] = Value::Array(params);
-        }
-        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
-        entry[op.method] = operation;
+        let (path, method) = (op.path, op.method);
+        let operation = operation(op, &defined);
+        let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        entry[method] = operation;
     }
     doc["paths"] = Value::Object(paths);
     doc["components"]["securitySchemes"] = json!({
@@ -482,6 +306,71 @@ fn build() -> Value {
         "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
     });
     doc
+}
+
+/// One operation of the document: its success and the catalog's error
+/// responses it can answer (each one `defined` in the components), its
+/// security, body and parameters.
+fn operation(op: Op, defined: &[String]) -> Value {
+    let mut responses = Map::new();
+    let description = match op.success {
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        _ => "OK",
+    };
+    responses.insert(op.success.to_string(), json!({"description": description}));
+    let mut statuses: Vec<u16> = op.errors.to_vec();
+    statuses.push(405);
+    statuses.push(500);
+    for status in statuses {
+        let name = format!("Error{status}");
+        if defined.contains(&name) {
+            responses.insert(
+                status.to_string(),
+                json!({"$ref": format!("#/components/responses/{name}")}),
+            );
+        }
+    }
+    let mut operation = json!({
+        "summary": op.summary,
+        "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
+        "responses": responses,
+    });
+    let security = match op.auth {
+        Auth::None => None,
+        Auth::Bearer => Some("bearer"),
+        Auth::ApiKey => Some("apiKey"),
+        Auth::Shopify => Some("shopifySignature"),
+        Auth::Stripe => Some("stripeSignature"),
+    };
+    if let Some(s) = security {
+        operation["security"] = json!([{ s: [] }]);
+    }
+    if let Some(schema) = op.body {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": schema}},
+        });
+    }
+    let params: Vec<Value> = ["id", "provider"]
+        .iter()
+        .filter(|p| op.path.contains(&format!("{{{p}}}")))
+        .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    let mut params = params;
+    if op.method == "get" && op.path == "/api/templates" {
+        params.push(json!({
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+        }));
+    }
+    if !params.is_empty() {
+        operation["parameters"] = Value::Array(params);
+    }
+    operation
 }
 
 #[cfg(test)]

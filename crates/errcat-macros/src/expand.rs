@@ -10,13 +10,50 @@ use quote::{format_ident, quote};
 /// Expands `catalog!("path")`. A relative path is looked up under each of
 /// `bases` in turn (the crate's manifest directory, then the invoking file's).
 pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
-    let lit: syn::LitStr = match syn::parse2(input) {
-        Ok(l) => l,
-        Err(_) => {
-            return quote! {
-                ::core::compile_error!("errcat::catalog! takes the catalog's path, e.g. `errcat::catalog!(\"errors.toml\")`");
-            };
-        }
+    let source = match parse(input, bases) {
+        Ok(source) => source,
+        Err(stop) => return stop,
+    };
+    match validate(&source) {
+        Ok(checked) => expand(&source, &checked),
+        Err(stop) => stop,
+    }
+}
+
+/// The invocation: which catalog file, and how the user named it.
+struct Source {
+    /// The file found under the bases.
+    path: PathBuf,
+    /// The path as written, for messages.
+    name: String,
+    /// The literal's span, where compile errors point.
+    span: Span,
+}
+
+/// A catalog that can be expanded (valid, or read as far as it could be),
+/// with the compile errors to emit beside its items.
+struct Checked {
+    /// `errcat: file:line:column: message` lines, each a `compile_error!`.
+    errors: Vec<String>,
+    /// One constructor function a code with a status.
+    ctors: Vec<TokenStream>,
+    /// The `Code` enum's variants, in catalog order.
+    variants: Vec<Variant>,
+}
+
+/// A variant of the generated `Code` enum.
+struct Variant {
+    ident: syn::Ident,
+    code: String,
+    numeric: Option<i64>,
+}
+
+/// Parse: the macro's one argument, a string literal, resolved to a file.
+fn parse(input: TokenStream, bases: &[PathBuf]) -> Result<Source, TokenStream> {
+    let Ok(lit) = syn::parse2::<syn::LitStr>(input) else {
+        return Err(quote! {
+            ::core::compile_error!("errcat::catalog! takes the catalog's path, e.g. `errcat::catalog!(\"errors.toml\")`");
+        });
     };
     let rel = Path::new(&lit.value()).to_path_buf();
     let path = bases
@@ -24,29 +61,36 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
         .map(|b| b.join(&rel))
         .find(|p| p.exists())
         .unwrap_or_else(|| bases.first().map_or_else(|| rel.clone(), |b| b.join(&rel)));
-    let span = lit.span();
-    let analysis = match Catalog::analyze_path(&path) {
+    Ok(Source {
+        path,
+        name: lit.value(),
+        span: lit.span(),
+    })
+}
+
+/// Validate: the catalog's own diagnostics, then the Rust names its codes
+/// make (reserved or colliding ones are errors). Stops with the errors
+/// alone when not even a best-effort catalog could be read.
+fn validate(source: &Source) -> Result<Checked, TokenStream> {
+    let Source { name, span, .. } = source;
+    let analysis = match Catalog::analyze_path(&source.path) {
         Ok(a) => a,
         Err(e) => {
             let msg = format!("errcat: {e}");
-            return quote::quote_spanned! {span=> ::core::compile_error!(#msg); };
+            return Err(quote::quote_spanned! {*span=> ::core::compile_error!(#msg); });
         }
     };
-    let path_str = path.display().to_string();
-    let name = lit.value();
+    let at = |s: &std::ops::Range<usize>| {
+        let (l, c) = analysis.report.source.line_col(s.start);
+        format!("{name}:{l}:{c}")
+    };
     let mut errors: Vec<String> = analysis
         .report
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .map(|d| {
-            let at = d.span.as_ref().map_or_else(
-                || name.clone(),
-                |s| {
-                    let (l, c) = analysis.report.source.line_col(s.start);
-                    format!("{name}:{l}:{c}")
-                },
-            );
+            let at = d.span.as_ref().map_or_else(|| name.clone(), at);
             let help = d
                 .help
                 .as_ref()
@@ -55,31 +99,34 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
             format!("errcat: {at}: {}{help}", d.message)
         })
         .collect();
-    let Some(catalog) = analysis.catalog.or(analysis.best_effort) else {
-        let errs = errors
-            .iter()
-            .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); });
-        return quote! {
-            const _: &str = ::core::include_str!(#path_str);
-            #(#errs)*
-        };
+    let Some(catalog) = analysis.catalog.as_ref().or(analysis.best_effort.as_ref()) else {
+        return Err(only_errors(source, &errors));
     };
-
-    let mut fn_names: HashMap<String, &ErrorDef> = HashMap::new();
-    let mut variants: HashMap<String, &ErrorDef> = HashMap::new();
-    let mut ctors = Vec::new();
-    let mut variant_idents = Vec::new();
-    let mut variant_codes = Vec::new();
-    let mut numeric_arms = Vec::new();
     let locate = |e: &ErrorDef| {
-        e.spans.code.as_ref().map_or_else(
-            || format!("{name} (standard catalog)"),
-            |s| {
-                let (l, c) = analysis.report.source.line_col(s.start);
-                format!("{name}:{l}:{c}")
-            },
-        )
+        e.spans
+            .code
+            .as_ref()
+            .map_or_else(|| format!("{name} (standard catalog)"), at)
     };
+    let (variants, ctors) = names(catalog, &locate, &mut errors);
+    Ok(Checked {
+        errors,
+        ctors,
+        variants,
+    })
+}
+
+/// The `Code` variant and constructor of each error, skipping (with an
+/// error) a code whose name is reserved or taken by an earlier code.
+fn names(
+    catalog: &Catalog,
+    locate: &dyn Fn(&ErrorDef) -> String,
+    errors: &mut Vec<String>,
+) -> (Vec<Variant>, Vec<TokenStream>) {
+    let mut fn_names: HashMap<String, &ErrorDef> = HashMap::new();
+    let mut taken: HashMap<String, &ErrorDef> = HashMap::new();
+    let mut variants = Vec::new();
+    let mut ctors = Vec::new();
     for e in &catalog.errors {
         let words = words(&e.code);
         let variant = pascal(&words);
@@ -87,7 +134,7 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
             errors.push(format!("errcat: {}: code `{}` would make the variant `Code::Unknown`, which is reserved for codes a newer server sends", locate(e), e.code));
             continue;
         }
-        if let Some(first) = variants.insert(variant.clone(), e) {
+        if let Some(first) = taken.insert(variant.clone(), e) {
             errors.push(format!(
                 "errcat: {}: codes `{}` and `{}` both make `Code::{variant}`; rename one",
                 locate(e),
@@ -96,13 +143,11 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
             ));
             continue;
         }
-        let vident = format_ident!("{}", variant);
-        let code = &e.code;
-        variant_idents.push(vident.clone());
-        variant_codes.push(code.clone());
-        if let Some(n) = e.numeric_code {
-            numeric_arms.push(quote! { #n => ::core::option::Option::Some(Code::#vident), });
-        }
+        variants.push(Variant {
+            ident: format_ident!("{}", variant),
+            code: e.code.clone(),
+            numeric: e.numeric_code,
+        });
         if e.status.is_none() {
             continue;
         }
@@ -118,13 +163,40 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
         }
         ctors.push(constructor(e, &fname));
     }
-    let errs = errors
+    (variants, ctors)
+}
+
+/// The compile errors alone, with the catalog still included so that
+/// editing it rebuilds.
+fn only_errors(source: &Source, errors: &[String]) -> TokenStream {
+    let path_str = source.path.display().to_string();
+    let errs = compile_errors(source.span, errors);
+    quote! {
+        const _: &str = ::core::include_str!(#path_str);
+        #errs
+    }
+}
+
+/// One `compile_error!` a message, pointing at the macro's argument.
+fn compile_errors(span: Span, errors: &[String]) -> TokenStream {
+    errors
         .iter()
-        .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); });
+        .map(|m| quote::quote_spanned! {span=> ::core::compile_error!(#m); })
+        .collect()
+}
+
+/// Expand: the statics, the constructors, `Code` and its impls, beside the
+/// compile errors of validation.
+fn expand(source: &Source, checked: &Checked) -> TokenStream {
+    let path_str = source.path.display().to_string();
+    let name = &source.name;
+    let errs = compile_errors(source.span, &checked.errors);
+    let ctors = &checked.ctors;
+    let code = code_enum(&checked.variants);
     quote! {
         const _: &str = ::core::include_str!(#path_str);
 
-        #(#errs)*
+        #errs
 
         /// The catalog, read once from the text embedded at compile time.
         pub static CATALOG: ::std::sync::LazyLock<::errcat::Catalog> =
@@ -136,6 +208,19 @@ pub(crate) fn catalog(input: TokenStream, bases: &[PathBuf]) -> TokenStream {
 
         #(#ctors)*
 
+        #code
+    }
+}
+
+/// `Code`, every code of the catalog as a variant, and its conversions.
+fn code_enum(variants: &[Variant]) -> TokenStream {
+    let variant_idents: Vec<_> = variants.iter().map(|v| &v.ident).collect();
+    let variant_codes: Vec<_> = variants.iter().map(|v| &v.code).collect();
+    let numeric_arms = variants.iter().filter_map(|v| {
+        let (n, vident) = (v.numeric?, &v.ident);
+        Some(quote! { #n => ::core::option::Option::Some(Code::#vident), })
+    });
+    quote! {
         /// Every code of the catalog; `Unknown` keeps codes this build does not know.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         pub enum Code {

@@ -105,17 +105,60 @@ fn google_status(status: u16) -> &'static str {
 /// AIP-193: `google.rpc.Status` with `ErrorInfo`, `BadRequest`, `RetryInfo`,
 /// `RequestInfo`, `Help` and `LocalizedMessage` details.
 pub(crate) fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
-    const T: &str = "type.googleapis.com/google.rpc.";
-    let p = ctx.prepared;
     buf.extend_from_slice(b"{\"error\":{\"code\":");
     json::int(buf, ctx.status);
     buf.extend_from_slice(b",\"message\":");
     ctx.write_message(buf);
     buf.extend_from_slice(b",\"status\":\"");
     buf.extend_from_slice(google_status(ctx.status).as_bytes());
-    buf.extend_from_slice(b"\",\"details\":[{\"@type\":\"");
-    buf.extend_from_slice(T.as_bytes());
-    buf.extend_from_slice(b"ErrorInfo\",\"reason\":");
+    buf.extend_from_slice(b"\",\"details\":[");
+    write_error_info(buf, ctx, catalog);
+    let violations = ctx.violations();
+    if !violations.is_empty() {
+        google_detail(buf, b"BadRequest\",\"fieldViolations\":");
+        write_violations(buf, violations, b"{\"field\":", b",\"description\":");
+        buf.push(b'}');
+    }
+    if let Some(s) = ctx.retry_after {
+        google_detail(buf, b"RetryInfo\",\"retryDelay\":\"");
+        json::int(buf, s);
+        buf.extend_from_slice(b"s\"}");
+    }
+    if let Some(rid) = ctx.request_id {
+        google_detail(buf, b"RequestInfo\",\"requestId\":");
+        json::str(buf, rid);
+        buf.extend_from_slice(b",\"servingData\":");
+        json::str(buf, &format!("error_id={}", ctx.error_id));
+        buf.push(b'}');
+    }
+    if ctx.prepared.doc_url.is_some() || !ctx.def.links.is_empty() {
+        write_help(buf, ctx);
+    }
+    google_detail(buf, b"LocalizedMessage\",\"locale\":");
+    json::str(buf, ctx.locale);
+    buf.extend_from_slice(b",\"message\":");
+    ctx.write_message(buf);
+    buf.extend_from_slice(b"}]}}");
+}
+
+/// `,{"@type":"type.googleapis.com/google.rpc.` and then `rest`: a detail
+/// after the first.
+fn google_detail(buf: &mut Vec<u8>, rest: &[u8]) {
+    buf.extend_from_slice(b",");
+    google_type(buf, rest);
+}
+
+/// `{"@type":"type.googleapis.com/google.rpc.` and then `rest`.
+fn google_type(buf: &mut Vec<u8>, rest: &[u8]) {
+    buf.extend_from_slice(b"{\"@type\":\"type.googleapis.com/google.rpc.");
+    buf.extend_from_slice(rest);
+}
+
+/// The first detail, `ErrorInfo`: the code as its reason, the API's domain,
+/// and the parameters, category, error id and numeric code as metadata.
+fn write_error_info(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) {
+    let p = ctx.prepared;
+    google_type(buf, b"ErrorInfo\",\"reason\":");
     buf.extend_from_slice(&p.code);
     buf.extend_from_slice(b",\"domain\":");
     json::str(
@@ -141,60 +184,29 @@ pub(crate) fn write_google(buf: &mut Vec<u8>, ctx: &Ctx<'_>, catalog: &Catalog) 
         json::str(buf, itoa::Buffer::new().format(n));
     }
     buf.extend_from_slice(b"}}");
-    let violations = ctx.violations();
-    if !violations.is_empty() {
-        buf.extend_from_slice(b",{\"@type\":\"");
-        buf.extend_from_slice(T.as_bytes());
-        buf.extend_from_slice(b"BadRequest\",\"fieldViolations\":");
-        write_violations(buf, violations, b"{\"field\":", b",\"description\":");
+}
+
+/// `Help`: the entry's reference page, then its links.
+fn write_help(buf: &mut Vec<u8>, ctx: &Ctx<'_>) {
+    google_detail(buf, b"Help\",\"links\":[");
+    let mut first = true;
+    if let Some(url) = &ctx.prepared.doc_url {
+        first = false;
+        buf.extend_from_slice(b"{\"description\":");
+        json::str(buf, &format!("{} reference", ctx.def.code));
+        buf.extend_from_slice(b",\"url\":");
+        json::str(buf, url);
         buf.push(b'}');
     }
-    if let Some(s) = ctx.retry_after {
-        buf.extend_from_slice(b",{\"@type\":\"");
-        buf.extend_from_slice(T.as_bytes());
-        buf.extend_from_slice(b"RetryInfo\",\"retryDelay\":\"");
-        json::int(buf, s);
-        buf.extend_from_slice(b"s\"}");
-    }
-    if let Some(rid) = ctx.request_id {
-        buf.extend_from_slice(b",{\"@type\":\"");
-        buf.extend_from_slice(T.as_bytes());
-        buf.extend_from_slice(b"RequestInfo\",\"requestId\":");
-        json::str(buf, rid);
-        buf.extend_from_slice(b",\"servingData\":");
-        json::str(buf, &format!("error_id={}", ctx.error_id));
+    for l in &ctx.def.links {
+        if !std::mem::take(&mut first) {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"description\":");
+        json::str(buf, &l.title);
+        buf.extend_from_slice(b",\"url\":");
+        json::str(buf, &l.url);
         buf.push(b'}');
     }
-    if p.doc_url.is_some() || !ctx.def.links.is_empty() {
-        buf.extend_from_slice(b",{\"@type\":\"");
-        buf.extend_from_slice(T.as_bytes());
-        buf.extend_from_slice(b"Help\",\"links\":[");
-        let mut first = true;
-        if let Some(url) = &p.doc_url {
-            first = false;
-            buf.extend_from_slice(b"{\"description\":");
-            json::str(buf, &format!("{} reference", ctx.def.code));
-            buf.extend_from_slice(b",\"url\":");
-            json::str(buf, url);
-            buf.push(b'}');
-        }
-        for l in &ctx.def.links {
-            if !std::mem::take(&mut first) {
-                buf.push(b',');
-            }
-            buf.extend_from_slice(b"{\"description\":");
-            json::str(buf, &l.title);
-            buf.extend_from_slice(b",\"url\":");
-            json::str(buf, &l.url);
-            buf.push(b'}');
-        }
-        buf.extend_from_slice(b"]}");
-    }
-    buf.extend_from_slice(b",{\"@type\":\"");
-    buf.extend_from_slice(T.as_bytes());
-    buf.extend_from_slice(b"LocalizedMessage\",\"locale\":");
-    json::str(buf, ctx.locale);
-    buf.extend_from_slice(b",\"message\":");
-    ctx.write_message(buf);
-    buf.extend_from_slice(b"}]}}");
+    buf.extend_from_slice(b"]}");
 }

@@ -46,6 +46,7 @@ mod envelope;
 mod error;
 pub mod id;
 mod json;
+mod render;
 mod value;
 
 use std::borrow::Cow;
@@ -253,88 +254,9 @@ impl Ctx<'_> {
 impl Renderer {
     /// Prepares a catalog for rendering.
     pub fn new(catalog: Catalog) -> Self {
-        let prepared = catalog
-            .errors
-            .iter()
-            .map(|e| {
-                let doc_url = catalog.doc_url(&e.code);
-                Prepared {
-                    code_str: Arc::from(e.code.as_str()),
-                    code: json::quoted(&e.code),
-                    category: json::quoted(&e.category),
-                    title: json::quoted(&e.title),
-                    type_uri: json::quoted(doc_url.as_deref().unwrap_or("about:blank")),
-                    doc_url,
-                }
-            })
-            .collect();
-        let prepared: Vec<Prepared> = prepared;
-        // Each entry as a context of its own, for the envelopes' static
-        // expressions.
-        let plain: Vec<Error> = catalog
-            .errors
-            .iter()
-            .map(|d| Error::new(d.code.clone()))
-            .collect();
-        let ctxs: Vec<Ctx<'_>> = catalog
-            .errors
-            .iter()
-            .enumerate()
-            .map(|(i, def)| Ctx {
-                def,
-                def_idx: i,
-                prepared: &prepared[i],
-                err: &plain[i],
-                status: def.status.unwrap_or(500),
-                title: &def.title,
-                template: &def.message,
-                error_id: "",
-                request_id: None,
-                instance: None,
-                retry_after: None,
-                timestamp: std::cell::OnceCell::new(),
-                locale: &catalog.api.locale,
-                method: None,
-                request_headers: &[],
-            })
-            .collect();
-        let envelopes = catalog
-            .envelopes
-            .iter()
-            .map(|e| {
-                let mut slots = Vec::new();
-                let mut c = envelope::Compiled {
-                    body: envelope::Ops::new(&envelope::compile(&e.body_tpl, &mut slots)),
-                    violation: envelope::Ops::new(&envelope::compile(&e.violation_tpl, &mut slots)),
-                    media_type: Arc::from(e.media_type.as_str()),
-                    status: e.status,
-                    headers: e
-                        .headers
-                        .iter()
-                        .map(|(n, t)| (n.clone(), envelope::compile(t, &mut slots)))
-                        .collect(),
-                    statics: Vec::new(),
-                };
-                c.fill_statics(&slots, &ctxs);
-                c
-            })
-            .collect();
-        drop(ctxs);
-        let mut request_headers_used: Vec<String> = Vec::new();
-        for e in &catalog.envelopes {
-            let mut add = |v: &errcat_catalog::template::Var, _: bool| {
-                if let errcat_catalog::template::Var::RequestHeader(h) = v
-                    && !request_headers_used.contains(h)
-                {
-                    request_headers_used.push(h.clone());
-                }
-            };
-            e.body_tpl.visit_vars(&mut add);
-            e.violation_tpl.visit_vars(&mut add);
-            for (_, t) in &e.headers {
-                t.visit_vars(&mut add);
-            }
-        }
+        let prepared = prepare(&catalog);
+        let envelopes = compile_envelopes(&catalog, &prepared);
+        let request_headers_used = request_headers_used(&catalog);
         let fallback = catalog
             .standard("internal_error")
             .and_then(|e| catalog.index_of(&e.code))
@@ -400,208 +322,100 @@ impl Renderer {
             None => Error::new(self.inner.catalog.errors[self.inner.fallback].code.clone()),
         }
     }
+}
 
-    /// The index of the catalog entry `err` renders as: its role's or its
-    /// code's entry, or the internal error when neither is in the catalog
-    /// with a status.
-    fn entry(&self, err: &Error) -> usize {
-        let catalog = &self.inner.catalog;
-        err.role()
-            .and_then(|r| catalog.standard(r))
-            .and_then(|d| catalog.index_of(&d.code))
-            .or_else(|| catalog.index_of(err.code()))
-            .filter(|&i| catalog.errors[i].status.is_some())
-            .unwrap_or(self.inner.fallback)
-    }
-
-    /// Whether `err` renders with its own parameters as `def` (else it
-    /// renders as the internal error, without them).
-    fn renders_itself(&self, err: &Error, def: &ErrorDef) -> bool {
-        def.code == err.code()
-            || err
-                .role()
-                .is_some_and(|r| def.standard.iter().any(|s| s == r))
-    }
-
-    /// The message `err` is sent with, as text in the catalog's own locale:
-    /// what the error log keeps and groups by. Parameters are filled (and
-    /// cut) as in the body; an error rendered as the internal error gets
-    /// that error's message.
-    pub fn message(&self, err: &Error) -> String {
-        let def = &self.inner.catalog.errors[self.entry(err)];
-        let own = self.renders_itself(err, def);
-        let mut out = String::new();
-        for s in &def.message.segments {
-            match s {
-                Segment::Text(t) => out.push_str(t),
-                Segment::Param(p) => match err.param(p).filter(|_| own) {
-                    Some(ParamValue::Str(v)) => out.push_str(&bounded(v)),
-                    Some(v) => v.write_text(&mut out),
-                    None => match err.retry_after().or(def.retry_after) {
-                        Some(secs) if p == "retry_after" && own => {
-                            out.push_str(&secs.to_string());
-                        }
-                        _ => {
-                            out.push('{');
-                            out.push_str(p);
-                            out.push('}');
-                        }
-                    },
-                },
+/// Each entry's constant JSON fragments.
+fn prepare(catalog: &Catalog) -> Vec<Prepared> {
+    catalog
+        .errors
+        .iter()
+        .map(|e| {
+            let doc_url = catalog.doc_url(&e.code);
+            Prepared {
+                code_str: Arc::from(e.code.as_str()),
+                code: json::quoted(&e.code),
+                category: json::quoted(&e.category),
+                title: json::quoted(&e.title),
+                type_uri: json::quoted(doc_url.as_deref().unwrap_or("about:blank")),
+                doc_url,
             }
-        }
-        out
-    }
+        })
+        .collect()
+}
 
-    /// Renders an error: status, headers and body.
-    ///
-    /// An error whose code is not in the catalog, or that has no HTTP status,
-    /// renders as the catalog's internal error: a response never reveals
-    /// what went wrong inside.
-    pub fn render(&self, err: &Error, opts: &RenderOptions<'_>) -> Rendered {
-        let mut body = Vec::with_capacity(512);
-        let r = self.render_into(err, opts, &mut body);
-        Rendered { body, ..r }
-    }
-
-    /// Like [`Renderer::render`], appending the body to `body` (the returned
-    /// `Rendered::body` is empty).
-    pub fn render_into(
-        &self,
-        err: &Error,
-        opts: &RenderOptions<'_>,
-        body: &mut Vec<u8>,
-    ) -> Rendered {
-        let inner = &*self.inner;
-        let catalog = &inner.catalog;
-        let idx = self.entry(err);
-        let def = &catalog.errors[idx];
-        let fallback_err;
-        let err = if self.renders_itself(err, def) {
-            err
-        } else {
-            fallback_err = Error::new(def.code.clone());
-            &fallback_err
-        };
-        let prepared = &inner.prepared[idx];
-        let kind = opts
-            .envelope
-            .and_then(|n| inner.envelope_kind(n))
-            .unwrap_or(inner.default_envelope);
-
-        let translation = opts
-            .locale
-            .filter(|l| !l.eq_ignore_ascii_case(&catalog.api.locale))
-            .and_then(|l| def.translation(l));
-        let title = translation
-            .and_then(|t| t.title.as_deref())
-            .unwrap_or(&def.title);
-        let template = translation
-            .and_then(|t| t.message.as_ref())
-            .unwrap_or(&def.message);
-        let locale = translation.map_or(catalog.api.locale.as_str(), |t| t.locale.as_str());
-
-        // A generated id is moved into the result, not copied.
-        let error_id: Cow<'_, str> = match opts.error_id {
-            Some(id) => Cow::Borrowed(id),
-            None => Cow::Owned(id::new_id(catalog.api.error_id)),
-        };
-        // An explicit delay, else a `retry_after` parameter, else the catalog's default.
-        let retry_after = err
-            .retry_after()
-            .or_else(|| match err.param("retry_after") {
-                Some(ParamValue::Int(i)) => u64::try_from(*i).ok(),
-                _ => None,
-            })
-            .or(def.retry_after);
-        let status = opts
-            .status
-            .filter(|s| (400..=599).contains(s))
-            .or(def.status)
-            .unwrap_or(500);
-        // A path can carry a parameter of any length.
-        let instance = opts.instance.map(|i| cut(i, MAX_INSTANCE_CHARS));
-        let ctx = Ctx {
+/// The catalog's envelopes compiled into byte runs and slots, with each
+/// entry's static values made once.
+fn compile_envelopes(catalog: &Catalog, prepared: &[Prepared]) -> Vec<envelope::Compiled> {
+    // Each entry as a context of its own, for the envelopes' static
+    // expressions.
+    let plain: Vec<Error> = catalog
+        .errors
+        .iter()
+        .map(|d| Error::new(d.code.clone()))
+        .collect();
+    let ctxs: Vec<Ctx<'_>> = catalog
+        .errors
+        .iter()
+        .enumerate()
+        .map(|(i, def)| Ctx {
             def,
-            def_idx: idx,
-            prepared,
-            err,
-            status,
-            title,
-            template,
-            error_id: &error_id,
-            request_id: opts.request_id,
-            instance: instance.as_deref(),
-            retry_after,
-            timestamp: opts
-                .timestamp
-                .map(std::cell::OnceCell::from)
-                .unwrap_or_default(),
-            locale,
-            method: opts.method,
-            request_headers: opts.request_headers,
-        };
-        let mut headers: Vec<(String, String)> = Vec::new();
-        let mut wire_status = status;
-        let content_type = match kind {
-            EnvelopeKind::Problem => {
-                builtin::write_problem(body, &ctx, translation.is_some());
-                &inner.media_types.problem
-            }
-            EnvelopeKind::Google => {
-                builtin::write_google(body, &ctx, catalog);
-                &inner.media_types.json
-            }
-            EnvelopeKind::Custom(i) => {
-                let env = &inner.envelopes[i];
-                env.render(body, &ctx);
-                env.headers(&ctx, &mut headers);
-                wire_status = env.status.unwrap_or(status);
-                &env.media_type
-            }
-        };
+            def_idx: i,
+            prepared: &prepared[i],
+            err: &plain[i],
+            status: def.status.unwrap_or(500),
+            title: &def.title,
+            template: &def.message,
+            error_id: "",
+            request_id: None,
+            instance: None,
+            retry_after: None,
+            timestamp: std::cell::OnceCell::new(),
+            locale: &catalog.api.locale,
+            method: None,
+            request_headers: &[],
+        })
+        .collect();
+    catalog
+        .envelopes
+        .iter()
+        .map(|e| {
+            let mut slots = Vec::new();
+            let mut c = envelope::Compiled {
+                body: envelope::Ops::new(&envelope::compile(&e.body_tpl, &mut slots)),
+                violation: envelope::Ops::new(&envelope::compile(&e.violation_tpl, &mut slots)),
+                media_type: Arc::from(e.media_type.as_str()),
+                status: e.status,
+                headers: e
+                    .headers
+                    .iter()
+                    .map(|(n, t)| (n.clone(), envelope::compile(t, &mut slots)))
+                    .collect(),
+                statics: Vec::new(),
+            };
+            c.fill_statics(&slots, &ctxs);
+            c
+        })
+        .collect()
+}
 
-        for (name, value) in &def.headers {
-            let v = value.format(|p| {
-                if p == "retry_after" && err.param(p).is_none() {
-                    return retry_after.map(|s| s.to_string());
-                }
-                err.param(p).map(ParamValue::to_text)
-            });
-            // A header whose value renders empty (a parameter not given) is left out.
-            if !v.trim().is_empty() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                headers.push((name.clone(), error::sanitize_header(v)));
-            }
-        }
-        if let Some(s) = retry_after
-            && !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
-        {
-            headers.push(("Retry-After".to_owned(), s.to_string()));
-        }
-        for (name, value) in err.headers() {
-            match headers
-                .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+/// The request headers some envelope reads.
+fn request_headers_used(catalog: &Catalog) -> Vec<String> {
+    let mut request_headers_used: Vec<String> = Vec::new();
+    for e in &catalog.envelopes {
+        let mut add = |v: &errcat_catalog::template::Var, _: bool| {
+            if let errcat_catalog::template::Var::RequestHeader(h) = v
+                && !request_headers_used.contains(h)
             {
-                Some(slot) => slot.1.clone_from(value),
-                None => headers.push((name.to_string(), value.clone())),
+                request_headers_used.push(h.clone());
             }
-        }
-        if translation.is_some() {
-            headers.push(("Content-Language".to_owned(), locale.to_owned()));
-        }
-        Rendered {
-            status: wire_status,
-            error_status: status,
-            content_type: Arc::clone(content_type),
-            headers,
-            body: Vec::new(),
-            code: Arc::clone(&prepared.code_str),
-            error_id: error_id.into_owned(),
+        };
+        e.body_tpl.visit_vars(&mut add);
+        e.violation_tpl.visit_vars(&mut add);
+        for (_, t) in &e.headers {
+            t.visit_vars(&mut add);
         }
     }
+    request_headers_used
 }
 
 impl Inner {

@@ -402,21 +402,35 @@ impl Builder {
         let group = flag(self, "group");
         let once_if_empty = flag(self, "once_if_empty");
         let otherwise = map.get("else").map(|e| self.node(e, scope));
-        if group && key.is_none() {
+        self.each_options(group, once_if_empty, key.is_some(), otherwise.is_some());
+        Tpl::Each(Box::new(Each {
+            item,
+            key,
+            group,
+            once_if_empty,
+            otherwise,
+        }))
+    }
+
+    /// The options of `$each` that do not go together: `group` without a
+    /// `key`, `once_if_empty` with `key` or `else`, and a `key` without
+    /// `group` (a warning: it keeps one violation a field).
+    fn each_options(&mut self, group: bool, once_if_empty: bool, keyed: bool, has_else: bool) {
+        if group && !keyed {
             self.error(
                 "`group` needs a `key`: items are grouped by key",
                 None,
                 Some("group"),
             );
         }
-        if once_if_empty && (key.is_some() || otherwise.is_some()) {
+        if once_if_empty && (keyed || has_else) {
             self.error(
                 "`once_if_empty` makes one item of the error itself in a list: it goes with neither `key` nor `else`",
                 None,
                 Some("once_if_empty"),
             );
         }
-        if key.is_some() && !group {
+        if keyed && !group {
             self.problems.push(Problem {
                 code: "ambiguous-template",
                 warning: true,
@@ -429,13 +443,6 @@ impl Builder {
                 needle: Some(("key".to_owned(), 0)),
             });
         }
-        Tpl::Each(Box::new(Each {
-            item,
-            key,
-            group,
-            once_if_empty,
-            otherwise,
-        }))
     }
 
     fn cond(&mut self, map: &serde_json::Map<String, Value>, scope: Scope) -> Tpl {

@@ -122,34 +122,45 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
     }
 }
 
+/// Reads the value of `var` into `out`, counting a hit when it has the
+/// shape the renderer writes.
 fn read_var<'de, D: Deserializer<'de>>(var: Var, d: D, out: &mut Found) -> Result<(), D::Error> {
-    match var {
-        Var::Details | Var::DetailsRaw | Var::GoogleDetails => {
-            let v = Value::deserialize(d)?;
-            // Only the shape the renderer writes counts: details are
-            // objects, violations and AIP-193 details arrays.
-            let shaped = match var {
-                Var::GoogleDetails => v.is_array(),
-                Var::Details => v.is_object(),
-                _ => !v.is_null(),
-            };
-            if !shaped {
-                return Ok(());
-            }
-            match var {
-                Var::GoogleDetails => out.google = Some(v),
-                _ => {
-                    out.details = Some(v);
-                    out.details_raw = var == Var::DetailsRaw;
-                }
-            }
-            out.hits += 1;
-            return Ok(());
-        }
-        _ => {}
+    if matches!(var, Var::Details | Var::DetailsRaw | Var::GoogleDetails) {
+        read_details(var, Value::deserialize(d)?, out);
+        return Ok(());
     }
     let s = d.deserialize_any(ScalarVisitor)?;
-    let hit = match var {
+    if read_scalar(var, s, out) {
+        out.hits += 1;
+    }
+    Ok(())
+}
+
+/// Details, raw details or AIP-193 details: only the shape the renderer
+/// writes counts (details are objects, AIP-193 details arrays).
+fn read_details(var: Var, v: Value, out: &mut Found) {
+    let shaped = match var {
+        Var::GoogleDetails => v.is_array(),
+        Var::Details => v.is_object(),
+        _ => !v.is_null(),
+    };
+    if !shaped {
+        return;
+    }
+    match var {
+        Var::GoogleDetails => out.google = Some(v),
+        _ => {
+            out.details = Some(v);
+            out.details_raw = var == Var::DetailsRaw;
+        }
+    }
+    out.hits += 1;
+}
+
+/// A scalar variable; whether it counts as a hit (a violation's fields
+/// count on the violation instead).
+fn read_scalar(var: Var, s: Scalar, out: &mut Found) -> bool {
+    match var {
         Var::Code => match s {
             Scalar::Str(c) => {
                 out.code = Some(c);
@@ -203,11 +214,7 @@ fn read_var<'de, D: Deserializer<'de>>(var: Var, d: D, out: &mut Found) -> Resul
             hit
         }
         _ => false,
-    };
-    if hit {
-        out.hits += 1;
     }
-    Ok(())
 }
 
 struct ContainerVisitor<'a> {
