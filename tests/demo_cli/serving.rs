@@ -296,10 +296,13 @@ fn demo_logs_panics_errors_and_error_log_failures_as_json() {
     let lines = json_events(&mut demo.child);
     assert_eq!(get(&demo.addr, "/api/debug/panic", &[]).0, 500);
     assert_eq!(get(&demo.addr, "/nowhere", &[]).0, 404);
-    // The panic: one event from the panic hook, one from the layer.
-    eventually("the panic's events", || {
+    // The panic: one event from the panic hook, one from the layer; then
+    // the 404's (the events reach the pipe in their own time).
+    eventually("the panic's and the 404's events", || {
         let lines = lines.lock().unwrap();
-        event(&lines, "panicked").is_some() && event(&lines, "request failed").is_some()
+        event(&lines, "panicked").is_some()
+            && event(&lines, "request failed").is_some()
+            && event(&lines, "request rejected").is_some()
     });
     let (hook, failed, rejected) = {
         let lines = lines.lock().unwrap();

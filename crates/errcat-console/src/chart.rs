@@ -73,85 +73,125 @@ impl Axis {
     }
 }
 
+/// Where everything of one chart goes: the series shown (the most frequent
+/// codes, then "other codes"), the stacked counts per slot, the scale and
+/// the plot's box.
+struct Layout {
+    all: Vec<(String, i64)>,
+    /// How many of `all` have a series of their own.
+    shown: usize,
+    series: usize,
+    /// `stack[slot][series]` = count.
+    stack: Vec<Vec<i64>>,
+    max: i64,
+    step: i64,
+    top: i64,
+    plot_top: i64,
+    plot_bottom: i64,
+    height: i64,
+    plot_w: i64,
+    slots: i64,
+}
+
+impl Layout {
+    fn new(counts: &[Count], axis: Axis, all: Vec<(String, i64)>) -> Self {
+        let shown = all.len().min(MAX_SERIES);
+        let has_other = all.len() > MAX_SERIES;
+        let series = shown + usize::from(has_other);
+        let mut stack = vec![vec![0i64; series.max(1)]; axis.slots];
+        for c in counts {
+            let Some(slot) = axis.slot(c.bucket_ms) else {
+                continue;
+            };
+            let s = all[..shown]
+                .iter()
+                .position(|(code, _)| *code == c.code)
+                .unwrap_or(series.saturating_sub(1));
+            stack[slot][s] += c.count;
+        }
+        let max = stack
+            .iter()
+            .map(|s| s.iter().sum::<i64>())
+            .max()
+            .unwrap_or(0);
+        let (step, top) = nice_scale(max);
+        let legend_rows = if series == 0 {
+            0
+        } else {
+            i64::try_from(series.div_ceil(LEGEND_PER_ROW)).unwrap_or(1)
+        };
+        let plot_top = 12 + legend_rows * LEGEND_ROW + 8;
+        let plot_bottom = plot_top + PLOT_H;
+        Layout {
+            all,
+            shown,
+            series,
+            stack,
+            max,
+            step,
+            top,
+            plot_top,
+            plot_bottom,
+            height: plot_bottom + 40,
+            plot_w: WIDTH - LEFT - RIGHT,
+            slots: i64::try_from(axis.slots.max(1)).unwrap_or(1),
+        }
+    }
+
+    /// The code and colour of series `s` (`""` for "other codes").
+    fn series_of(&self, s: usize) -> (&str, &'static str) {
+        if s < self.shown {
+            (self.all[s].0.as_str(), PALETTE[s])
+        } else {
+            ("", OTHER)
+        }
+    }
+}
+
 /// The chart as one `<svg>` element.
 pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
-    let all = totals(counts);
-    let shown: Vec<&str> = all
-        .iter()
-        .take(MAX_SERIES)
-        .map(|(c, _)| c.as_str())
-        .collect();
-    let has_other = all.len() > MAX_SERIES;
-    let series = shown.len() + usize::from(has_other);
-
-    // stack[slot][series] = count
-    let mut stack = vec![vec![0i64; series.max(1)]; axis.slots];
-    for c in counts {
-        let Some(slot) = axis.slot(c.bucket_ms) else {
-            continue;
-        };
-        let s = shown
-            .iter()
-            .position(|code| *code == c.code)
-            .unwrap_or(series.saturating_sub(1));
-        stack[slot][s] += c.count;
-    }
-    let max = stack
-        .iter()
-        .map(|s| s.iter().sum::<i64>())
-        .max()
-        .unwrap_or(0);
-    let (step, top) = nice_scale(max);
-
-    let legend_rows = if series == 0 {
-        0
-    } else {
-        i64::try_from(series.div_ceil(LEGEND_PER_ROW)).unwrap_or(1)
-    };
-    let plot_top = 12 + legend_rows * LEGEND_ROW + 8;
-    let plot_bottom = plot_top + PLOT_H;
-    let height = plot_bottom + 40;
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let slots = i64::try_from(axis.slots.max(1)).unwrap_or(1);
-
+    let l = Layout::new(counts, axis, totals(counts));
     let mut h = String::with_capacity(4096 + counts.len() * 200);
-    let label = if series == 0 {
+    let label = if l.series == 0 {
         "No errors in this period".to_owned()
     } else {
         format!(
-            "Errors per code over time: {} code(s), at most {max} per bucket",
-            all.len()
+            "Errors per code over time: {}, at most {} per bucket",
+            crate::support::plural(l.all.len() as i64, "code", "codes"),
+            l.max
         )
     };
     let _ = write!(
         h,
-        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" \
-         width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"{}\" \
+        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {}\" \
+         width=\"{WIDTH}\" height=\"{}\" role=\"img\" aria-label=\"{}\" \
          font-family=\"system-ui, -apple-system, Segoe UI, sans-serif\" font-size=\"12\">",
+        l.height,
+        l.height,
         esc(&label)
     );
+    legend(&mut h, &l);
+    y_axis(&mut h, &l);
+    bars(&mut h, &l, axis);
+    x_axis(&mut h, &l, axis);
+    h.push_str("</svg>");
+    h
+}
 
-    // Legend.
-    let col_w = plot_w / i64::try_from(LEGEND_PER_ROW).unwrap_or(4);
-    for i in 0..series {
+/// One entry per series, linked to the code's reference.
+fn legend(h: &mut String, l: &Layout) {
+    let col_w = l.plot_w / i64::try_from(LEGEND_PER_ROW).unwrap_or(4);
+    for i in 0..l.series {
         let row = i64::try_from(i / LEGEND_PER_ROW).unwrap_or(0);
         let col = i64::try_from(i % LEGEND_PER_ROW).unwrap_or(0);
         let x = LEFT + col * col_w;
         let y = 12 + row * LEGEND_ROW;
-        let (code, total, color) = if i < shown.len() {
-            (shown[i], all[i].1, PALETTE[i])
-        } else {
-            let rest: i64 = all[MAX_SERIES..].iter().map(|t| t.1).sum();
-            ("", rest, OTHER)
-        };
+        let (code, color) = l.series_of(i);
         let text = if code.is_empty() {
-            format!(
-                "{} other codes ({rest})",
-                all.len() - MAX_SERIES,
-                rest = total
-            )
+            let rest: i64 = l.all[MAX_SERIES..].iter().map(|t| t.1).sum();
+            format!("{} other codes ({rest})", l.all.len() - MAX_SERIES)
         } else {
-            format!("{code} ({total})")
+            format!("{code} ({})", l.all[i].1)
         };
         if !code.is_empty() {
             let _ = write!(h, "<a href=\"/errors#{}\">", esc(&pct(code)));
@@ -164,17 +204,19 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
             x + 18,
             y + 10
         );
-        esc_into(&mut h, &text);
+        esc_into(h, &text);
         h.push_str("</text></g>");
         if !code.is_empty() {
             h.push_str("</a>");
         }
     }
+}
 
-    // Y axis: grid lines and labels.
+/// Grid lines and their labels, and the axis' title.
+fn y_axis(h: &mut String, l: &Layout) {
     let mut v = 0;
-    while v <= top {
-        let y = plot_bottom - v * PLOT_H / top;
+    while v <= l.top {
+        let y = l.plot_bottom - v * PLOT_H / l.top;
         let _ = write!(
             h,
             "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#e3e3e3\"/>\
@@ -183,39 +225,38 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
             LEFT - 8,
             y + 4
         );
-        v += step;
+        v += l.step;
     }
     let _ = write!(
         h,
         "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\" fill=\"#555\">errors per bucket</text>",
-        plot_top + PLOT_H / 2,
-        plot_top + PLOT_H / 2
+        l.plot_top + PLOT_H / 2,
+        l.plot_top + PLOT_H / 2
     );
+}
 
-    // Bars, stacked bottom-up in legend order.
-    for (slot, values) in stack.iter().enumerate() {
+/// The bars, stacked bottom-up in legend order, each with its count and
+/// time as a tooltip.
+fn bars(h: &mut String, l: &Layout, axis: Axis) {
+    for (slot, values) in l.stack.iter().enumerate() {
         let i = i64::try_from(slot).unwrap_or(0);
-        let x0 = LEFT + i * plot_w / slots;
-        let x1 = LEFT + (i + 1) * plot_w / slots;
+        let x0 = LEFT + i * l.plot_w / l.slots;
+        let x1 = LEFT + (i + 1) * l.plot_w / l.slots;
         let gap = ((x1 - x0) / 6).min(6);
         let w = (x1 - x0 - gap).max(1);
         let bucket = axis.start_ms + i * axis.bucket_ms;
         let when = time_label(bucket, axis, true);
-        let mut base = plot_bottom;
+        let mut base = l.plot_bottom;
         let mut below = 0;
         for (s, &n) in values.iter().enumerate() {
             if n == 0 {
                 continue;
             }
             below += n;
-            let y_top = plot_bottom - (below * PLOT_H / top);
+            let y_top = l.plot_bottom - (below * PLOT_H / l.top);
             let y = y_top.min(base - 1);
             let bar_h = base - y;
-            let (code, color) = if s < shown.len() {
-                (shown[s], PALETTE[s])
-            } else {
-                ("", OTHER)
-            };
+            let (code, color) = l.series_of(s);
             let _ = write!(
                 h,
                 "<rect class=\"bar\" data-code=\"{}\" data-count=\"{n}\" data-bucket=\"{bucket}\" \
@@ -223,7 +264,7 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
                 esc(code),
             );
             esc_into(
-                &mut h,
+                h,
                 &format!(
                     "{}: {n} at {when}",
                     if code.is_empty() { "other codes" } else { code }
@@ -233,17 +274,21 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
             base = y;
         }
     }
+}
 
-    // X axis: the baseline and about a dozen time labels.
+/// The baseline, about a dozen time labels, and the empty-chart note.
+fn x_axis(h: &mut String, l: &Layout, axis: Axis) {
     let _ = write!(
         h,
-        "<line class=\"axis\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{plot_bottom}\" y2=\"{plot_bottom}\" stroke=\"#888\"/>",
-        WIDTH - RIGHT
+        "<line class=\"axis\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#888\"/>",
+        WIDTH - RIGHT,
+        l.plot_bottom,
+        l.plot_bottom
     );
     let every = axis.slots.div_ceil(12).max(1);
     for slot in (0..axis.slots).step_by(every) {
         let i = i64::try_from(slot).unwrap_or(0);
-        let x = LEFT + i * plot_w / slots;
+        let x = LEFT + i * l.plot_w / l.slots;
         let bucket = axis.start_ms + i * axis.bucket_ms;
         let text = time_label(bucket, axis, false);
         // About 7 px a character at 12 px: a label that would run past the
@@ -253,10 +298,11 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
         }
         let _ = write!(
             h,
-            "<line x1=\"{x}\" x2=\"{x}\" y1=\"{plot_bottom}\" y2=\"{}\" stroke=\"#888\"/>\
+            "<line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\" stroke=\"#888\"/>\
              <text class=\"xlabel\" x=\"{x}\" y=\"{}\" fill=\"#555\">{}</text>",
-            plot_bottom + 5,
-            plot_bottom + 18,
+            l.plot_bottom,
+            l.plot_bottom + 5,
+            l.plot_bottom + 18,
             esc(&text)
         );
     }
@@ -264,18 +310,16 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
         h,
         "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#555\">bucket start (UTC)</text>",
         WIDTH - RIGHT,
-        plot_bottom + 34
+        l.plot_bottom + 34
     );
-    if series == 0 {
+    if l.series == 0 {
         let _ = write!(
             h,
             "<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"16\" fill=\"#555\">No errors in this period</text>",
-            LEFT + plot_w / 2,
-            plot_top + PLOT_H / 2
+            LEFT + l.plot_w / 2,
+            l.plot_top + PLOT_H / 2
         );
     }
-    h.push_str("</svg>");
-    h
 }
 
 /// A step of 1, 2 or 5 × 10ⁿ giving at most 5 intervals, and the axis top.

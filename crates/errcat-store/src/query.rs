@@ -54,57 +54,41 @@ macro_rules! push_filters_impl {
 
 pub(crate) use push_filters_impl as push_filters;
 
-/// One row of the grouping query: a group's errors in one bucket.
-pub(crate) struct GroupRow {
+/// One row of the grouping query's second part: a group's errors in one
+/// bucket (a missing message as the empty string).
+pub(crate) struct BucketRow {
     pub(crate) code: String,
     pub(crate) route: String,
-    pub(crate) message: Option<String>,
-    pub(crate) status: i64,
+    pub(crate) message: String,
     pub(crate) bucket: i64,
     pub(crate) count: i64,
-    pub(crate) first_ms: i64,
-    pub(crate) last_ms: i64,
-    pub(crate) sample: String,
 }
 
-/// Rows per (group, bucket) folded into groups, most recently seen first,
-/// at most `limit`.
-pub(crate) fn fold_groups(rows: Vec<GroupRow>, limit: usize) -> Vec<Group> {
-    let mut groups: std::collections::HashMap<(String, String, Option<String>), Group> =
-        std::collections::HashMap::new();
-    for r in rows {
-        let g = groups
-            .entry((r.code.clone(), r.route.clone(), r.message.clone()))
-            .or_insert_with(|| Group {
-                code: r.code,
-                route: r.route,
-                message: r.message,
-                status: 0,
-                count: 0,
-                first_ms: i64::MAX,
-                last_ms: i64::MIN,
-                sample_error_id: String::new(),
-                buckets: Vec::new(),
-            });
-        g.status = g.status.max(u16::try_from(r.status).unwrap_or(0));
-        g.count += r.count;
-        g.first_ms = g.first_ms.min(r.first_ms);
-        if r.last_ms >= g.last_ms {
-            g.last_ms = r.last_ms;
-            g.sample_error_id = r.sample;
-        }
-        g.buckets.push((r.bucket, r.count));
+/// Each bucket row added to its group's sparkline, oldest bucket first.
+pub(crate) fn add_buckets(groups: &mut [Group], rows: Vec<BucketRow>) {
+    let index: std::collections::HashMap<(&str, &str, &str), usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            (
+                (
+                    g.code.as_str(),
+                    g.route.as_str(),
+                    g.message.as_deref().unwrap_or(""),
+                ),
+                i,
+            )
+        })
+        .collect();
+    let mut placed: Vec<(usize, i64, i64)> = rows
+        .iter()
+        .filter_map(|r| {
+            let i = *index.get(&(r.code.as_str(), r.route.as_str(), r.message.as_str()))?;
+            Some((i, r.bucket, r.count))
+        })
+        .collect();
+    placed.sort_unstable();
+    for (i, bucket, count) in placed {
+        groups[i].buckets.push((bucket, count));
     }
-    let mut out: Vec<Group> = groups.into_values().collect();
-    for g in &mut out {
-        g.buckets.sort_unstable();
-    }
-    out.sort_by(|a, b| {
-        b.last_ms
-            .cmp(&a.last_ms)
-            .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.route.cmp(&b.route))
-    });
-    out.truncate(limit);
-    out
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::{QueryBuilder, Row};
 
-use crate::query::{GroupRow, fold_groups, push_filters};
+use crate::query::{BucketRow, add_buckets, push_filters};
 use crate::record::{Count, ErrorRecord, Filter, Group};
 use crate::schema::{COLUMNS, MIGRATIONS, SCHEMA_VERSION};
 
@@ -439,39 +439,78 @@ impl Store {
     /// `filter.since_ms`: the query reads every matching row.
     pub async fn groups(&self, filter: &Filter, bucket_ms: i64) -> Result<Vec<Group>, StoreError> {
         let bucket_ms = bucket_ms.max(1);
-        let limit = usize::try_from(filter.limit.unwrap_or(50).clamp(1, 1000)).unwrap_or(50);
-        let rows: Vec<GroupRow> = on_pool!(self, |pool| {
+        let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 1000));
+        // Two queries: the groups seen last, ranked by the database (a
+        // window can hold thousands of groups), then the buckets of those
+        // groups only.
+        let mut groups: Vec<Group> = on_pool!(self, |pool| {
             let mut q = QueryBuilder::new(
-                "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, (ts_ms / ",
+                "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, \
+                 COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
+                 MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
             );
-            q.push_bind(bucket_ms)
-                .push(") * ")
-                .push_bind(bucket_ms)
-                .push(
-                    " AS bucket, COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
-                     MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
-                );
             push_filters!(q, filter);
-            q.push(" GROUP BY code, COALESCE(route, path), message, bucket");
+            q.push(
+                " GROUP BY code, COALESCE(route, path), message \
+                 ORDER BY last_ms DESC, code, rt LIMIT ",
+            )
+            .push_bind(limit);
             let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
             rows.iter()
                 .map(|r| {
                     let i = |c: &str| r.try_get::<i64, _>(c).map_err(query_err);
-                    Ok(GroupRow {
+                    Ok(Group {
                         code: r.try_get("code").map_err(query_err)?,
                         route: r.try_get("rt").map_err(query_err)?,
                         message: r.try_get("message").map_err(query_err)?,
-                        status: i("st")?,
-                        bucket: i("bucket")?,
+                        status: u16::try_from(i("st")?).unwrap_or(0),
                         count: i("n")?,
                         first_ms: i("first_ms")?,
                         last_ms: i("last_ms")?,
-                        sample: r.try_get("sample").map_err(query_err)?,
+                        sample_error_id: r.try_get("sample").map_err(query_err)?,
+                        buckets: Vec::new(),
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
         })?;
-        Ok(fold_groups(rows, limit))
+        if groups.is_empty() {
+            return Ok(groups);
+        }
+        let buckets: Vec<BucketRow> = on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT code, COALESCE(route, path) AS rt, COALESCE(message, '') AS msg, (ts_ms / ",
+            );
+            q.push_bind(bucket_ms)
+                .push(") * ")
+                .push_bind(bucket_ms)
+                .push(" AS bucket, COUNT(*) AS n FROM errcat_errors WHERE 1 = 1");
+            push_filters!(q, filter);
+            q.push(" AND (code, COALESCE(route, path), COALESCE(message, '')) IN (VALUES ");
+            for (i, g) in groups.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" })
+                    .push_bind(g.code.as_str())
+                    .push(", ")
+                    .push_bind(g.route.as_str())
+                    .push(", ")
+                    .push_bind(g.message.as_deref().unwrap_or(""))
+                    .push(")");
+            }
+            q.push(") GROUP BY 1, 2, 3, 4");
+            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(BucketRow {
+                        code: r.try_get("code").map_err(query_err)?,
+                        route: r.try_get("rt").map_err(query_err)?,
+                        message: r.try_get("msg").map_err(query_err)?,
+                        bucket: r.try_get("bucket").map_err(query_err)?,
+                        count: r.try_get("n").map_err(query_err)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        add_buckets(&mut groups, buckets);
+        Ok(groups)
     }
 
     /// Errors per code per time bucket since `since_ms`, oldest bucket first.
