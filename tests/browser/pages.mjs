@@ -2,8 +2,39 @@
 // browsing, injected markup, horizontal overflow at a phone's width and
 // text contrast.
 
+import { assert } from './harness.mjs';
+
 // Collects script errors, failed loads (but those `expected(url, status)`
 // allows), dialogs and requests that leave `base`.
+/** Asserts that a page fits a 390 px phone: no horizontal scroll, the
+ * Look up button on screen, error ids unbroken, group messages readable,
+ * chart labels legible; with `placeholders`, none cut off. */
+export async function assertFitsPhone(page, url, { placeholders = false } = {}) {
+  const f = await fits(page);
+  assert(f.scrollWidth <= 390, 'scrollWidth ' + f.scrollWidth + ' (widest: ' + f.widest + ')');
+  assert(f.button, 'Look up button box ' + JSON.stringify(f.box));
+  if (placeholders) {
+    const cut = await cutPlaceholders(page);
+    assert(cut.length === 0, 'placeholders cut: ' + cut.join('; '));
+  }
+  const sq = await squeezed(page);
+  assert(sq.brokenIds.length === 0, 'error ids broken over lines: ' + sq.brokenIds.slice(0, 3));
+  assert(sq.narrowMessages === 0, sq.narrowMessages + ' group messages narrower than 200 px');
+  if (url.endsWith('/console/chart')) {
+    // Labels drawn at 12 px in a 1200-wide viewBox stay at about 9 px or more.
+    const h = await page.$eval('svg.chart .xlabel', (t) => t.getBoundingClientRect().height);
+    assert(h >= 10, 'chart labels are ' + h.toFixed(1) + ' px high');
+  }
+}
+
+/** Asserts that nothing went wrong while browsing: no script errors or
+ * failed loads, no dialogs, nothing fetched from elsewhere. */
+export function assertQuiet(seen) {
+  assert(seen.problems.length === 0, seen.problems.join('; '));
+  assert(seen.dialogs.length === 0, 'dialogs: ' + seen.dialogs.join('; '));
+  assert(seen.foreign.length === 0, 'requested ' + seen.foreign.join(', '));
+}
+
 export function watch(page, base, expected = () => false) {
   const seen = { problems: [], dialogs: [], foreign: [] };
   page.on('pageerror', (e) => seen.problems.push(String(e)));

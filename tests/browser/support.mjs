@@ -9,7 +9,7 @@
 // Prints one line per check (`ok …` / `FAIL …`) and a closing
 // `N passed, N failed` line; exits 1 if any check failed.
 import { assert, check, finish, launch } from './harness.mjs';
-import { contrast, fits, injected, squeezed, watch } from './pages.mjs';
+import { assertFitsPhone, assertQuiet, contrast, injected, watch } from './pages.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -205,17 +205,7 @@ try {
   ]) {
     await check(`390 px: ${name} has no horizontal scroll and Look up is on screen`, async () => {
       await go(url);
-      const f = await fits(page);
-      assert(f.scrollWidth <= 390, 'scrollWidth ' + f.scrollWidth + ' (widest: ' + f.widest + ')');
-      assert(f.button, 'Look up button box ' + JSON.stringify(f.box));
-      const sq = await squeezed(page);
-      assert(sq.brokenIds.length === 0, 'error ids broken over lines: ' + sq.brokenIds.slice(0, 3));
-      assert(sq.narrowMessages === 0, sq.narrowMessages + ' group messages narrower than 200 px');
-      if (url.endsWith('/console/chart')) {
-        // Labels drawn at 12 px in a 1200-wide viewBox stay at about 9 px or more.
-        const h = await page.$eval('svg.chart .xlabel', (t) => t.getBoundingClientRect().height);
-        assert(h >= 10, 'chart labels are ' + h.toFixed(1) + ' px high');
-      }
+      await assertFitsPhone(page, url);
     });
     await shot(`phone-${name}.png`);
   }
@@ -241,9 +231,7 @@ try {
   });
 
   await check('no script errors, dialogs, failed loads or foreign requests', async () => {
-    assert(seen.problems.length === 0, seen.problems.join('; '));
-    assert(seen.dialogs.length === 0, 'dialogs: ' + seen.dialogs.join('; '));
-    assert(seen.foreign.length === 0, 'requested ' + seen.foreign.join(', '));
+    assertQuiet(seen);
   });
 } finally {
   await close();
