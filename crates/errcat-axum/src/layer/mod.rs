@@ -28,6 +28,8 @@ mod render;
 use guard::Guarded;
 use render::render;
 
+mod request;
+
 /// The header that carries the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -388,77 +390,17 @@ where
         let shared = Arc::clone(&self.shared);
         // The request is worked on in place (not split into its parts and
         // put back together): it is large, and each move copies it.
-        let inbound = shared
-            .request_id_header
-            .as_ref()
-            .and_then(|h| req.headers().get(h));
-        // A request id another layer already gave the request (tower-http's
-        // `SetRequestIdLayer`) is the request's id.
-        #[cfg(feature = "tower-http-request-id")]
-        let inbound = req
-            .extensions()
-            .get::<tower_http::request_id::RequestId>()
-            .map(tower_http::request_id::RequestId::header_value)
-            .or(inbound);
-        let id = match inbound {
-            Some(v) if RequestId::is_safe(v.as_bytes()) => RequestId::inbound(v.clone()),
-            _ => RequestId::generate(shared.renderer.catalog().api.error_id),
-        };
+        let id = request::request_id(&shared, &req);
         let client_ip =
             client_ip::resolve(req.extensions(), req.headers(), &shared.trusted_proxies);
-        // Only cheap clones here (header values and the URI share their
-        // bytes): the strings are made when an error needs them.
-        let mut info = RequestInfo {
-            id: id.clone(),
-            method: req.method().clone(),
-            path: req.uri().path_and_query().cloned(),
-            route: req.extensions().get::<MatchedPath>().cloned(),
-            accept: req.headers().get(header::ACCEPT).cloned(),
-            accept_language: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
-            client_ip,
-            started: Instant::now(),
-            echoed: (!shared.echoed.is_empty()).then(|| {
-                shared
-                    .echoed
-                    .iter()
-                    .filter_map(|h| Some((h.clone(), req.headers().get(h)?.clone())))
-                    .collect()
-            }),
-            body_read: None,
-            traceparent: {
-                let mut all = req.headers().get_all(crate::trace::TRACEPARENT).iter();
-                match (all.next(), all.next()) {
-                    (Some(one), None) => Some(one.clone()),
-                    _ => None,
-                }
-            },
-            trace_id: crate::trace::from_extension(req.extensions()),
-            observed: None,
-        };
+        let mut info = request::request_info(&shared, &req, id.clone(), client_ip);
         if !http_body::Body::is_end_stream(req.body()) {
             let read = Arc::new(AtomicBool::new(false));
             info.body_read = Some(Arc::clone(&read));
             req = req.map(|body| Body::new(Watched { inner: body, read }));
         }
         if !shared.observers.is_empty() {
-            let context = ErrorContext::default();
-            req.extensions_mut().insert(context.clone());
-            let mut observed = ForObservers {
-                user_agent: req.headers().get(header::USER_AGENT).cloned(),
-                headers: shared.captured_headers.pick(req.headers()),
-                content_type: req.headers().get(header::CONTENT_TYPE).cloned(),
-                kept: None,
-                context,
-            };
-            // A request without a body (most GETs) has nothing to keep.
-            if shared.capture.body_excerpt > 0 && !http_body::Body::is_end_stream(req.body()) {
-                req = req.map(|body| {
-                    let (tee, kept) = Tee::wrap(body, shared.capture.body_excerpt);
-                    observed.kept = Some(kept);
-                    tee
-                });
-            }
-            info.observed = Some(Box::new(observed));
+            req = request::for_observers(&shared, req, &mut info);
         }
         let extensions = req.extensions_mut();
         extensions.insert(id);
