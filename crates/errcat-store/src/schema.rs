@@ -1,5 +1,10 @@
 //! The error log's schema: its versioned migrations, the columns a record
-//! is read and written with, and how JSON columns are written.
+//! is read and written with, how JSON columns are written, and applying
+//! the migrations.
+
+use sqlx::QueryBuilder;
+
+use crate::store::{Store, StoreError, StoreErrorKind, on_pool, query_err};
 
 /// Versioned schema migrations, applied in order on connect.
 pub(crate) const MIGRATIONS: &[(i64, &[&str])] = &[
@@ -69,4 +74,81 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: 
     }
     // serde_json writes UTF-8 only.
     *out = String::from_utf8(buf).unwrap_or_else(|_| "[]".to_owned());
+}
+
+impl Store {
+    /// Applies pending migrations (done by [`Store::connect`]). Safe when
+    /// several processes start at once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mig = |e: sqlx::Error| {
+            StoreError::new(
+                StoreErrorKind::Migrate,
+                format!("error log migration failed: {e}"),
+                Some(e),
+            )
+        };
+        // Concurrent migrations wait for each other (SQLite's writer lock
+        // does that by itself).
+        let lock = match self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => Some("SELECT pg_advisory_xact_lock(7262691245)"),
+            #[allow(unreachable_patterns)]
+            _ => None::<&str>,
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(mig)?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).execute(&mut *tx).await.map_err(mig)?;
+            }
+            sqlx::query("CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
+                .execute(&mut *tx)
+                .await
+                .map_err(mig)?;
+            let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(mig)?;
+            let current = current.unwrap_or(0);
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::new(
+                    StoreErrorKind::Migrate,
+                    format!(
+                        "the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"
+                    ),
+                    None,
+                ));
+            }
+            for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+                for sql in *statements {
+                    sqlx::query(*sql).execute(&mut *tx).await.map_err(mig)?;
+                }
+                let mut q =
+                    QueryBuilder::new("INSERT INTO errcat_schema (version, applied_ms) VALUES (");
+                q.push_bind(*version)
+                    .push(", ")
+                    .push_bind(crate::record::unix_ms(std::time::SystemTime::now()))
+                    .push(")");
+                q.build().execute(&mut *tx).await.map_err(mig)?;
+            }
+            tx.commit().await.map_err(mig)?;
+            Ok(())
+        })
+    }
+
+    /// The schema version in the database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(version), 0) FROM errcat_schema";
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => sqlx::query_scalar(sql)
+                .fetch_one(db.pool())
+                .await
+                .map_err(query_err),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pool) => sqlx::query_scalar(sql)
+                .fetch_one(pool)
+                .await
+                .map_err(query_err),
+        }
+    }
 }

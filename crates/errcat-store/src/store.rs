@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Row};
 
 use crate::query::{BucketRow, add_buckets, push_filters};
 use crate::record::{Count, ErrorRecord, Filter, Group};
-use crate::schema::{COLUMNS, MIGRATIONS, SCHEMA_VERSION};
+use crate::schema::COLUMNS;
 
 /// What went wrong in the store, portable across backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,11 @@ impl StoreError {
         self.kind
     }
 
-    fn new(kind: StoreErrorKind, message: impl Into<String>, source: Option<sqlx::Error>) -> Self {
+    pub(crate) fn new(
+        kind: StoreErrorKind,
+        message: impl Into<String>,
+        source: Option<sqlx::Error>,
+    ) -> Self {
         let refused = source.as_ref().is_some_and(refused_by_sqlx);
         StoreError {
             kind,
@@ -100,7 +104,7 @@ fn refused_by_sqlx(e: &sqlx::Error) -> bool {
     matches!(primary, Some(18..=20))
 }
 
-fn query_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn query_err(e: sqlx::Error) -> StoreError {
     StoreError::new(
         StoreErrorKind::Query,
         format!("error log query failed: {e}"),
@@ -149,6 +153,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use on_pool;
 
 impl Store {
     /// Opens a store and applies pending migrations. URLs: `sqlite://FILE`,
@@ -225,81 +230,6 @@ impl Store {
             ),
             None,
         ))
-    }
-
-    /// Applies pending migrations (done by [`Store::connect`]). Safe when
-    /// several processes start at once.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let mig = |e: sqlx::Error| {
-            StoreError::new(
-                StoreErrorKind::Migrate,
-                format!("error log migration failed: {e}"),
-                Some(e),
-            )
-        };
-        // Concurrent migrations wait for each other (SQLite's writer lock
-        // does that by itself).
-        let lock = match self {
-            #[cfg(feature = "postgres")]
-            Store::Postgres(_) => Some("SELECT pg_advisory_xact_lock(7262691245)"),
-            #[allow(unreachable_patterns)]
-            _ => None::<&str>,
-        };
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(mig)?;
-            if let Some(lock) = lock {
-                sqlx::query(lock).execute(&mut *tx).await.map_err(mig)?;
-            }
-            sqlx::query("CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
-                .execute(&mut *tx)
-                .await
-                .map_err(mig)?;
-            let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(mig)?;
-            let current = current.unwrap_or(0);
-            if current > SCHEMA_VERSION {
-                return Err(StoreError::new(
-                    StoreErrorKind::Migrate,
-                    format!(
-                        "the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"
-                    ),
-                    None,
-                ));
-            }
-            for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-                for sql in *statements {
-                    sqlx::query(*sql).execute(&mut *tx).await.map_err(mig)?;
-                }
-                let mut q =
-                    QueryBuilder::new("INSERT INTO errcat_schema (version, applied_ms) VALUES (");
-                q.push_bind(*version)
-                    .push(", ")
-                    .push_bind(crate::record::unix_ms(std::time::SystemTime::now()))
-                    .push(")");
-                q.build().execute(&mut *tx).await.map_err(mig)?;
-            }
-            tx.commit().await.map_err(mig)?;
-            Ok(())
-        })
-    }
-
-    /// The schema version in the database.
-    pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let sql = "SELECT COALESCE(MAX(version), 0) FROM errcat_schema";
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => sqlx::query_scalar(sql)
-                .fetch_one(db.pool())
-                .await
-                .map_err(query_err),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => sqlx::query_scalar(sql)
-                .fetch_one(pool)
-                .await
-                .map_err(query_err),
-        }
     }
 
     /// Inserts records in one transaction. A record whose error id is
