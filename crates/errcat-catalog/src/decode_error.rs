@@ -13,6 +13,9 @@ use crate::model::{
 use crate::node::{Kind, Node};
 
 impl Decoder<'_> {
+    /// One `[[errors]]` entry. Longer than most functions here on purpose:
+    /// one match arm per key of an error entry, read as the table of keys
+    /// it is (each arm is a line or a small block).
     pub(crate) fn error(&mut self, node: &Node) -> Option<RawError> {
         let entries = self.table(node, "an error entry")?;
         self.check_keys(entries, ERROR_KEYS, "an error entry");

@@ -46,6 +46,7 @@ mod docs;
 mod lint;
 mod model;
 mod node;
+mod raw;
 mod resolve;
 #[cfg(test)]
 mod schema_sync;

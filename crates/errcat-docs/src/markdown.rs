@@ -165,6 +165,43 @@ fn error(m: &mut String, examples: &Examples, e: &ErrorDef, level: &str) {
         let _ = write!(m, " ({n})");
     }
     m.push_str("\n\n");
+    let _ = writeln!(m, "{}\n", facts(examples, e).join(" · "));
+    let _ = writeln!(m, "**{}**\n", text(&e.title));
+    if !e.message.raw.is_empty() && e.message.raw != e.title {
+        let _ = writeln!(m, "Message: {}\n", code_span(&e.message.raw));
+    }
+    if let Some(d) = &e.description {
+        let _ = writeln!(m, "{}\n", prose(d.trim()));
+    }
+    if !e.params.is_empty() {
+        m.push_str("Parameters:\n\n");
+        for p in &e.params {
+            let _ = write!(m, "- {} ({})", code_span(&p.name), p.ty.as_str());
+            if let Some(d) = &p.description {
+                let _ = write!(m, ": {}", prose(d));
+            }
+            m.push('\n');
+        }
+        m.push('\n');
+    }
+    guidance(m, e);
+    if let Some(ex) = examples.of(e) {
+        let body = ex.http_text();
+        // A fence longer than any run of backticks in the body.
+        let mut run = 0;
+        let mut longest = 0;
+        for c in body.chars() {
+            run = if c == '`' { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        let fence = "`".repeat(longest.max(2) + 1);
+        let _ = writeln!(m, "Example response:\n\n{fence}http\n{body}\n{fence}\n");
+    }
+}
+
+/// The line of facts under an error's heading: status, category, versions,
+/// replacement, whether to retry.
+fn facts(examples: &Examples, e: &ErrorDef) -> Vec<String> {
     let mut status = e.status.map_or_else(
         || "not sent by the API".to_owned(),
         |s| format!("{s} {}", reason_phrase(s)),
@@ -195,25 +232,12 @@ fn error(m: &mut String, examples: &Examples, e: &ErrorDef, level: &str) {
     if e.retryable {
         facts.push("**Retryable**".to_owned());
     }
-    let _ = writeln!(m, "{}\n", facts.join(" · "));
-    let _ = writeln!(m, "**{}**\n", text(&e.title));
-    if !e.message.raw.is_empty() && e.message.raw != e.title {
-        let _ = writeln!(m, "Message: {}\n", code_span(&e.message.raw));
-    }
-    if let Some(d) = &e.description {
-        let _ = writeln!(m, "{}\n", prose(d.trim()));
-    }
-    if !e.params.is_empty() {
-        m.push_str("Parameters:\n\n");
-        for p in &e.params {
-            let _ = write!(m, "- {} ({})", code_span(&p.name), p.ty.as_str());
-            if let Some(d) = &p.description {
-                let _ = write!(m, ": {}", prose(d));
-            }
-            m.push('\n');
-        }
-        m.push('\n');
-    }
+    facts
+}
+
+/// What the reader does about an error: causes, resolution, retry advice,
+/// links (only safe URLs become links).
+fn guidance(m: &mut String, e: &ErrorDef) {
     if !e.causes.is_empty() {
         m.push_str("Possible causes:\n\n");
         for c in &e.causes {
@@ -250,17 +274,5 @@ fn error(m: &mut String, examples: &Examples, e: &ErrorDef, level: &str) {
             }
         }
         m.push('\n');
-    }
-    if let Some(ex) = examples.of(e) {
-        let body = ex.http_text();
-        // A fence longer than any run of backticks in the body.
-        let mut run = 0;
-        let mut longest = 0;
-        for c in body.chars() {
-            run = if c == '`' { run + 1 } else { 0 };
-            longest = longest.max(run);
-        }
-        let fence = "`".repeat(longest.max(2) + 1);
-        let _ = writeln!(m, "Example response:\n\n{fence}http\n{body}\n{fence}\n");
     }
 }

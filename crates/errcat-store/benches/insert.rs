@@ -30,6 +30,20 @@ fn records(n: usize, tag: &str) -> Vec<ErrorRecord> {
             r.body_excerpt = Some(r#"{"name":"x","password":"[REDACTED]"}"#.into());
             r.causes = vec!["template tpl_x not in tenant acme".into()];
             r.latency_us = 850;
+            // What the client received, as the layer records it.
+            r.message = Some(format!("Template tpl_{i} not found"));
+            r.response = Some(errcat_store::SentResponse {
+                status: 404,
+                headers: vec![
+                    ("content-type".into(), "application/problem+json".into()),
+                    ("cache-control".into(), "no-store".into()),
+                    ("x-request-id".into(), format!("req-{tag}-{i}")),
+                ],
+                body: format!(
+                    r#"{{"type":"about:blank","title":"Template not found","status":404,"detail":"Template tpl_{i} not found","code":"TEMPLATE_NOT_FOUND","error_id":"{tag}-{i:08}","request_id":"req-{tag}-{i}"}}"#
+                ),
+                body_bytes: 190,
+            });
             r
         })
         .collect()

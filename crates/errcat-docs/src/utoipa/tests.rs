@@ -120,6 +120,8 @@ fn error(status: u16) -> Value {
     json!({"$ref": format!("#/components/responses/Error{status}")})
 }
 
+/// One long test on purpose: every kind of operation in one document, each
+/// checked against the exact responses it gets.
 #[test]
 fn operations_get_the_errors_the_layer_and_extractors_answer() {
     let catalog = Catalog::from_str(
