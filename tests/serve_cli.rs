@@ -279,23 +279,7 @@ fn get(addr: SocketAddr, target: &str) -> Reply {
     request(addr, "GET", target, &[])
 }
 
-/// `(code, count, height)` of every bar of the chart.
-fn bars(svg: &str) -> Vec<(String, i64, i64)> {
-    svg.split("<rect class=\"bar\"")
-        .skip(1)
-        .map(|r| {
-            let attr = |name: &str| {
-                let start = r.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-                r[start..start + r[start..].find('"').unwrap()].to_owned()
-            };
-            (
-                attr("data-code"),
-                attr("data-count").parse().unwrap(),
-                attr("height").parse().unwrap(),
-            )
-        })
-        .collect()
-}
+use errcat_bench_support::chart::chart_bars as bars;
 
 #[test]
 fn serve_console_lookup_list_chart_and_limits() {

@@ -4,8 +4,10 @@
 //! `apps` feature, [`shop_app`] is the app they serve and [`peer_app`] the
 //! reference stacks they compare errcat with (see `docs/boundary.md`).
 //! For tests: [`loopback`] serves an app on 127.0.0.1 (feature `loopback`),
-//! [`tls_server`] over https with a self-signed certificate (feature `tls`).
+//! [`tls_server`] over https with a self-signed certificate (feature `tls`),
+//! [`chart`] reads the console's chart back.
 
+pub mod chart;
 pub mod criterion_ratio;
 #[cfg(feature = "loopback")]
 pub mod loopback;

@@ -378,23 +378,7 @@ mod tests {
         Axis::covering(T0 + 10, T0 + 23 * H + 5, H)
     }
 
-    /// `(code, count, height)` of every bar.
-    fn bars(svg: &str) -> Vec<(String, i64, i64)> {
-        svg.split("<rect class=\"bar\"")
-            .skip(1)
-            .map(|r| {
-                let attr = |name: &str| {
-                    let start = r.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-                    r[start..start + r[start..].find('"').unwrap()].to_owned()
-                };
-                (
-                    attr("data-code"),
-                    attr("data-count").parse().unwrap(),
-                    attr("height").parse().unwrap(),
-                )
-            })
-            .collect()
-    }
+    use errcat_bench_support::chart::chart_bars as bars;
 
     #[test]
     fn axis_covers_the_range_aligned_like_the_store() {

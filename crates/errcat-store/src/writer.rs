@@ -250,56 +250,55 @@ impl ErrorLog {
             .clone()
     }
 
+    /// The sender for a record the sampling keeps, or what became of it.
+    fn admit(&self, record: &ErrorRecord) -> Result<mpsc::Sender<ErrorRecord>, Recorded> {
+        let stats = &self.inner.stats;
+        if !self.inner.config.sampling.keep(record) {
+            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
+            return Err(Recorded::SampledOut);
+        }
+        self.sender().ok_or_else(|| {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            Recorded::Dropped
+        })
+    }
+
+    /// Counts a queued record.
+    fn queued(&self) -> Recorded {
+        self.inner.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        Recorded::Queued
+    }
+
     /// Queues a record without waiting: a full queue drops it (counted, WARN).
     pub fn record(&self, record: ErrorRecord) -> Recorded {
-        let stats = &self.inner.stats;
-        if !self.inner.config.sampling.keep(&record) {
-            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
-            return Recorded::SampledOut;
-        }
-        let Some(tx) = self.sender() else {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
-            return Recorded::Dropped;
+        let tx = match self.admit(&record) {
+            Ok(tx) => tx,
+            Err(done) => return done,
         };
-        match tx.try_send(record) {
-            Ok(()) => {
-                stats.accepted.fetch_add(1, Ordering::Relaxed);
-                Recorded::Queued
-            }
-            Err(_) => {
-                let n = stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                if n == 1 || n.is_power_of_two() {
-                    tracing::warn!(
-                        dropped = n,
-                        "errcat error log queue is full: records dropped"
-                    );
-                }
-                Recorded::Dropped
-            }
+        if tx.try_send(record).is_ok() {
+            return self.queued();
         }
+        let n = self.inner.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == 1 || n.is_power_of_two() {
+            tracing::warn!(
+                dropped = n,
+                "errcat error log queue is full: records dropped"
+            );
+        }
+        Recorded::Dropped
     }
 
     /// Queues a record, waiting for room when the queue is full.
     pub async fn record_wait(&self, record: ErrorRecord) -> Recorded {
-        let stats = &self.inner.stats;
-        if !self.inner.config.sampling.keep(&record) {
-            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
-            return Recorded::SampledOut;
-        }
-        let Some(tx) = self.sender() else {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
-            return Recorded::Dropped;
+        let tx = match self.admit(&record) {
+            Ok(tx) => tx,
+            Err(done) => return done,
         };
-        match tx.send(record).await {
-            Ok(()) => {
-                stats.accepted.fetch_add(1, Ordering::Relaxed);
-                Recorded::Queued
-            }
-            Err(_) => {
-                stats.dropped.fetch_add(1, Ordering::Relaxed);
-                Recorded::Dropped
-            }
+        if tx.send(record).await.is_ok() {
+            return self.queued();
         }
+        self.inner.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        Recorded::Dropped
     }
 
     /// The full-queue behaviour configured.

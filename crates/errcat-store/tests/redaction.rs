@@ -72,17 +72,7 @@ async fn serve(log: ErrorLog) -> SocketAddr {
             }),
         )
         .layer(ErrcatLayer::new(errcat_render::Renderer::new(catalog)).observer(log));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
+    errcat_bench_support::loopback::serve(app).await
 }
 
 async fn send(addr: SocketAddr, path: &str, content_type: &str, body: &str) -> String {

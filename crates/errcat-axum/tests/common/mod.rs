@@ -5,12 +5,11 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
 use errcat_axum::{ErrcatLayer, ErrorEvent};
 use errcat_catalog::Catalog;
 use errcat_render::Renderer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 pub fn renderer() -> Renderer {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/errors.toml");
@@ -33,19 +32,7 @@ impl Events {
 }
 
 /// Serves `app` on a fresh loopback port.
-pub async fn serve(app: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
-}
+pub use errcat_bench_support::loopback::serve;
 
 /// A parsed response.
 #[derive(Debug)]
