@@ -41,8 +41,10 @@ pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Catalog> {
         None => {
             let (errors, _) = analysis.report.counts();
             Err(UsageError(format!(
-                "{} has {errors} error(s); run `errcat lint --catalog {}` to see them",
-                analysis.report.source.name, analysis.report.source.name
+                "{} has {}; run `errcat lint --catalog {}` to see them",
+                analysis.report.source.name,
+                errcat_console::support::plural(errors as i64, "error", "errors"),
+                analysis.report.source.name
             ))
             .into())
         }

@@ -119,9 +119,9 @@ pub(crate) fn lock(args: &LockArgs, out: &mut impl Write) -> anyhow::Result<Outc
             }
             writeln!(
                 out,
-                "{}: {} code(s) conflict with {}",
+                "{}: {} conflict with {}",
                 args.catalog.display(),
-                violations.len(),
+                errcat_console::support::plural(violations.len() as i64, "code", "codes"),
                 path.display()
             )?;
             return Ok(Outcome::Failed);

@@ -59,7 +59,12 @@ pub(crate) fn run(args: &Args, color: bool, out: &mut impl Write) -> anyhow::Res
                     "{n}: ok ({} errors defined)",
                     analysis.catalog.as_ref().map_or(0, |c| c.errors.len())
                 )?,
-                (e, w) => writeln!(out, "{n}: {e} error(s), {w} warning(s)")?,
+                (e, w) => writeln!(
+                    out,
+                    "{n}: {}, {}",
+                    errcat_console::support::plural(e as i64, "error", "errors"),
+                    errcat_console::support::plural(w as i64, "warning", "warnings")
+                )?,
             }
         }
     }

@@ -448,7 +448,11 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
             visible(&r.error_id, false)
         )?;
     }
-    writeln!(out, "{} error(s)", records.len())?;
+    writeln!(
+        out,
+        "{}",
+        errcat_console::support::plural(records.len() as i64, "error", "errors")
+    )?;
     Ok(Outcome::Ok)
 }
 

@@ -77,7 +77,7 @@ fn lint_reports_errors_with_locations_and_exits_1() {
     assert!(stdout.contains("tests/data/bad.toml:10:1\n"), "{stdout}");
     assert!(stdout.contains("help: did you mean `status`?"), "{stdout}");
     assert!(
-        stdout.ends_with("tests/data/bad.toml: 4 error(s), 2 warning(s)\n"),
+        stdout.ends_with("tests/data/bad.toml: 4 errors, 2 warnings\n"),
         "{stdout}"
     );
 }

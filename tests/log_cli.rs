@@ -158,7 +158,7 @@ async fn errors_and_stats() {
     );
     let table = text(&out.stdout);
     assert_eq!(table.lines().count(), 4, "{table}");
-    assert!(table.ends_with("2 error(s)\n"), "{table}");
+    assert!(table.ends_with("2 errors\n"), "{table}");
 
     let out = errcat(
         &[

@@ -96,7 +96,7 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The catalog has errors.
-    #[error("{} has {} error(s)", .0.source.name, .0.counts().0)]
+    #[error("{} has {} {}", .0.source.name, .0.counts().0, if .0.counts().0 == 1 { "error" } else { "errors" })]
     Invalid(Report),
 }
 
