@@ -111,3 +111,33 @@ pub mod __private {
         }
     }
 }
+
+/// The guides of `docs/` as pages of this documentation: the map of the
+/// crates first, then one page per part of errcat. (For reading only: the
+/// quickstart's and the tracing guide's code is compiled as doctests by
+/// `examples/quickstart`.)
+#[cfg(all(doc, not(doctest)))]
+pub mod guides {
+    #[doc = include_str!("../../../docs/architecture.md")]
+    pub mod architecture {}
+    #[doc = include_str!("../../../docs/quickstart.md")]
+    pub mod quickstart {}
+    #[doc = include_str!("../../../docs/catalog.md")]
+    pub mod catalog {}
+    #[doc = include_str!("../../../docs/boundary.md")]
+    pub mod boundary {}
+    #[doc = include_str!("../../../docs/error-log.md")]
+    pub mod error_log {}
+    #[doc = include_str!("../../../docs/console.md")]
+    pub mod console {}
+    #[doc = include_str!("../../../docs/reference.md")]
+    pub mod reference {}
+    #[doc = include_str!("../../../docs/client.md")]
+    pub mod client {}
+    #[doc = include_str!("../../../docs/check.md")]
+    pub mod check {}
+    #[doc = include_str!("../../../docs/demo.md")]
+    pub mod demo {}
+    #[doc = include_str!("../../../docs/tracing.md")]
+    pub mod tracing {}
+}
