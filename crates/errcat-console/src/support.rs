@@ -122,9 +122,10 @@ pub fn guidance(r: &ErrorRecord, catalog: &Catalog) -> String {
 }
 
 /// The ids to look up for what support pasted: surrounding quotes,
-/// whitespace, commas and a `key:` or `key=` prefix (`x-request-id: …`,
-/// `"error_id": "…"`) removed; then as given, in lower case, and a UUID
-/// written without dashes with them. Empty when nothing is left.
+/// whitespace, commas and braces removed; then the value after a `key:` or
+/// `key=` prefix (`x-request-id: …`, `"error_id": "…"`), and the whole text
+/// too (an id may hold a colon itself); each as given and in lower case, and
+/// a UUID written without dashes with them. Empty when nothing is left.
 pub fn id_candidates(raw: &str) -> Vec<String> {
     let trim = |s: &str| {
         s.trim()
@@ -132,38 +133,38 @@ pub fn id_candidates(raw: &str) -> Vec<String> {
             .trim()
             .to_owned()
     };
-    let mut s = trim(raw);
+    let whole = trim(raw);
     // `key: value` or `key=value`: a header line, a JSON member, a query.
-    if let Some(pos) = s.find([':', '=']) {
-        let key = trim(&s[..pos]);
+    let after_key = whole.find([':', '=']).and_then(|pos| {
+        let key = trim(&whole[..pos]);
         let looks_like_key = !key.is_empty()
             && key
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' '));
-        // A trace id or URL-ish id never carries a colon after letters
-        // only, so a key is safe to strip.
-        if looks_like_key && !s[pos + 1..].trim().is_empty() {
-            s = trim(&s[pos + 1..]);
-        }
-    }
+        let value = trim(&whole[pos + 1..]);
+        (looks_like_key && !value.is_empty()).then_some(value)
+    });
     let mut out: Vec<String> = Vec::new();
-    let mut add = |v: String| {
-        if !v.is_empty() && !out.contains(&v) {
-            out.push(v);
+    for s in after_key.into_iter().chain([whole]) {
+        for v in [s.clone(), s.to_ascii_lowercase()] {
+            if !v.is_empty() && !out.contains(&v) {
+                out.push(v);
+            }
         }
-    };
-    add(s.clone());
-    let lower = s.to_ascii_lowercase();
-    add(lower.clone());
-    if lower.len() == 32 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        add(format!(
-            "{}-{}-{}-{}-{}",
-            &lower[..8],
-            &lower[8..12],
-            &lower[12..16],
-            &lower[16..20],
-            &lower[20..]
-        ));
+        let lower = s.to_ascii_lowercase();
+        if lower.len() == 32 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let dashed = format!(
+                "{}-{}-{}-{}-{}",
+                &lower[..8],
+                &lower[8..12],
+                &lower[12..16],
+                &lower[16..20],
+                &lower[20..]
+            );
+            if !out.contains(&dashed) {
+                out.push(dashed);
+            }
+        }
     }
     out
 }
@@ -283,6 +284,9 @@ mod tests {
         assert!(id_candidates("  \"\" ").is_empty());
         // A value that only looks like `key:` is kept whole when nothing follows.
         assert_eq!(id_candidates("req:")[0], "req:");
+        // An id holding a colon is looked up whole as well.
+        assert!(id_candidates("req:42").contains(&"req:42".to_owned()));
+        assert_eq!(id_candidates("req:42")[0], "42");
     }
 
     #[test]
