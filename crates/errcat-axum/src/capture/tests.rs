@@ -119,6 +119,14 @@ fn card_numbers_by_luhn() {
         "order 4111111111111112"
     );
     assert_eq!(redact_cards("short 12"), "short 12");
+    // Digit groups inside a UUID or a hex id (here 2364886647302866 and
+    // 4111111111111111, which pass Luhn) are not card numbers.
+    for id in [
+        r#"{"error_id":"01a23648-8664-7302-866a-da65cee0791f"}"#,
+        "trace 4bf4111111111111111a3ce929d0e0e4736",
+    ] {
+        assert_eq!(redact_cards(id), id);
+    }
 }
 
 #[test]

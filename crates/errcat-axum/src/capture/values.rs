@@ -130,14 +130,20 @@ pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
                 break;
             }
         }
+        // Digits inside a word (a UUID's `01a23648-8664-…`, a hex trace
+        // id) are not a card number: a run counts only standing alone.
+        let alone = |s: usize, e: usize| {
+            (s == 0 || !b[s - 1].is_ascii_alphanumeric())
+                && (e == b.len() || !b[e].is_ascii_alphanumeric())
+        };
         let joined: String = groups.iter().map(|&(s, e)| &text[s..e]).collect();
-        if is_card_number(&joined) {
+        if alone(i, k) && is_card_number(&joined) {
             hits.push((i, k));
         } else {
             hits.extend(
                 groups
                     .iter()
-                    .filter(|&&(s, e)| is_card_number(&text[s..e]))
+                    .filter(|&&(s, e)| alone(s, e) && is_card_number(&text[s..e]))
                     .copied(),
             );
         }
