@@ -16,7 +16,10 @@
 //!   `peer` answers the same problem with `http-api-problem` and `peer_ids`
 //!   the same with errcat's two ids and headers (as in `bench/load.sh`),
 //!   `ids_floor` the least a handler can do to answer the same bytes (one
-//!   `format!` with two fresh ids, behind the floor layer).
+//!   `format!` with two fresh ids, behind the floor layer), and
+//!   `errcat_observed` errcat with an observer taking each error's event
+//!   (what the error log receives: the message, the violations and the
+//!   response as sent), without writing it anywhere.
 //!
 //! Each iteration builds the request and reads the whole response body.
 //! After criterion's runs, `main` prints errcat/bare per scenario (time per
@@ -43,7 +46,7 @@ use peer_app::{floor_router, ids_router, noop_router, peer_ids_router, peer_rout
 use shop_app::{bare_router, errcat_router};
 
 /// The groups and the pairs (measured bench, baseline bench) compared in each.
-const PAIRS: [(&str, &str, &str); 10] = [
+const PAIRS: [(&str, &str, &str); 12] = [
     ("layer_ok", "errcat", "bare"),
     ("layer_ok", "errcat_inbound_id", "bare"),
     ("layer_ok", "errcat", "tower_http_ids"),
@@ -54,6 +57,8 @@ const PAIRS: [(&str, &str, &str); 10] = [
     ("layer_err", "errcat", "bare_static"),
     ("layer_err", "errcat", "peer"),
     ("layer_err", "errcat", "peer_ids"),
+    ("layer_err", "errcat_observed", "errcat"),
+    ("layer_err", "errcat_observed", "ids_floor"),
 ];
 
 fn request(path: &'static str, request_id: bool) -> Request<Body> {
@@ -88,6 +93,9 @@ struct Stacks {
     ids: Router,
     floor: Router,
     noop: Router,
+    /// errcat with an observer that takes each event, as the error log
+    /// does (the event built, the response kept, nothing written).
+    observed: Router,
 }
 
 /// Builds the stacks; the bare router answers errcat's `/err` bytes as a
@@ -130,12 +138,17 @@ fn stacks(rt: &tokio::runtime::Runtime) -> Stacks {
         ids: ids_router(),
         floor,
         noop: noop_router(),
+        observed: errcat_router(ErrcatLayer::new(shop_app::renderer()).observer(
+            |e: &errcat_axum::ErrorEvent| {
+                black_box(e);
+            },
+        )),
     }
 }
 
 /// Every case: (criterion group, name, router, path, with an inbound
 /// request id).
-fn cases(s: &Stacks) -> [(&'static str, &'static str, &Router, &'static str, bool); 11] {
+fn cases(s: &Stacks) -> [(&'static str, &'static str, &Router, &'static str, bool); 12] {
     [
         ("layer_ok", "bare", &s.bare, "/ok", false),
         ("layer_ok", "errcat", &s.errcat, "/ok", false),
@@ -145,6 +158,7 @@ fn cases(s: &Stacks) -> [(&'static str, &'static str, &Router, &'static str, boo
         ("layer_ok", "noop_layer", &s.noop, "/ok", false),
         ("layer_err", "bare_static", &s.bare, "/err", false),
         ("layer_err", "errcat", &s.errcat, "/err", false),
+        ("layer_err", "errcat_observed", &s.observed, "/err", false),
         ("layer_err", "peer", &s.peer, "/err", false),
         ("layer_err", "peer_ids", &s.peer_ids, "/err", false),
         ("layer_err", "ids_floor", &s.floor, "/err", false),

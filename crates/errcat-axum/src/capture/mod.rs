@@ -507,4 +507,5 @@ mod tests;
 mod response;
 mod values;
 
+pub(crate) use response::SecretNames;
 pub(crate) use values::{is_card_number, redact_cards, redact_url};

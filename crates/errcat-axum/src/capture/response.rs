@@ -13,7 +13,13 @@ impl Capture {
     /// sent unless it carries a secret — a JSON field with a secret name or
     /// a card number, which an application can put in a message parameter —
     /// in which case that value is replaced by [`REDACTED`].
-    pub fn sent_response(&self, status: u16, headers: &HeaderMap, body: Bytes) -> SentResponse {
+    pub(crate) fn sent_response(
+        &self,
+        names: &SecretNames,
+        status: u16,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> SentResponse {
         let headers = headers
             .iter()
             .map(|(name, value)| {
@@ -33,14 +39,14 @@ impl Capture {
         SentResponse {
             status,
             headers,
-            body: self.redact_sent_body(body),
+            body: self.redact_sent_body(names, body),
         }
     }
 
     /// The body unchanged (the same bytes, not a copy) when it holds no
     /// secret; otherwise redacted.
-    fn redact_sent_body(&self, body: Bytes) -> Bytes {
-        if self.may_name_a_secret(&body)
+    fn redact_sent_body(&self, names: &SecretNames, body: Bytes) -> Bytes {
+        if names.may_be_in(&body)
             && let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body)
         {
             let before = v.clone();
@@ -57,13 +63,29 @@ impl Capture {
     }
 }
 
-impl Capture {
-    /// Whether a body could hold a field with a secret name: one of
-    /// [`Capture::secret_fields`] appears in it (lower case, `_` and `-`
-    /// left out, as field names are compared), or it has a JSON escape that
-    /// could spell one. Most error bodies do not, and skip the JSON parse.
-    fn may_name_a_secret(&self, body: &[u8]) -> bool {
-        if body.windows(2).any(|w| w == b"\\u") {
+/// [`Capture::secret_fields`] made ready, once per layer, to search a
+/// response body for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SecretNames(Vec<memchr::memmem::Finder<'static>>);
+
+impl SecretNames {
+    pub(crate) fn of(capture: &Capture) -> Self {
+        SecretNames(
+            capture
+                .secret_fields
+                .iter()
+                .filter(|f| !f.is_empty())
+                .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
+                .collect(),
+        )
+    }
+
+    /// Whether a body could hold a field with a secret name: one of them
+    /// appears in it (lower case, `_` and `-` left out, as field names are
+    /// compared), or it has a JSON escape that could spell one. Most error
+    /// bodies do not, and skip the JSON parse.
+    fn may_be_in(&self, body: &[u8]) -> bool {
+        if memchr::memmem::find(body, b"\\u").is_some() {
             return true;
         }
         let norm: Vec<u8> = body
@@ -71,10 +93,7 @@ impl Capture {
             .filter(|b| !matches!(b, b'_' | b'-'))
             .map(u8::to_ascii_lowercase)
             .collect();
-        self.secret_fields.iter().any(|f| {
-            let f = f.as_bytes();
-            !f.is_empty() && norm.windows(f.len()).any(|w| w == f)
-        })
+        self.0.iter().any(|f| f.find(&norm).is_some())
     }
 }
 
@@ -86,7 +105,7 @@ mod tests {
     fn a_body_without_secrets_is_kept_byte_for_byte() {
         let c = Capture::default();
         let body = Bytes::from_static(b"{\"error\":{\"message\":\"x\",  \"statusCode\":400}}");
-        let sent = c.sent_response(400, &HeaderMap::new(), body.clone());
+        let sent = c.sent_response(&SecretNames::of(&c), 400, &HeaderMap::new(), body.clone());
         assert_eq!(sent.body, body);
         assert_eq!(sent.body.as_ptr(), body.as_ptr(), "not copied");
     }
@@ -100,7 +119,7 @@ mod tests {
         let body = Bytes::from_static(
             b"{\"message\":\"card 4111111111111111 refused\",\"token\":\"abc\"}",
         );
-        let sent = c.sent_response(402, &headers, body);
+        let sent = c.sent_response(&SecretNames::of(&c), 402, &headers, body);
         let text = std::str::from_utf8(&sent.body).unwrap();
         assert!(
             !text.contains("4111111111111111") && !text.contains("abc"),
@@ -115,6 +134,7 @@ mod tests {
             ]
         );
         let escaped = c.sent_response(
+            &SecretNames::of(&c),
             400,
             &HeaderMap::new(),
             Bytes::from_static(b"{\"pass\\u0077ord\":\"hunter2\"}"),
@@ -125,6 +145,7 @@ mod tests {
                 .contains("hunter2")
         );
         let plain = c.sent_response(
+            &SecretNames::of(&c),
             500,
             &HeaderMap::new(),
             Bytes::from_static(b"pay 4111 1111 1111 1111 now"),

@@ -109,6 +109,7 @@ pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
     }
     // Byte ranges to redact, in order.
     let mut hits: Vec<(usize, usize)> = Vec::new();
+    let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_digit() {
@@ -116,7 +117,6 @@ pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
             continue;
         }
         // A run of digit groups joined by single separators.
-        let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut k = i;
         loop {
             let g = k;
@@ -136,10 +136,15 @@ pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
             (s == 0 || !b[s - 1].is_ascii_alphanumeric())
                 && (e == b.len() || !b[e].is_ascii_alphanumeric())
         };
-        let joined: String = groups.iter().map(|&(s, e)| &text[s..e]).collect();
-        if alone(i, k) && is_card_number(&joined) {
+        let digits: usize = groups.iter().map(|&(s, e)| e - s).sum();
+        // Only a run of card length is joined (most runs are not: ids,
+        // timestamps).
+        let whole_run_is_card = (13..=19).contains(&digits)
+            && alone(i, k)
+            && is_card_number(&groups.iter().map(|&(s, e)| &text[s..e]).collect::<String>());
+        if whole_run_is_card {
             hits.push((i, k));
-        } else {
+        } else if groups.len() > 1 {
             hits.extend(
                 groups
                     .iter()
@@ -147,6 +152,7 @@ pub(crate) fn redact_cards(text: &str) -> std::borrow::Cow<'_, str> {
                     .copied(),
             );
         }
+        groups.clear();
         i = k;
     }
     if hits.is_empty() {

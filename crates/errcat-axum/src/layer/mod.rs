@@ -16,7 +16,7 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, StatusCode};
 use ipnet::IpNet;
 
-use crate::capture::{Capture, ErrorContext, HeaderSelection, Tee};
+use crate::capture::{Capture, ErrorContext, HeaderSelection, SecretNames, Tee};
 use crate::client_ip::{self, ClientIp};
 use crate::event::{ErrorEvent, ErrorObserver, ObserveFuture, Observed, Source};
 use crate::request_id::RequestId;
@@ -57,6 +57,8 @@ struct Shared {
     capture: Capture,
     /// `capture.headers`, parsed.
     captured_headers: HeaderSelection,
+    /// The secret field names, to search recorded response bodies for.
+    secret_names: SecretNames,
 }
 
 /// Puts every error response of the services it wraps into the catalog's
@@ -118,6 +120,7 @@ impl ErrcatLayer {
                 trusted_proxies: Vec::new(),
                 observers: Vec::new(),
                 captured_headers: HeaderSelection::of(&Capture::default()),
+                secret_names: SecretNames::of(&Capture::default()),
                 capture: Capture::default(),
             }),
         }
@@ -169,6 +172,7 @@ impl ErrcatLayer {
     pub fn capture(mut self, capture: Capture) -> Self {
         let shared = self.shared_mut();
         shared.captured_headers = HeaderSelection::of(&capture);
+        shared.secret_names = SecretNames::of(&capture);
         shared.capture = capture;
         self
     }

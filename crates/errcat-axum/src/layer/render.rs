@@ -35,9 +35,12 @@ pub(super) fn render(
     let body_copy = info.observed.is_some().then(|| body.clone());
     let res = response(shared, &rendered, body, info, reuse);
     let sent = body_copy.map(|body| {
-        shared
-            .capture
-            .sent_response(res.status().as_u16(), res.headers(), body)
+        shared.capture.sent_response(
+            &shared.secret_names,
+            res.status().as_u16(),
+            res.headers(),
+            body,
+        )
     });
     tracing::Span::current().record("error_id", rendered.error_id.as_str());
     let context = info.observed.as_deref().map(|o| o.context.snapshot());
