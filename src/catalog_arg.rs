@@ -43,7 +43,7 @@ pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Catalog> {
             Err(UsageError(format!(
                 "{} has {}; run `errcat lint --catalog {}` to see them",
                 analysis.report.source.name,
-                errcat_console::support::plural(errors as i64, "error", "errors"),
+                errcat_docs::plural::count(errors as u64, "error", "errors"),
                 analysis.report.source.name
             ))
             .into())

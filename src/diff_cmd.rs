@@ -121,7 +121,7 @@ pub(crate) fn lock(args: &LockArgs, out: &mut impl Write) -> anyhow::Result<Outc
                 out,
                 "{}: {} conflict with {}",
                 args.catalog.display(),
-                errcat_console::support::plural(violations.len() as i64, "code", "codes"),
+                errcat_docs::plural::count(violations.len() as u64, "code", "codes"),
                 path.display()
             )?;
             return Ok(Outcome::Failed);

@@ -62,8 +62,8 @@ pub(crate) fn run(args: &Args, color: bool, out: &mut impl Write) -> anyhow::Res
                 (e, w) => writeln!(
                     out,
                     "{n}: {}, {}",
-                    errcat_console::support::plural(e as i64, "error", "errors"),
-                    errcat_console::support::plural(w as i64, "warning", "warnings")
+                    errcat_docs::plural::count(e as u64, "error", "errors"),
+                    errcat_docs::plural::count(w as u64, "warning", "warnings")
                 )?,
             }
         }

@@ -451,7 +451,7 @@ pub(crate) fn errors(args: &ErrorsArgs, out: &mut impl Write) -> anyhow::Result<
     writeln!(
         out,
         "{}",
-        errcat_console::support::plural(records.len() as i64, "error", "errors")
+        errcat_docs::plural::count(records.len() as u64, "error", "errors")
     )?;
     Ok(Outcome::Ok)
 }

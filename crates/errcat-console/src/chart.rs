@@ -157,7 +157,7 @@ pub(crate) fn svg(counts: &[Count], axis: Axis) -> String {
     } else {
         format!(
             "Errors per code over time: {}, at most {} per bucket",
-            crate::support::plural(l.all.len() as i64, "code", "codes"),
+            errcat_docs::plural::count(l.all.len() as u64, "code", "codes"),
             l.max
         )
     };

@@ -252,11 +252,6 @@ pub fn catalog_code(catalog: &Catalog, typed: &str) -> String {
         .map_or_else(|| typed.to_owned(), |e| e.code.clone())
 }
 
-/// `1 error`, `2 errors`: a count and its noun, singular or plural.
-pub fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,12 +335,5 @@ mod tests {
         r.source = "raised".into();
         r.category = "EXTERNAL_SERVICE".into();
         assert_eq!(party(&r), Party::Upstream);
-    }
-
-    #[test]
-    fn plurals() {
-        assert_eq!(plural(1, "error", "errors"), "1 error");
-        assert_eq!(plural(0, "error", "errors"), "0 errors");
-        assert_eq!(plural(97, "error", "errors"), "97 errors");
     }
 }

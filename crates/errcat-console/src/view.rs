@@ -36,19 +36,9 @@ fn env() -> &'static Environment<'static> {
                 .unwrap_or_else(|e| panic!("console template {name}: {e:#}"));
         }
         env.add_filter("pct", |s: &str| pct(s));
-        // Strings are escaped as everywhere in the console (`<>&"'`, and
-        // control characters shown as U+FFFD); `/` is left readable.
-        env.set_formatter(|out, state, value| {
-            let escaping = !matches!(state.auto_escape(), minijinja::AutoEscape::None);
-            match value.as_str() {
-                Some(s) if escaping && !value.is_safe() => {
-                    let mut escaped = String::with_capacity(s.len() + 8);
-                    esc_into(&mut escaped, s);
-                    out.write_str(&escaped).map_err(minijinja::Error::from)
-                }
-                _ => minijinja::escape_formatter(out, state, value),
-            }
-        });
+        // Every value escaped, as in the reference (control characters
+        // shown as U+FFFD, `/` left readable).
+        env.set_formatter(errcat_docs::html_formatter);
         env
     })
 }
@@ -215,11 +205,7 @@ impl RecordView {
                 body: s.body.clone(),
                 cut: s.body_cut(),
                 shown: s.body.len().to_string(),
-                total: support::plural(
-                    i64::try_from(s.body_bytes).unwrap_or(i64::MAX),
-                    "byte",
-                    "bytes",
-                ),
+                total: errcat_docs::plural::count(s.body_bytes, "byte", "bytes"),
             }),
             violations: r
                 .violations

@@ -39,14 +39,14 @@ pub mod lock;
 mod markdown;
 mod md_to_html;
 mod openapi;
-mod plural;
+pub mod plural;
 pub mod schema;
 #[cfg(feature = "utoipa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
 pub mod utoipa;
 
 pub use export::export_json;
-pub use html::site;
+pub use html::{html_formatter, site};
 pub use markdown::{markdown, markdown_by_category};
 pub use md_to_html::escape_html_into;
 pub use openapi::openapi;

@@ -2,7 +2,7 @@
 
 /// `n` and the noun, singular for exactly one: `count(1, "error", "errors")`
 /// is "1 error", `count(0, "error", "errors")` is "0 errors".
-pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

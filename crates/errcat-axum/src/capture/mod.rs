@@ -93,6 +93,17 @@ impl Default for Capture {
     }
 }
 
+/// A header's value as recorded: [`REDACTED`] for a secret header, else
+/// the text with URL secrets and card numbers redacted, cut at 512
+/// characters.
+pub(crate) fn header_text(value: &HeaderValue, secret: bool) -> String {
+    if secret {
+        return REDACTED.to_owned();
+    }
+    let text = String::from_utf8_lossy(value.as_bytes());
+    redact_cards(&redact_url(&text)).chars().take(512).collect()
+}
+
 /// [`Capture::headers`], parsed once: each name with whether its value is
 /// secret. A request's headers are picked as cheap clones (values share the
 /// request's bytes) and made into text only when an error is recorded.
@@ -156,13 +167,7 @@ impl HeaderSelection {
             .iter()
             .filter_map(|(i, value)| {
                 let (name, secret) = self.0.get(*i)?;
-                let v = if *secret {
-                    REDACTED.to_owned()
-                } else {
-                    let text = String::from_utf8_lossy(value.as_bytes());
-                    redact_cards(&redact_url(&text)).chars().take(512).collect()
-                };
-                Some((name.as_str().to_owned(), v))
+                Some((name.as_str().to_owned(), header_text(value, *secret)))
             })
             .collect()
     }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::{Capture, REDACTED, redact_cards, redact_url};
+use super::{Capture, header_text, redact_cards};
 use crate::event::SentResponse;
 
 impl Capture {
@@ -12,7 +12,7 @@ impl Capture {
     /// ones redacted, values cut at 512 characters) and the body exactly as
     /// sent unless it carries a secret — a JSON field with a secret name or
     /// a card number, which an application can put in a message parameter —
-    /// in which case that value is replaced by [`REDACTED`].
+    /// in which case that value is replaced by [`REDACTED`](super::REDACTED).
     pub(crate) fn sent_response(
         &self,
         names: &SecretNames,
@@ -27,13 +27,7 @@ impl Capture {
                     .secret_headers
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(name.as_str()));
-                let v = if secret {
-                    REDACTED.to_owned()
-                } else {
-                    let text = String::from_utf8_lossy(value.as_bytes());
-                    redact_cards(&redact_url(&text)).chars().take(512).collect()
-                };
-                (name.as_str().to_owned(), v)
+                (name.as_str().to_owned(), header_text(value, secret))
             })
             .collect();
         SentResponse {
@@ -100,6 +94,7 @@ impl SecretNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::REDACTED;
 
     #[test]
     fn a_body_without_secrets_is_kept_byte_for_byte() {

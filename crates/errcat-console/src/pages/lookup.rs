@@ -84,7 +84,7 @@ async fn lookup_page(shared: &Shared, raw: &str) -> Page {
                 .collect();
             let count_text = format!(
                 "{} recorded for this {}",
-                support::plural(all.len() as i64, "error", "errors"),
+                errcat_docs::plural::count(all.len() as u64, "error", "errors"),
                 what.to_lowercase()
             );
             let body = view::render(

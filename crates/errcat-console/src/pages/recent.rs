@@ -192,8 +192,8 @@ async fn grouped(
     let total: i64 = groups.iter().map(|g| g.count).sum();
     let count_text = format!(
         "{} in {}",
-        support::plural(total, "error", "errors"),
-        support::plural(groups.len() as i64, "group", "groups")
+        errcat_docs::plural::count(u64::try_from(total).unwrap_or(0), "error", "errors"),
+        errcat_docs::plural::count(groups.len() as u64, "group", "groups")
     );
     let views: Vec<GroupView> = groups
         .iter()
@@ -259,7 +259,7 @@ async fn list(
     });
     let count_text = format!(
         "{}{}",
-        support::plural(rows.len() as i64, "error", "errors"),
+        errcat_docs::plural::count(rows.len() as u64, "error", "errors"),
         if more { " on this page" } else { "" }
     );
     Ok(minijinja::context! { rows => view::ser(&rows), count_text, older, newest, next })

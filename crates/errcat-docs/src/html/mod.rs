@@ -32,6 +32,31 @@ const TEMPLATES: [(&str, &str); 3] = [
     ),
 ];
 
+/// minijinja's formatter for errcat's HTML: in `.html` templates every value
+/// is escaped with errcat's own escaping (`&#39;`, control characters
+/// replaced, `/` left alone); markup marked safe passes. The reference site
+/// and the support console both use it.
+pub fn html_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_none() {
+        if let Some(s) = value.as_str() {
+            let mut buf = String::with_capacity(s.len() + 8);
+            esc_into(&mut buf, s);
+            return out.write_str(&buf).map_err(minijinja::Error::from);
+        }
+        if value.is_number() || value.is_true() || value.is_undefined() {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        let mut buf = String::new();
+        esc_into(&mut buf, &value.to_string());
+        return out.write_str(&buf).map_err(minijinja::Error::from);
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
 /// The templates, parsed once. They are part of the crate, so a template
 /// that does not parse is a bug caught by every test that renders a site.
 fn env() -> &'static Environment<'static> {
@@ -42,22 +67,7 @@ fn env() -> &'static Environment<'static> {
         env.set_keep_trailing_newline(true);
         // `.html` templates escape; errcat's own escaping keeps the output
         // as before (`&#39;`, control characters replaced, `/` left alone).
-        env.set_formatter(|out, state, value| {
-            if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_none() {
-                if let Some(s) = value.as_str() {
-                    let mut buf = String::with_capacity(s.len() + 8);
-                    esc_into(&mut buf, s);
-                    return out.write_str(&buf).map_err(minijinja::Error::from);
-                }
-                if value.is_number() || value.is_true() || value.is_undefined() {
-                    return minijinja::escape_formatter(out, state, value);
-                }
-                let mut buf = String::new();
-                esc_into(&mut buf, &value.to_string());
-                return out.write_str(&buf).map_err(minijinja::Error::from);
-            }
-            minijinja::escape_formatter(out, state, value)
-        });
+        env.set_formatter(html_formatter);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
