@@ -711,10 +711,8 @@ fn serve_answers_503_when_the_error_log_breaks() {
         let errcat_store::Store::Sqlite(db) = &store else {
             unreachable!("a SQLite URL")
         };
-        let pool = db.pool();
-        sqlx::query("DROP TABLE errcat_errors")
-            .execute(pool)
-            .await
+        rusqlite::Connection::open(db.path().expect("a SQLite file"))
+            .and_then(|c| c.execute_batch("DROP TABLE errcat_errors"))
             .unwrap();
         store.close().await;
     });

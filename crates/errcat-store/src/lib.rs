@@ -25,6 +25,7 @@ mod postgres;
 mod query;
 mod record;
 mod schema;
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;

@@ -3,6 +3,21 @@
 
 use crate::record::ErrorRecord;
 use crate::schema::write_json;
+use crate::sql::{Param, Sql};
+
+/// `q` as a sqlx query with its values bound.
+pub(crate) fn query(
+    q: Sql,
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(q.text));
+    for p in q.params {
+        query = match p {
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+        };
+    }
+    query
+}
 
 /// PostgreSQL: one array per column, unnested together. A plain INSERT
 /// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for

@@ -2,57 +2,53 @@
 //! written once for both backends, and the fold of the grouping query's
 //! rows into groups.
 
-use crate::record::Group;
+use crate::record::{Filter, Group};
+use crate::sql::Sql;
 
-/// Appends `filter`'s conditions (`AND …`) to the query builder `$q`.
-macro_rules! push_filters_impl {
-    ($q:expr, $filter:expr) => {{
-        let f: &$crate::Filter = $filter;
-        if let Some(v) = &f.code {
-            $q.push(" AND code = ").push_bind(v.as_str());
+/// Appends `f`'s conditions (`AND …`) to the query.
+pub(crate) fn push_filters(q: &mut Sql, f: &Filter) {
+    if let Some(v) = &f.code {
+        q.push(" AND code = ").bind(v.as_str());
+    }
+    if let Some(r) = &f.status {
+        if r.start() == r.end() {
+            q.push(" AND status = ").bind(i64::from(*r.start()));
+        } else {
+            q.push(" AND status BETWEEN ")
+                .bind(i64::from(*r.start()))
+                .push(" AND ")
+                .bind(i64::from(*r.end()));
         }
-        if let Some(r) = &f.status {
-            if r.start() == r.end() {
-                $q.push(" AND status = ").push_bind(i64::from(*r.start()));
-            } else {
-                $q.push(" AND status BETWEEN ")
-                    .push_bind(i64::from(*r.start()))
-                    .push(" AND ")
-                    .push_bind(i64::from(*r.end()));
-            }
-        }
-        if let Some(v) = &f.category {
-            $q.push(" AND category = ").push_bind(v.as_str());
-        }
-        if let Some(v) = &f.route {
-            if v.contains('{') {
-                $q.push(" AND route = ").push_bind(v.as_str());
-            } else {
-                $q.push(" AND (route = ")
-                    .push_bind(v.as_str())
-                    .push(" OR path = ")
-                    .push_bind(v.as_str())
-                    .push(")");
-            }
-        }
-        if let Some(v) = &f.tenant {
-            $q.push(" AND lower(tenant) = lower(")
-                .push_bind(v.as_str())
+    }
+    if let Some(v) = &f.category {
+        q.push(" AND category = ").bind(v.as_str());
+    }
+    if let Some(v) = &f.route {
+        if v.contains('{') {
+            q.push(" AND route = ").bind(v.as_str());
+        } else {
+            q.push(" AND (route = ")
+                .bind(v.as_str())
+                .push(" OR path = ")
+                .bind(v.as_str())
                 .push(")");
         }
-        if let Some(v) = &f.message {
-            $q.push(" AND message = ").push_bind(v.as_str());
-        }
-        if let Some(v) = f.since_ms {
-            $q.push(" AND ts_ms >= ").push_bind(v);
-        }
-        if let Some(v) = f.until_ms {
-            $q.push(" AND ts_ms < ").push_bind(v);
-        }
-    }};
+    }
+    if let Some(v) = &f.tenant {
+        q.push(" AND lower(tenant) = lower(")
+            .bind(v.as_str())
+            .push(")");
+    }
+    if let Some(v) = &f.message {
+        q.push(" AND message = ").bind(v.as_str());
+    }
+    if let Some(v) = f.since_ms {
+        q.push(" AND ts_ms >= ").bind(v);
+    }
+    if let Some(v) = f.until_ms {
+        q.push(" AND ts_ms < ").bind(v);
+    }
 }
-
-pub(crate) use push_filters_impl as push_filters;
 
 /// One row of the grouping query's second part: a group's errors in one
 /// bucket (a missing message as the empty string).

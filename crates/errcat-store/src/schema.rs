@@ -2,9 +2,7 @@
 //! is read and written with, how JSON columns are written, and applying
 //! the migrations.
 
-use sqlx::QueryBuilder;
-
-use crate::store::{Store, StoreError, StoreErrorKind, on_pool, query_err};
+use crate::store::{Store, StoreError, StoreErrorKind};
 
 /// Versioned schema migrations, applied in order on connect.
 pub(crate) const MIGRATIONS: &[(i64, &[&str])] = &[
@@ -76,79 +74,110 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: 
     *out = String::from_utf8(buf).unwrap_or_else(|_| "[]".to_owned());
 }
 
+/// The schema table, created before anything else.
+const SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)";
+
+/// The migrations a database at `current` still needs, or why it cannot
+/// be migrated.
+fn pending(
+    current: i64,
+) -> Result<impl Iterator<Item = &'static (i64, &'static [&'static str])>, StoreError> {
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::new(
+            StoreErrorKind::Migrate,
+            format!(
+                "the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"
+            ),
+        ));
+    }
+    Ok(MIGRATIONS.iter().filter(move |(v, _)| *v > current))
+}
+
+fn migrate_err(e: &dyn std::fmt::Display) -> String {
+    format!("error log migration failed: {e}")
+}
+
 impl Store {
-    /// Applies pending migrations (done by [`Store::connect`]). Safe when
-    /// several processes start at once.
+    /// Applies pending migrations (done by [`Store::connect`]), in one
+    /// transaction. Safe when several processes start at once: SQLite's
+    /// write lock, taken first, and PostgreSQL's advisory lock make them
+    /// wait for each other.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let mig = |e: sqlx::Error| {
-            StoreError::new(
-                StoreErrorKind::Migrate,
-                format!("error log migration failed: {e}"),
-                Some(e),
-            )
-        };
-        // Concurrent migrations wait for each other (SQLite's writer lock
-        // does that by itself).
-        let lock = match self {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => {
+                db.with_reader(|conn| {
+                    let err = |e: rusqlite::Error| {
+                        StoreError::with_source(
+                            StoreErrorKind::Migrate,
+                            migrate_err(&e),
+                            Box::new(e),
+                            false,
+                        )
+                    };
+                    let tx = conn
+                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                        .map_err(err)?;
+                    tx.execute(SCHEMA_TABLE, []).map_err(err)?;
+                    let current: Option<i64> = tx
+                        .query_row("SELECT MAX(version) FROM errcat_schema", [], |r| r.get(0))
+                        .map_err(err)?;
+                    for (version, statements) in pending(current.unwrap_or(0))? {
+                        for sql in *statements {
+                            tx.execute(sql, []).map_err(err)?;
+                        }
+                        tx.execute(
+                            "INSERT INTO errcat_schema (version, applied_ms) VALUES (?1, ?2)",
+                            [
+                                *version,
+                                crate::record::unix_ms(std::time::SystemTime::now()),
+                            ],
+                        )
+                        .map_err(err)?;
+                    }
+                    tx.commit().map_err(err)
+                })
+                .await
+            }
             #[cfg(feature = "postgres")]
-            Store::Postgres(_) => Some("SELECT pg_advisory_xact_lock(7262691245)"),
-            #[allow(unreachable_patterns)]
-            _ => None::<&str>,
-        };
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(mig)?;
-            if let Some(lock) = lock {
-                sqlx::query(lock).execute(&mut *tx).await.map_err(mig)?;
-            }
-            sqlx::query("CREATE TABLE IF NOT EXISTS errcat_schema (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
-                .execute(&mut *tx)
-                .await
-                .map_err(mig)?;
-            let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(mig)?;
-            let current = current.unwrap_or(0);
-            if current > SCHEMA_VERSION {
-                return Err(StoreError::new(
-                    StoreErrorKind::Migrate,
-                    format!(
-                        "the error log's schema is version {current}, newer than this errcat ({SCHEMA_VERSION}): upgrade errcat"
-                    ),
-                    None,
-                ));
-            }
-            for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-                for sql in *statements {
-                    sqlx::query(*sql).execute(&mut *tx).await.map_err(mig)?;
+            Store::Postgres(pool) => {
+                let err = |e: sqlx::Error| {
+                    StoreError::from_sqlx(StoreErrorKind::Migrate, migrate_err(&e), e)
+                };
+                let mut tx = pool.begin().await.map_err(err)?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7262691245)")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                sqlx::query(SCHEMA_TABLE)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                let current: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(version) FROM errcat_schema")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                for (version, statements) in pending(current.unwrap_or(0))? {
+                    for sql in *statements {
+                        sqlx::query(*sql).execute(&mut *tx).await.map_err(err)?;
+                    }
+                    sqlx::query("INSERT INTO errcat_schema (version, applied_ms) VALUES ($1, $2)")
+                        .bind(*version)
+                        .bind(crate::record::unix_ms(std::time::SystemTime::now()))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
                 }
-                let mut q =
-                    QueryBuilder::new("INSERT INTO errcat_schema (version, applied_ms) VALUES (");
-                q.push_bind(*version)
-                    .push(", ")
-                    .push_bind(crate::record::unix_ms(std::time::SystemTime::now()))
-                    .push(")");
-                q.build().execute(&mut *tx).await.map_err(mig)?;
+                tx.commit().await.map_err(err)
             }
-            tx.commit().await.map_err(mig)?;
-            Ok(())
-        })
+        }
     }
 
     /// The schema version in the database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let sql = "SELECT COALESCE(MAX(version), 0) FROM errcat_schema";
-        match self {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => sqlx::query_scalar(sql)
-                .fetch_one(db.pool())
-                .await
-                .map_err(query_err),
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => sqlx::query_scalar(sql)
-                .fetch_one(pool)
-                .await
-                .map_err(query_err),
-        }
+        let q = self.sql("SELECT COALESCE(MAX(version), 0) FROM errcat_schema");
+        let v = self.fetch(q, |r| r.int(0)).await?;
+        Ok(v.into_iter().next().unwrap_or(0))
     }
 }

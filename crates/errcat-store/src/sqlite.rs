@@ -1,37 +1,215 @@
-//! The SQLite backend: sqlx's pool for migrations and queries, and one
-//! connection of its own (rusqlite, the same libsqlite3) for inserts, used
-//! from blocking code: the error log's writer thread binds each field
-//! straight from the records, without async hops or per-field copies.
+//! The SQLite backend, on one driver (rusqlite): a small pool of reading
+//! connections (r2d2) used from tokio's blocking threads, and one
+//! connection of its own for inserts, used from blocking code: the error
+//! log's writer thread binds each field straight from the records, without
+//! async hops or per-field copies. Every connection is opened by
+//! [`open`], so the settings live in one place.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::record::ErrorRecord;
 use crate::schema::{COLUMNS, write_json};
+use crate::sql::{Columns, Decode, Param, Sql};
 use crate::store::{StoreError, StoreErrorKind};
 
-/// An SQLite error log: the pool, and the insert connection (opened on the
-/// first insert, reopened after a failure).
-#[derive(Clone, Debug)]
+/// How long a connection waits for another's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reading connections at most (SQLite readers do not block the writer in
+/// WAL mode).
+const READERS: u32 = 4;
+
+/// An SQLite error log: the readers' pool, and the insert connection
+/// (opened on the first insert, reopened after a failure).
+#[derive(Clone)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    target: Arc<Target>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
     inserts: Arc<Mutex<Inserter>>,
+    /// An in-memory database lives while a connection to it is open.
+    _anchor: Option<Arc<Mutex<Connection>>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which database the connections open.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The file, or the shared in-memory database's URI.
+    filename: PathBuf,
+    in_memory: bool,
+    /// Opening may create the file.
+    create: bool,
+}
+
+impl Target {
+    /// The database a `sqlite:` URL names: `sqlite://FILE`, `sqlite:FILE`,
+    /// `sqlite::memory:`, with an optional `?mode=rwc` (create if missing,
+    /// the default), `?mode=rw` (must exist) or `?mode=memory`.
+    pub(crate) fn parse(url: &str) -> Result<Target, String> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or("not a sqlite: URL")?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mut mode = "rwc";
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("mode", m @ ("rwc" | "rw" | "memory"))) => mode = m,
+                _ => {
+                    return Err(format!(
+                        "unsupported option `{pair}` (supported: mode=rwc, mode=rw, mode=memory)"
+                    ));
+                }
+            }
+        }
+        if path == ":memory:" || mode == "memory" {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(Target {
+                filename: PathBuf::from(format!(
+                    "file:errcat-memory-{}-{n}?mode=memory&cache=shared",
+                    std::process::id()
+                )),
+                in_memory: true,
+                create: true,
+            });
+        }
+        if path.is_empty() {
+            return Err("no file named (use sqlite://FILE)".to_owned());
+        }
+        Ok(Target {
+            filename: PathBuf::from(path),
+            in_memory: false,
+            create: mode == "rwc",
+        })
+    }
+}
+
+/// Opens a connection to `t` with the log's settings: a busy timeout, and
+/// for a file `synchronous = NORMAL` (WAL is the database's, set once by
+/// [`SqliteStore::open`]).
+fn open(t: &Target) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_with_flags(&t.filename, flags(t))?;
+    configure(&conn, t.in_memory)?;
+    Ok(conn)
+}
+
+fn flags(t: &Target) -> OpenFlags {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if t.create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    if t.in_memory {
+        flags |= OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+    }
+    flags
+}
+
+fn configure(conn: &Connection, in_memory: bool) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if !in_memory {
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    }
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(())
 }
 
 impl SqliteStore {
-    pub(crate) fn new(pool: sqlx::SqlitePool, target: Target) -> Self {
-        SqliteStore {
-            pool,
-            inserts: Arc::new(Mutex::new(Inserter { target, conn: None })),
+    /// Opens the database (creating the file unless `mode=rw`), puts it in
+    /// WAL mode, and sets up the readers' pool.
+    pub(crate) fn open(target: Target) -> Result<SqliteStore, StoreError> {
+        let first = open(&target).map_err(|e| connect_err(&target, e))?;
+        if !target.in_memory {
+            first
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| connect_err(&target, e))?;
         }
+        let in_memory = target.in_memory;
+        let manager = SqliteConnectionManager::file(&target.filename)
+            .with_flags(flags(&target))
+            .with_init(move |c| configure(c, in_memory));
+        // Readers are opened as needed and closed after ten idle minutes;
+        // an in-memory database's first connection is kept for its life.
+        let readers = r2d2::Pool::builder()
+            .max_size(if in_memory { 1 } else { READERS })
+            .min_idle(Some(0))
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            .connection_timeout(BUSY_TIMEOUT)
+            .build_unchecked(manager);
+        let anchor = in_memory.then(|| Arc::new(Mutex::new(first)));
+        Ok(SqliteStore {
+            target: Arc::new(target),
+            readers,
+            inserts: Arc::new(Mutex::new(Inserter { conn: None })),
+            _anchor: anchor,
+        })
     }
 
-    /// The sqlx pool (migrations, queries, retention).
-    pub fn pool(&self) -> &sqlx::SqlitePool {
-        &self.pool
+    /// The database file (`None` for an in-memory log).
+    pub fn path(&self) -> Option<&Path> {
+        (!self.target.in_memory).then_some(self.target.filename.as_path())
+    }
+
+    /// Runs `f` with a reading connection on tokio's blocking pool.
+    pub(crate) async fn with_reader<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = readers.get().map_err(|e| {
+                StoreError::with_source(
+                    StoreErrorKind::Connect,
+                    format!("no error log connection: {e}"),
+                    Box::new(e),
+                    false,
+                )
+            })?;
+            f(&mut conn)
+        })
+        .await
+        .unwrap_or_else(|e| Err(stopped(&e)))
+    }
+
+    /// The rows of `q`, each read by `decode`.
+    pub(crate) async fn fetch<T: Send + 'static>(
+        &self,
+        q: Sql,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.with_reader(move |conn| {
+            let mut stmt = prepare(conn, &q)?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(sqlite_err)? {
+                out.push(decode(row as &dyn Columns)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `q`; returns how many rows it changed.
+    pub(crate) async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let n = prepare(conn, &q)?.raw_execute().map_err(sqlite_err)?;
+            Ok(n as u64)
+        })
+        .await
     }
 
     /// Inserts records in one transaction, blocking the calling thread.
@@ -39,11 +217,11 @@ impl SqliteStore {
         self.inserts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(records)
+            .insert(&self.target, records)
     }
 
-    /// Closes the insert connection (the pool is closed by the caller).
-    pub(crate) fn close_inserts(&self) {
+    /// Closes the insert connection and the idle readers.
+    pub(crate) fn close(&self) {
         self.inserts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -51,17 +229,39 @@ impl SqliteStore {
     }
 }
 
-/// Which database the insert connection opens: the pool's file, or its
-/// shared-cache in-memory database.
-#[derive(Debug)]
-pub(crate) struct Target {
-    pub(crate) filename: PathBuf,
-    pub(crate) in_memory: bool,
+fn connect_err(t: &Target, e: rusqlite::Error) -> StoreError {
+    StoreError::with_source(
+        StoreErrorKind::Connect,
+        format!("cannot open the error log at {}: {e}", t.filename.display()),
+        Box::new(e),
+        false,
+    )
+}
+
+/// A blocking task that did not finish (a panic, or the runtime shutting
+/// down).
+pub(crate) fn stopped(e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Query,
+        format!("error log query stopped: {e}"),
+    )
+}
+
+/// `q` prepared (from the connection's cache) with its values bound.
+fn prepare<'c>(conn: &'c Connection, q: &Sql) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
+    let mut stmt = conn.prepare_cached(&q.text).map_err(sqlite_err)?;
+    for (i, p) in q.params.iter().enumerate() {
+        match p {
+            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v.as_str()),
+            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
+        }
+        .map_err(sqlite_err)?;
+    }
+    Ok(stmt)
 }
 
 #[derive(Debug)]
 struct Inserter {
-    target: Target,
     conn: Option<Connection>,
 }
 
@@ -89,7 +289,7 @@ fn insert_sql(rows: usize) -> &'static str {
     &all[rows.trailing_zeros() as usize]
 }
 
-fn sqlite_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     let refused = matches!(
         e.sqlite_error_code(),
         Some(
@@ -107,39 +307,11 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl Inserter {
-    fn connection(&mut self) -> Result<&mut Connection, StoreError> {
+    fn insert(&mut self, target: &Target, records: &[ErrorRecord]) -> Result<(), StoreError> {
         if self.conn.is_none() {
-            let t = &self.target;
-            let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            if t.in_memory {
-                flags |= OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
-            }
-            let conn = Connection::open_with_flags(&t.filename, flags).map_err(|e| {
-                StoreError::with_source(
-                    StoreErrorKind::Connect,
-                    format!("cannot open the error log at {}: {e}", t.filename.display()),
-                    Box::new(e),
-                    false,
-                )
-            })?;
-            conn.busy_timeout(Duration::from_secs(5))
-                .map_err(sqlite_err)?;
-            // WAL is the database's (set by the pool); synchronous is per
-            // connection: NORMAL, as the pool's.
-            if !t.in_memory {
-                conn.pragma_update(None, "synchronous", "NORMAL")
-                    .map_err(sqlite_err)?;
-            }
-            conn.set_prepared_statement_cache_capacity(16);
-            self.conn = Some(conn);
+            self.conn = Some(open(target).map_err(|e| connect_err(target, e))?);
         }
-        Ok(self.conn.as_mut().expect("opened above"))
-    }
-
-    fn insert(&mut self, records: &[ErrorRecord]) -> Result<(), StoreError> {
-        let result = insert(self.connection()?, records);
+        let result = insert(self.conn.as_mut().expect("opened above"), records);
         if let Err(e) = &result
             && !e.is_refused_data()
         {

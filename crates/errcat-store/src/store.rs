@@ -4,13 +4,13 @@
 use crate::postgres::{
     POSTGRES_INSERT, POSTGRES_INSERT_SKIPPING, UNIQUE_VIOLATION, postgres_insert,
 };
+#[cfg(feature = "postgres")]
 use std::time::Duration;
-
-use sqlx::{QueryBuilder, Row};
 
 use crate::query::{BucketRow, add_buckets, push_filters};
 use crate::record::{Count, ErrorRecord, Filter, Group};
 use crate::schema::COLUMNS;
+use crate::sql::{Columns, Decode, Placeholder, Sql};
 
 /// What went wrong in the store, portable across backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,21 +44,15 @@ impl StoreError {
         self.kind
     }
 
-    pub(crate) fn new(
-        kind: StoreErrorKind,
-        message: impl Into<String>,
-        source: Option<sqlx::Error>,
-    ) -> Self {
-        let refused = source.as_ref().is_some_and(refused_by_sqlx);
+    pub(crate) fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
         StoreError {
             kind,
             message: message.into(),
-            source: source.map(|e| Box::new(e) as _),
-            refused,
+            source: None,
+            refused: false,
         }
     }
 
-    #[cfg(feature = "sqlite")]
     pub(crate) fn with_source(
         kind: StoreErrorKind,
         message: impl Into<String>,
@@ -72,6 +66,17 @@ impl StoreError {
             refused,
         }
     }
+
+    /// An error of sqlx (PostgreSQL).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn from_sqlx(
+        kind: StoreErrorKind,
+        message: impl Into<String>,
+        e: sqlx::Error,
+    ) -> Self {
+        let refused = refused_by_postgres(&e);
+        StoreError::with_source(kind, message, Box::new(e), refused)
+    }
 }
 
 impl StoreError {
@@ -83,32 +88,25 @@ impl StoreError {
     }
 }
 
-/// Whether sqlx's error is the database refusing the data itself.
-fn refused_by_sqlx(e: &sqlx::Error) -> bool {
+/// Whether PostgreSQL refused the data itself: data exceptions (22…),
+/// integrity violations (23…), program limits such as an index row too
+/// large (54…).
+#[cfg(feature = "postgres")]
+fn refused_by_postgres(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = e else {
         return false;
     };
-    // PostgreSQL: data exceptions (22…), integrity violations (23…),
-    // program limits such as an index row too large (54…).
-    #[cfg(feature = "postgres")]
-    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-        let code = pg.code();
-        return code.starts_with("22") || code.starts_with("23") || code.starts_with("54");
-    }
-    // SQLite: a value too big (18), a constraint (19), a type mismatch
-    // (20); extended codes carry the primary code in their low byte.
-    let primary = db
-        .code()
-        .and_then(|c| c.parse::<i32>().ok())
-        .map(|c| c & 0xff);
-    matches!(primary, Some(18..=20))
+    db.code().is_some_and(|code| {
+        code.starts_with("22") || code.starts_with("23") || code.starts_with("54")
+    })
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) fn query_err(e: sqlx::Error) -> StoreError {
-    StoreError::new(
+    StoreError::from_sqlx(
         StoreErrorKind::Query,
         format!("error log query failed: {e}"),
-        Some(e),
+        e,
     )
 }
 
@@ -135,26 +133,6 @@ pub enum Store {
 /// The default store URL: `sqlite://errcat.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://errcat.db";
 
-/// Runs `$body` with `$pool` bound to the backend's pool: one query text
-/// and its binds serve both backends, written once.
-macro_rules! on_pool {
-    ($store:expr, |$pool:ident| $body:block) => {
-        match $store {
-            #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => {
-                let $pool = db.pool();
-                $body
-            }
-            #[cfg(feature = "postgres")]
-            Store::Postgres(pg) => {
-                let $pool = pg;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_pool;
-
 impl Store {
     /// Opens a store and applies pending migrations. URLs: `sqlite://FILE`,
     /// `sqlite::memory:`, `postgres://…` (or `postgresql://…`).
@@ -165,47 +143,19 @@ impl Store {
     }
 
     async fn open(url: &str) -> Result<Store, StoreError> {
-        let connect_err = |e: sqlx::Error| {
-            StoreError::new(
-                StoreErrorKind::Connect,
-                format!("cannot open the error log at {}: {e}", redact_url(url)),
-                Some(e),
-            )
-        };
         #[cfg(feature = "sqlite")]
         if url.starts_with("sqlite:") {
-            use sqlx::sqlite::{
-                SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-            };
-            use std::str::FromStr;
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(connect_err)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5));
-            let memory = url.contains(":memory:");
-            let target = crate::sqlite::Target {
-                filename: opts.get_filename().to_owned(),
-                in_memory: memory,
-            };
-            let pool = SqlitePoolOptions::new()
-                .max_connections(if memory { 1 } else { 4 })
-                .min_connections(if memory { 1 } else { 0 })
-                .idle_timeout(if memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(600))
-                })
-                .max_lifetime(if memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(1800))
-                })
-                .connect_with(opts)
-                .await
-                .map_err(connect_err)?;
-            return Ok(Store::Sqlite(crate::sqlite::SqliteStore::new(pool, target)));
+            let target = crate::sqlite::Target::parse(url).map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::UnsupportedUrl,
+                    format!("cannot open the error log at {url}: {e}"),
+                )
+            })?;
+            let store =
+                tokio::task::spawn_blocking(move || crate::sqlite::SqliteStore::open(target))
+                    .await
+                    .unwrap_or_else(|e| Err(crate::sqlite::stopped(&e)))?;
+            return Ok(Store::Sqlite(store));
         }
         #[cfg(feature = "postgres")]
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -214,7 +164,13 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
-                .map_err(connect_err)?;
+                .map_err(|e| {
+                    StoreError::from_sqlx(
+                        StoreErrorKind::Connect,
+                        format!("cannot open the error log at {}: {e}", redact_url(url)),
+                        e,
+                    )
+                })?;
             return Ok(Store::Postgres(pool));
         }
         Err(StoreError::new(
@@ -228,8 +184,52 @@ impl Store {
                     " (PostgreSQL needs the `postgres` feature)"
                 }
             ),
-            None,
         ))
+    }
+
+    /// A query for this backend, starting with `text`.
+    pub(crate) fn sql(&self, text: impl Into<String>) -> Sql {
+        let style = match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(_) => Placeholder::Question,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => Placeholder::Dollar,
+        };
+        Sql::new(style, text)
+    }
+
+    /// The rows of `q`, each read by `decode`.
+    pub(crate) async fn fetch<T: Send + 'static>(
+        &self,
+        q: Sql,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => db.fetch(q, decode).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pool) => {
+                let rows = crate::postgres::query(q)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(query_err)?;
+                rows.iter().map(|r| decode(r as &dyn Columns)).collect()
+            }
+        }
+    }
+
+    /// Runs `q`; returns how many rows it changed.
+    pub(crate) async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => db.execute(q).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pool) => Ok(crate::postgres::query(q)
+                .execute(pool)
+                .await
+                .map_err(query_err)?
+                .rows_affected()),
+        }
     }
 
     /// Inserts records in one transaction. A record whose error id is
@@ -254,13 +254,7 @@ impl Store {
                 let records = records.to_vec();
                 tokio::task::spawn_blocking(move || db.insert_blocking(&records))
                     .await
-                    .unwrap_or_else(|e| {
-                        Err(StoreError::new(
-                            StoreErrorKind::Query,
-                            format!("error log insert stopped: {e}"),
-                            None,
-                        ))
-                    })
+                    .unwrap_or_else(|e| Err(crate::sqlite::stopped(&e)))
             }
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => match postgres_insert(pool, POSTGRES_INSERT, records).await {
@@ -308,19 +302,16 @@ impl Store {
 
     /// The records of one trace (W3C trace id), oldest first.
     pub async fn by_trace_id(&self, trace_id: &str) -> Result<Vec<ErrorRecord>, StoreError> {
-        on_pool!(self, |pool| {
-            // The prefix finds the rows through the index; the whole value
-            // decides.
-            let mut q = QueryBuilder::new(format!(
-                "SELECT {COLUMNS} FROM errcat_errors WHERE substr(trace_id, 1, 64) = substr("
-            ));
-            q.push_bind(trace_id)
-                .push(", 1, 64) AND trace_id = ")
-                .push_bind(trace_id)
-                .push(" ORDER BY ts_ms, error_id LIMIT 1000");
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter().map(decode).collect()
-        })
+        // The prefix finds the rows through the index; the whole value
+        // decides.
+        let mut q = self.sql(format!(
+            "SELECT {COLUMNS} FROM errcat_errors WHERE substr(trace_id, 1, 64) = substr("
+        ));
+        q.bind(trace_id)
+            .push(", 1, 64) AND trace_id = ")
+            .bind(trace_id)
+            .push(" ORDER BY ts_ms, error_id LIMIT 1000");
+        self.fetch(q, decode).await
     }
 
     async fn select(
@@ -328,38 +319,30 @@ impl Store {
         column: &'static str,
         value: &str,
     ) -> Result<Vec<ErrorRecord>, StoreError> {
-        on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(format!(
-                "SELECT {COLUMNS} FROM errcat_errors WHERE {column} = "
-            ));
-            q.push_bind(value)
-                .push(" ORDER BY ts_ms, error_id LIMIT 1000");
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter().map(decode).collect()
-        })
+        let mut q = self.sql(format!(
+            "SELECT {COLUMNS} FROM errcat_errors WHERE {column} = "
+        ));
+        q.bind(value).push(" ORDER BY ts_ms, error_id LIMIT 1000");
+        self.fetch(q, decode).await
     }
 
     /// Records matching `filter`, newest first, one page.
     pub async fn list(&self, filter: &Filter) -> Result<Vec<ErrorRecord>, StoreError> {
         let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 1000));
-        on_pool!(self, |pool| {
-            let mut q =
-                QueryBuilder::new(format!("SELECT {COLUMNS} FROM errcat_errors WHERE 1 = 1"));
-            push_filters!(q, filter);
-            if let Some((ts, id)) = &filter.after {
-                q.push(" AND (ts_ms < ")
-                    .push_bind(*ts)
-                    .push(" OR (ts_ms = ")
-                    .push_bind(*ts)
-                    .push(" AND error_id < ")
-                    .push_bind(id.as_str())
-                    .push("))");
-            }
-            q.push(" ORDER BY ts_ms DESC, error_id DESC LIMIT ")
-                .push_bind(limit);
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter().map(decode).collect()
-        })
+        let mut q = self.sql(format!("SELECT {COLUMNS} FROM errcat_errors WHERE 1 = 1"));
+        push_filters(&mut q, filter);
+        if let Some((ts, id)) = &filter.after {
+            q.push(" AND (ts_ms < ")
+                .bind(*ts)
+                .push(" OR (ts_ms = ")
+                .bind(*ts)
+                .push(" AND error_id < ")
+                .bind(id.as_str())
+                .push("))");
+        }
+        q.push(" ORDER BY ts_ms DESC, error_id DESC LIMIT ")
+            .bind(limit);
+        self.fetch(q, decode).await
     }
 
     /// Errors matching `filter` grouped by code, route (the template, else
@@ -373,72 +356,65 @@ impl Store {
         // Two queries: the groups seen last, ranked by the database (a
         // window can hold thousands of groups), then the buckets of those
         // groups only.
-        let mut groups: Vec<Group> = on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(
-                "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, \
-                 COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
-                 MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
-            );
-            push_filters!(q, filter);
-            q.push(
-                " GROUP BY code, COALESCE(route, path), message \
-                 ORDER BY last_ms DESC, code, rt LIMIT ",
-            )
-            .push_bind(limit);
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter()
-                .map(|r| {
-                    let i = |c: &str| r.try_get::<i64, _>(c).map_err(query_err);
-                    Ok(Group {
-                        code: r.try_get("code").map_err(query_err)?,
-                        route: r.try_get("rt").map_err(query_err)?,
-                        message: r.try_get("message").map_err(query_err)?,
-                        status: u16::try_from(i("st")?).unwrap_or(0),
-                        count: i("n")?,
-                        first_ms: i("first_ms")?,
-                        last_ms: i("last_ms")?,
-                        sample_error_id: r.try_get("sample").map_err(query_err)?,
-                        buckets: Vec::new(),
-                    })
+        let mut q = self.sql(
+            "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, \
+             COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
+             MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
+        );
+        push_filters(&mut q, filter);
+        q.push(
+            " GROUP BY code, COALESCE(route, path), message \
+             ORDER BY last_ms DESC, code, rt LIMIT ",
+        )
+        .bind(limit);
+        let mut groups = self
+            .fetch(q, |r| {
+                Ok(Group {
+                    code: r.text(0)?,
+                    route: r.text(1)?,
+                    message: r.opt_text(2)?,
+                    status: u16::try_from(r.int(3)?).unwrap_or(0),
+                    count: r.int(4)?,
+                    first_ms: r.int(5)?,
+                    last_ms: r.int(6)?,
+                    sample_error_id: r.text(7)?,
+                    buckets: Vec::new(),
                 })
-                .collect::<Result<Vec<_>, StoreError>>()
-        })?;
+            })
+            .await?;
         if groups.is_empty() {
             return Ok(groups);
         }
-        let buckets: Vec<BucketRow> = on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(
-                "SELECT code, COALESCE(route, path) AS rt, COALESCE(message, '') AS msg, (ts_ms / ",
-            );
-            q.push_bind(bucket_ms)
-                .push(") * ")
-                .push_bind(bucket_ms)
-                .push(" AS bucket, COUNT(*) AS n FROM errcat_errors WHERE 1 = 1");
-            push_filters!(q, filter);
-            q.push(" AND (code, COALESCE(route, path), COALESCE(message, '')) IN (VALUES ");
-            for (i, g) in groups.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" })
-                    .push_bind(g.code.as_str())
-                    .push(", ")
-                    .push_bind(g.route.as_str())
-                    .push(", ")
-                    .push_bind(g.message.as_deref().unwrap_or(""))
-                    .push(")");
-            }
-            q.push(") GROUP BY 1, 2, 3, 4");
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter()
-                .map(|r| {
-                    Ok(BucketRow {
-                        code: r.try_get("code").map_err(query_err)?,
-                        route: r.try_get("rt").map_err(query_err)?,
-                        message: r.try_get("msg").map_err(query_err)?,
-                        bucket: r.try_get("bucket").map_err(query_err)?,
-                        count: r.try_get("n").map_err(query_err)?,
-                    })
+        let mut q = self.sql(
+            "SELECT code, COALESCE(route, path) AS rt, COALESCE(message, '') AS msg, (ts_ms / ",
+        );
+        q.bind(bucket_ms)
+            .push(") * ")
+            .bind(bucket_ms)
+            .push(" AS bucket, COUNT(*) AS n FROM errcat_errors WHERE 1 = 1");
+        push_filters(&mut q, filter);
+        q.push(" AND (code, COALESCE(route, path), COALESCE(message, '')) IN (VALUES ");
+        for (i, g) in groups.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(g.code.as_str())
+                .push(", ")
+                .bind(g.route.as_str())
+                .push(", ")
+                .bind(g.message.as_deref().unwrap_or(""))
+                .push(")");
+        }
+        q.push(") GROUP BY 1, 2, 3, 4");
+        let buckets = self
+            .fetch(q, |r| {
+                Ok(BucketRow {
+                    code: r.text(0)?,
+                    route: r.text(1)?,
+                    message: r.text(2)?,
+                    bucket: r.int(3)?,
+                    count: r.int(4)?,
                 })
-                .collect::<Result<Vec<_>, StoreError>>()
-        })?;
+            })
+            .await?;
         add_buckets(&mut groups, buckets);
         Ok(groups)
     }
@@ -446,94 +422,77 @@ impl Store {
     /// Errors per code per time bucket since `since_ms`, oldest bucket first.
     pub async fn counts(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<Count>, StoreError> {
         let bucket_ms = bucket_ms.max(1);
-        on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new("SELECT (ts_ms / ");
-            q.push_bind(bucket_ms)
-                .push(") * ")
-                .push_bind(bucket_ms)
-                .push(" AS bucket, code, COUNT(*) AS n FROM errcat_errors WHERE ts_ms >= ")
-                .push_bind(since_ms)
-                .push(" GROUP BY bucket, code ORDER BY bucket, code");
-            let rows = q.build().fetch_all(pool).await.map_err(query_err)?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Count {
-                        bucket_ms: r.try_get("bucket").map_err(query_err)?,
-                        code: r.try_get("code").map_err(query_err)?,
-                        count: r.try_get("n").map_err(query_err)?,
-                    })
-                })
-                .collect()
+        let mut q = self.sql("SELECT (ts_ms / ");
+        q.bind(bucket_ms)
+            .push(") * ")
+            .bind(bucket_ms)
+            .push(" AS bucket, code, COUNT(*) AS n FROM errcat_errors WHERE ts_ms >= ")
+            .bind(since_ms)
+            .push(" GROUP BY bucket, code ORDER BY bucket, code");
+        self.fetch(q, |r| {
+            Ok(Count {
+                bucket_ms: r.int(0)?,
+                code: r.text(1)?,
+                count: r.int(2)?,
+            })
         })
+        .await
     }
 
     /// Deletes records older than `cutoff_ms`; returns how many.
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new("DELETE FROM errcat_errors WHERE ts_ms < ");
-            q.push_bind(cutoff_ms);
-            Ok(q.build()
-                .execute(pool)
-                .await
-                .map_err(query_err)?
-                .rows_affected())
-        })
+        let mut q = self.sql("DELETE FROM errcat_errors WHERE ts_ms < ");
+        q.bind(cutoff_ms);
+        self.execute(q).await
     }
 
-    /// Closes the pool.
+    /// Closes the store's connections.
     pub async fn close(&self) {
         match self {
             #[cfg(feature = "sqlite")]
-            Store::Sqlite(db) => {
-                db.close_inserts();
-                db.pool().close().await
-            }
+            Store::Sqlite(db) => db.close(),
             #[cfg(feature = "postgres")]
             Store::Postgres(pool) => pool.close().await,
         }
     }
 }
 
-fn decode<R: Row>(r: &R) -> Result<ErrorRecord, StoreError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let s = |c: &str| r.try_get::<String, _>(c).map_err(query_err);
-    let o = |c: &str| r.try_get::<Option<String>, _>(c).map_err(query_err);
-    let i = |c: &str| r.try_get::<i64, _>(c).map_err(query_err);
-    let headers: Vec<(String, String)> =
-        serde_json::from_str::<Vec<(String, String)>>(&s("headers")?).unwrap_or_default();
-    let causes: Vec<String> = serde_json::from_str(&s("causes")?).unwrap_or_default();
-    let response = o("response")?.and_then(|t| serde_json::from_str(&t).ok());
-    let violations = o("violations")?
+/// A record from a row of `SELECT {COLUMNS}`.
+fn decode(r: &dyn Columns) -> Result<ErrorRecord, StoreError> {
+    let json = |i: usize| -> Result<Option<String>, StoreError> { r.opt_text(i) };
+    let headers: Vec<(String, String)> = json(14)?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let causes: Vec<String> = json(16)?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let response = json(22)?.and_then(|t| serde_json::from_str(&t).ok());
+    let violations = json(23)?
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     Ok(ErrorRecord {
-        error_id: s("error_id")?,
-        request_id: s("request_id")?,
-        trace_id: o("trace_id")?,
-        timestamp_ms: i("ts_ms")?,
-        code: s("code")?,
-        status: u16::try_from(i("status")?).unwrap_or(0),
-        category: s("category")?,
-        method: s("method")?,
-        route: o("route")?,
-        path: s("path")?,
-        tenant: o("tenant")?,
-        principal: o("principal")?,
-        client_ip: o("client_ip")?,
-        user_agent: o("user_agent")?,
+        error_id: r.text(0)?,
+        request_id: r.text(1)?,
+        trace_id: r.opt_text(2)?,
+        timestamp_ms: r.int(3)?,
+        code: r.text(4)?,
+        status: u16::try_from(r.int(5)?).unwrap_or(0),
+        category: r.text(6)?,
+        method: r.text(7)?,
+        route: r.opt_text(8)?,
+        path: r.text(9)?,
+        tenant: r.opt_text(10)?,
+        principal: r.opt_text(11)?,
+        client_ip: r.opt_text(12)?,
+        user_agent: r.opt_text(13)?,
         headers,
-        body_excerpt: o("body_excerpt")?,
+        body_excerpt: r.opt_text(15)?,
         causes,
-        panic_message: o("panic_message")?,
-        panic_location: o("panic_location")?,
-        latency_us: i("latency_us")?,
-        source: s("source")?,
-        message: o("message")?,
+        panic_message: r.opt_text(17)?,
+        panic_location: r.opt_text(18)?,
+        latency_us: r.int(19)?,
+        source: r.text(20)?,
+        message: r.opt_text(21)?,
         response,
         violations,
     })

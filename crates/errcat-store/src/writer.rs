@@ -519,6 +519,7 @@ impl<'s> Delivery<'s> {
                 stats
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                tracing::debug!(records = batch.len(), "errcat error log batch written");
                 self.delay = self.retry_initial;
                 None
             }

@@ -206,11 +206,8 @@ async fn sqlite_a_refused_record_is_set_aside_and_the_rest_written() {
 /// Runs `sql` on the SQLite test store from a connection of its own.
 async fn on_another_connection(t: &common::TestStore, sql: &'static str) {
     let path = t.url.trim_start_matches("sqlite://");
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
-        .await
-        .unwrap();
-    sqlx::raw_sql(sql).execute(&other).await.unwrap();
-    other.close().await;
+    let other = rusqlite::Connection::open(path).unwrap();
+    other.execute_batch(sql).unwrap();
 }
 
 /// Logs 40 records, the 18th (`e17`) with `request_id` set to `refused`,
