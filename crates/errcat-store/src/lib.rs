@@ -18,6 +18,8 @@
 //! | `postgres` | the PostgreSQL backend |
 //! | `axum` | [`ErrorLog`] as an observer of `errcat_axum::ErrcatLayer` |
 
+mod admission;
+mod counts;
 #[cfg(feature = "axum")]
 mod observer;
 #[cfg(feature = "postgres")]
@@ -34,14 +36,14 @@ mod writer;
 #[cfg(feature = "axum")]
 pub use observer::{MAX_PATH_CHARS, record_of};
 pub use record::{
-    Count, ErrorRecord, Filter, Group, MAX_BODY_BYTES, SentResponse, Violation, from_unix_ms,
-    parse_duration, unix_ms,
+    Count, ErrorRecord, Filter, Group, MAX_BODY_BYTES, NotKept, SentResponse, Violation,
+    from_unix_ms, parse_duration, unix_ms,
 };
 pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{DEFAULT_URL, Store, StoreError, StoreErrorKind, redact_url};
-pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, WriterConfig};
+pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, Storm, WriterConfig};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("errcat-store needs a backend: enable `sqlite` or `postgres`");

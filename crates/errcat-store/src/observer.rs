@@ -84,6 +84,7 @@ fn record_from(e: ErrorEvent) -> ErrorRecord {
                 reason: v.reason,
             })
             .collect(),
+        weight: 1,
     }
 }
 

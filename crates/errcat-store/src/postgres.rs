@@ -1,6 +1,7 @@
 //! The PostgreSQL side of the error log: a batch as one `INSERT … SELECT
 //! FROM UNNEST(…)` of column arrays.
 
+use crate::counts::{NotKeptTally, batch_counts};
 use crate::record::ErrorRecord;
 use crate::schema::write_json;
 use crate::sql::{Param, Sql};
@@ -19,22 +20,52 @@ pub(crate) fn query(
     query
 }
 
-/// PostgreSQL: one array per column, unnested together. A plain INSERT
-/// first, without `ON CONFLICT`: PostgreSQL's speculative insertion for
-/// `ON CONFLICT` costs about a fifth more per row, and a batch rarely holds a
-/// stored error id (a retry after a lost commit reply, a duplicate record).
-/// When it does (unique violation, the statement is rolled back), the batch
-/// is inserted again with `ON CONFLICT (error_id) DO NOTHING`, which skips
-/// the stored ones.
-pub(crate) const POSTGRES_INSERT: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations) \
+/// The records' columns, as arrays `$1`…`$25` unnested together.
+const RECORDS: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations, weight) \
     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[])";
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bigint[])";
 
-/// [`POSTGRES_INSERT`], skipping stored error ids.
-pub(crate) const POSTGRES_INSERT_SKIPPING: &str = "INSERT INTO errcat_errors (error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations) \
-    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[]) \
-    ON CONFLICT (error_id) DO NOTHING";
+/// The counts' upsert, arrays `$26`…`$31`.
+const COUNTS: &str = "INSERT INTO errcat_counts AS c (minute_ms, code, route, status, n, not_kept) \
+    SELECT * FROM UNNEST($26::bigint[], $27::text[], $28::text[], $29::bigint[], $30::bigint[], $31::bigint[]) \
+    ON CONFLICT (minute_ms, code, route, status) \
+    DO UPDATE SET n = c.n + excluded.n, not_kept = c.not_kept + excluded.not_kept";
+
+/// A batch as one statement (so one transaction): the records inserted in
+/// a data-modifying `WITH`, the counts upserted by the statement itself.
+/// A plain INSERT of the records first, without `ON CONFLICT`:
+/// PostgreSQL's speculative insertion for `ON CONFLICT` costs about a fifth
+/// more per row, and a batch rarely holds a stored error id (a retry after
+/// a lost commit reply, a duplicate record). When it does (unique
+/// violation, the statement is rolled back), the batch is inserted again
+/// with `ON CONFLICT (error_id) DO NOTHING`, which skips the stored ones.
+pub(crate) fn insert_sql(skipping: bool) -> &'static str {
+    static SQL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let [plain, skip] = SQL.get_or_init(|| {
+        [
+            format!("WITH r AS ({RECORDS}) {COUNTS}"),
+            format!("WITH r AS ({RECORDS} ON CONFLICT (error_id) DO NOTHING) {COUNTS}"),
+        ]
+    });
+    if skipping { skip } else { plain }
+}
+
+/// The error ids among `records` already stored.
+pub(crate) async fn stored_ids(
+    pool: &sqlx::PgPool,
+    records: &[ErrorRecord],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let ids: Vec<String> = records
+        .iter()
+        .map(|r| pg_text(&r.error_id).into_owned())
+        .collect();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT error_id FROM errcat_errors WHERE error_id = ANY($1)")
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+    Ok(stored.into_iter().collect())
+}
 
 /// PostgreSQL's `unique_violation`.
 pub(crate) const UNIQUE_VIOLATION: &str = "23505";
@@ -58,13 +89,15 @@ fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The batch as one `INSERT … SELECT FROM UNNEST(…)` statement (`sql`): one
-/// statement, so one transaction.
+/// The batch and its counts as one statement ([`insert_sql`]).
 pub(crate) async fn postgres_insert(
     pool: &sqlx::PgPool,
-    sql: &'static str,
+    skipping: bool,
     records: &[ErrorRecord],
+    not_kept: &NotKeptTally,
 ) -> Result<(), sqlx::Error> {
+    let counts = batch_counts(records, not_kept);
+    let sql = insert_sql(skipping);
     use std::borrow::Cow;
     let text = |f: fn(&ErrorRecord) -> &str| -> Vec<Cow<'_, str>> {
         records.iter().map(|r| pg_text(f(r))).collect()
@@ -118,6 +151,18 @@ pub(crate) async fn postgres_insert(
                 .map(|r| json_text(&r.violations))
                 .collect::<Vec<_>>(),
         )
+        .bind(int(|r| r.weight))
+        .bind(counts.iter().map(|c| c.minute_ms).collect::<Vec<_>>())
+        .bind(counts.iter().map(|c| pg_text(c.code)).collect::<Vec<_>>())
+        .bind(counts.iter().map(|c| pg_text(c.route)).collect::<Vec<_>>())
+        .bind(
+            counts
+                .iter()
+                .map(|c| i64::from(c.status))
+                .collect::<Vec<_>>(),
+        )
+        .bind(counts.iter().map(|c| c.n).collect::<Vec<_>>())
+        .bind(counts.iter().map(|c| c.not_kept).collect::<Vec<_>>())
         .execute(pool)
         .await
         .map(|_| ())

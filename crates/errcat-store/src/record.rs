@@ -56,6 +56,9 @@ pub struct ErrorRecord {
     pub response: Option<SentResponse>,
     /// The field violations the response listed.
     pub violations: Vec<Violation>,
+    /// How many errors this record stands for: 1, or more when it was kept
+    /// by sampling (one kept in 100 stands for 100).
+    pub weight: i64,
 }
 
 /// The response an error was sent as.
@@ -163,8 +166,39 @@ impl ErrorRecord {
             message: None,
             response: None,
             violations: Vec::new(),
+            weight: 1,
         }
     }
+
+    /// The route errors are counted under: the template, else `""` (no
+    /// route matched; the raw path would make the counts unbounded).
+    pub(crate) fn count_route(&self) -> &str {
+        self.route.as_deref().unwrap_or("")
+    }
+}
+
+/// Errors of one code, route and status in one minute that the log did not
+/// keep (sampled out, or dropped with the queue full): counted in the
+/// log's per-minute counts, though their records were not written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotKept {
+    /// The minute (ms since the epoch, a multiple of 60,000).
+    pub minute_ms: i64,
+    /// The code.
+    pub code: String,
+    /// The route template (`""` when no route matched).
+    pub route: String,
+    /// The status.
+    pub status: u16,
+    /// How many errors like these were not kept that minute.
+    pub count: i64,
+    /// How many errors like these there were that minute in all.
+    pub total: i64,
+}
+
+/// The minute of a time in ms since the epoch.
+pub(crate) fn minute_of(ms: i64) -> i64 {
+    ms.saturating_sub(ms.rem_euclid(60_000))
 }
 
 /// Filters of [`crate::Store::list`]; every field is optional.

@@ -55,12 +55,34 @@ pub(crate) const MIGRATIONS: &[(i64, &[&str])] = &[
             "ALTER TABLE errcat_errors ADD COLUMN violations TEXT",
         ],
     ),
+    (
+        // An error storm: records may be sampled, so a record says how many
+        // errors it stands for, and the counts per minute, code, route and
+        // status are kept exactly in a table of their own, written with
+        // each batch (starting from the records already stored).
+        4,
+        &[
+            "ALTER TABLE errcat_errors ADD COLUMN weight BIGINT NOT NULL DEFAULT 1",
+            "CREATE TABLE errcat_counts (
+            minute_ms BIGINT NOT NULL,
+            code TEXT NOT NULL,
+            route TEXT NOT NULL,
+            status BIGINT NOT NULL,
+            n BIGINT NOT NULL,
+            not_kept BIGINT NOT NULL,
+            PRIMARY KEY (minute_ms, code, route, status)
+        )",
+            "INSERT INTO errcat_counts (minute_ms, code, route, status, n, not_kept) \
+             SELECT (ts_ms / 60000) * 60000, code, COALESCE(route, ''), status, COUNT(*), 0 \
+             FROM errcat_errors GROUP BY 1, 2, 3, 4",
+        ],
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
-pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations";
+pub(crate) const COLUMNS: &str = "error_id, request_id, trace_id, ts_ms, code, status, category, method, route, path, tenant, principal, client_ip, user_agent, headers, body_excerpt, causes, panic_message, panic_location, latency_us, source, message, response, violations, weight";
 
 /// Writes a JSON column's text into `out` (cleared first).
 pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {

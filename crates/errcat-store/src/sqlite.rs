@@ -12,6 +12,7 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::counts::{NotKeptTally, SQLITE_UPSERT, batch_counts, only_new};
 use crate::record::ErrorRecord;
 use crate::schema::{COLUMNS, write_json};
 use crate::sql::{Columns, Decode, Param, Sql};
@@ -212,12 +213,17 @@ impl SqliteStore {
         .await
     }
 
-    /// Inserts records in one transaction, blocking the calling thread.
-    pub(crate) fn insert_blocking(&self, records: &[ErrorRecord]) -> Result<(), StoreError> {
+    /// Inserts records, and adds them and the errors not kept to the
+    /// counts, in one transaction, blocking the calling thread.
+    pub(crate) fn insert_blocking(
+        &self,
+        records: &[ErrorRecord],
+        not_kept: &NotKeptTally,
+    ) -> Result<(), StoreError> {
         self.inserts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(&self.target, records)
+            .insert(&self.target, records, not_kept)
     }
 
     /// Closes the insert connection and the idle readers.
@@ -269,7 +275,7 @@ struct Inserter {
 /// into statements of 512, 256, …, 1 rows: at most ten distinct statements,
 /// each prepared once per connection and then reused.
 const MAX_ROWS: usize = 512;
-const FIELDS: usize = 24;
+const FIELDS: usize = 25;
 
 /// The multi-row INSERT of `rows` rows (a power of two up to `MAX_ROWS`).
 fn insert_sql(rows: usize) -> &'static str {
@@ -307,11 +313,16 @@ pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl Inserter {
-    fn insert(&mut self, target: &Target, records: &[ErrorRecord]) -> Result<(), StoreError> {
+    fn insert(
+        &mut self,
+        target: &Target,
+        records: &[ErrorRecord],
+        not_kept: &NotKeptTally,
+    ) -> Result<(), StoreError> {
         if self.conn.is_none() {
             self.conn = Some(open(target).map_err(|e| connect_err(target, e))?);
         }
-        let result = insert(self.conn.as_mut().expect("opened above"), records);
+        let result = insert_new(self.conn.as_mut().expect("opened above"), records, not_kept);
         if let Err(e) = &result
             && !e.is_refused_data()
         {
@@ -323,7 +334,58 @@ impl Inserter {
     }
 }
 
-fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreError> {
+/// Inserts the records not stored yet, and adds them and `not_kept` to the
+/// counts, in one transaction. A batch rarely holds a stored error id (a
+/// retry after a lost commit reply, a duplicate record): when the insert
+/// changes fewer rows than it has records, it is rolled back and made again
+/// of the new records only, so the counts never count a record twice.
+fn insert_new(
+    conn: &mut Connection,
+    records: &[ErrorRecord],
+    not_kept: &NotKeptTally,
+) -> Result<(), StoreError> {
+    if insert(conn, records, not_kept, true)? {
+        return Ok(());
+    }
+    let stored = stored_ids(conn, records)?;
+    insert(conn, &only_new(records, &stored), not_kept, false).map(|_| ())
+}
+
+/// The error ids among `records` already stored.
+fn stored_ids(
+    conn: &Connection,
+    records: &[ErrorRecord],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut stored = std::collections::HashSet::new();
+    for chunk in records.chunks(MAX_ROWS) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT error_id FROM errcat_errors WHERE error_id IN ({marks})"
+            ))
+            .map_err(sqlite_err)?;
+        let ids = stmt
+            .query_map(
+                rusqlite::params_from_iter(chunk.iter().map(|r| r.error_id.as_str())),
+                |row| row.get::<_, String>(0),
+            )
+            .map_err(sqlite_err)?;
+        for id in ids {
+            stored.insert(id.map_err(sqlite_err)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// One transaction of [`insert_new`]; with `strict`, rolled back (and
+/// `false` returned) when a record was already stored.
+fn insert(
+    conn: &mut Connection,
+    records: &[ErrorRecord],
+    not_kept: &NotKeptTally,
+    strict: bool,
+) -> Result<bool, StoreError> {
+    let mut changed = 0;
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite_err)?;
@@ -379,8 +441,27 @@ fn insert(conn: &mut Connection, records: &[ErrorRecord]) -> Result<(), StoreErr
             }
             write_json(&mut json, &r.violations);
             bind(&json.as_str())?;
+            bind(&r.weight)?;
         }
-        stmt.raw_execute().map_err(sqlite_err)?;
+        changed += stmt.raw_execute().map_err(sqlite_err)?;
     }
-    tx.commit().map_err(sqlite_err)
+    if strict && changed < records.len() {
+        return Ok(false); // rolled back as `tx` drops
+    }
+    let mut upsert = tx.prepare_cached(SQLITE_UPSERT).map_err(sqlite_err)?;
+    for c in batch_counts(records, not_kept) {
+        upsert
+            .execute(rusqlite::params![
+                c.minute_ms,
+                c.code,
+                c.route,
+                c.status,
+                c.n,
+                c.not_kept
+            ])
+            .map_err(sqlite_err)?;
+    }
+    drop(upsert);
+    tx.commit().map_err(sqlite_err)?;
+    Ok(true)
 }

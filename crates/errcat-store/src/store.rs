@@ -1,12 +1,11 @@
 //! The store facade: one type, a backend per feature, one error kind.
 
 #[cfg(feature = "postgres")]
-use crate::postgres::{
-    POSTGRES_INSERT, POSTGRES_INSERT_SKIPPING, UNIQUE_VIOLATION, postgres_insert,
-};
+use crate::postgres::{UNIQUE_VIOLATION, postgres_insert};
 #[cfg(feature = "postgres")]
 use std::time::Duration;
 
+use crate::counts::NotKeptTally;
 use crate::query::{BucketRow, add_buckets, push_filters};
 use crate::record::{Count, ErrorRecord, Filter, Group};
 use crate::schema::COLUMNS;
@@ -242,24 +241,40 @@ impl Store {
     /// statement, one array per column (again with `ON CONFLICT DO NOTHING`
     /// when the batch holds a stored error id). PostgreSQL text cannot hold
     /// NUL: a NUL in a field is stored there as U+FFFD (headers and causes,
-    /// stored as JSON, keep theirs escaped).
+    /// stored as JSON, keep theirs escaped). The same transaction adds the
+    /// records to the per-minute counts.
     pub async fn insert_batch(&self, records: &[ErrorRecord]) -> Result<(), StoreError> {
-        if records.is_empty() {
+        self.insert_with(records, &NotKeptTally::new()).await
+    }
+
+    /// Inserts records and adds them and the errors not kept to the
+    /// per-minute counts, in one transaction.
+    pub(crate) async fn insert_with(
+        &self,
+        records: &[ErrorRecord],
+        not_kept: &NotKeptTally,
+    ) -> Result<(), StoreError> {
+        if records.is_empty() && not_kept.is_empty() {
             return Ok(());
         }
         match self {
             #[cfg(feature = "sqlite")]
             Store::Sqlite(db) => {
-                let db = db.clone();
-                let records = records.to_vec();
-                tokio::task::spawn_blocking(move || db.insert_blocking(&records))
+                let (db, records, not_kept) = (db.clone(), records.to_vec(), not_kept.clone());
+                tokio::task::spawn_blocking(move || db.insert_blocking(&records, &not_kept))
                     .await
                     .unwrap_or_else(|e| Err(crate::sqlite::stopped(&e)))
             }
             #[cfg(feature = "postgres")]
-            Store::Postgres(pool) => match postgres_insert(pool, POSTGRES_INSERT, records).await {
+            Store::Postgres(pool) => match postgres_insert(pool, false, records, not_kept).await {
                 Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
-                    postgres_insert(pool, POSTGRES_INSERT_SKIPPING, records)
+                    // Only the records not stored yet, so the counts never
+                    // count one twice.
+                    let stored = crate::postgres::stored_ids(pool, records)
+                        .await
+                        .map_err(query_err)?;
+                    let fresh = crate::counts::only_new(records, &stored);
+                    postgres_insert(pool, true, &fresh, not_kept)
                         .await
                         .map_err(query_err)
                 }
@@ -419,15 +434,35 @@ impl Store {
         Ok(groups)
     }
 
-    /// Errors per code per time bucket since `since_ms`, oldest bucket first.
+    /// Errors per code per time bucket since `since_ms`, oldest bucket
+    /// first. With buckets of whole minutes (the chart's and `errcat
+    /// stats`'s) the counts are exact: every error the log was told of, kept
+    /// or not, from the per-minute counts (`since_ms` is taken down to its
+    /// minute). Finer buckets are summed from the records, each counting for
+    /// the errors it stands for (its weight): exact unless records were
+    /// sampled.
     pub async fn counts(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<Count>, StoreError> {
         let bucket_ms = bucket_ms.max(1);
-        let mut q = self.sql("SELECT (ts_ms / ");
+        let (time, table, since) = if bucket_ms % 60_000 == 0 {
+            (
+                "minute_ms",
+                "CAST(SUM(n) AS BIGINT) AS total FROM errcat_counts WHERE minute_ms >= ",
+                crate::record::minute_of(since_ms),
+            )
+        } else {
+            (
+                "ts_ms",
+                "CAST(SUM(weight) AS BIGINT) AS total FROM errcat_errors WHERE ts_ms >= ",
+                since_ms,
+            )
+        };
+        let mut q = self.sql(format!("SELECT ({time} / "));
         q.bind(bucket_ms)
             .push(") * ")
             .bind(bucket_ms)
-            .push(" AS bucket, code, COUNT(*) AS n FROM errcat_errors WHERE ts_ms >= ")
-            .bind(since_ms)
+            .push(" AS bucket, code, ")
+            .push(table)
+            .bind(since)
             .push(" GROUP BY bucket, code ORDER BY bucket, code");
         self.fetch(q, |r| {
             Ok(Count {
@@ -439,11 +474,16 @@ impl Store {
         .await
     }
 
-    /// Deletes records older than `cutoff_ms`; returns how many.
+    /// Deletes records older than `cutoff_ms`, and the counts of the
+    /// minutes wholly before it; returns how many records.
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         let mut q = self.sql("DELETE FROM errcat_errors WHERE ts_ms < ");
         q.bind(cutoff_ms);
-        self.execute(q).await
+        let n = self.execute(q).await?;
+        let mut q = self.sql("DELETE FROM errcat_counts WHERE minute_ms + 60000 <= ");
+        q.bind(cutoff_ms);
+        self.execute(q).await?;
+        Ok(n)
     }
 
     /// Closes the store's connections.
@@ -495,6 +535,7 @@ fn decode(r: &dyn Columns) -> Result<ErrorRecord, StoreError> {
         message: r.opt_text(21)?,
         response,
         violations,
+        weight: r.int(24)?,
     })
 }
 

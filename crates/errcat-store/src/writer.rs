@@ -1,7 +1,5 @@
 //! [`ErrorLog`]: a writer that never blocks a request.
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,8 +7,22 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::admission::{Admission, Gauge, Verdict};
+pub use crate::admission::{Sampling, Storm};
+use crate::counts::NotKeptTally;
 use crate::record::ErrorRecord;
 use crate::store::Store;
+
+/// What the queue carries: a record, or a wake-up for the writer to write
+/// the errors not kept.
+#[derive(Debug)]
+// A record moves through the queue by value, as it would without the
+// wake-up; boxing it would cost an allocation per error.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Record(ErrorRecord),
+    Wake,
+}
 
 /// What happens to a record when the queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -21,53 +33,6 @@ pub enum Backpressure {
     /// Make the caller wait for room ([`ErrorLog::record_wait`], and the
     /// layer's observer, which then delays the response).
     Wait,
-}
-
-/// Which errors are kept. Every 5xx is kept; a 4xx is kept with the rate of
-/// its code, else of its category, else `default_4xx`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sampling {
-    /// Rate for 4xx without a more specific rate (default 1.0: keep all).
-    pub default_4xx: f64,
-    /// Rates by code.
-    pub per_code: HashMap<String, f64>,
-    /// Rates by category.
-    pub per_category: HashMap<String, f64>,
-}
-
-impl Default for Sampling {
-    fn default() -> Self {
-        Sampling {
-            default_4xx: 1.0,
-            per_code: HashMap::new(),
-            per_category: HashMap::new(),
-        }
-    }
-}
-
-impl Sampling {
-    /// Whether to keep a record. Deterministic in the error id, so a record
-    /// is kept or not wherever it is decided.
-    pub fn keep(&self, r: &ErrorRecord) -> bool {
-        if r.status >= 500 {
-            return true;
-        }
-        let rate = self
-            .per_code
-            .get(&r.code)
-            .or_else(|| self.per_category.get(&r.category))
-            .copied()
-            .unwrap_or(self.default_4xx);
-        if rate >= 1.0 {
-            return true;
-        }
-        if rate <= 0.0 {
-            return false;
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        r.error_id.hash(&mut h);
-        (h.finish() as f64 / u64::MAX as f64) < rate
-    }
 }
 
 /// How the writer works.
@@ -83,8 +48,10 @@ pub struct WriterConfig {
     pub linger: Duration,
     /// Full-queue behaviour.
     pub backpressure: Backpressure,
-    /// What is kept.
+    /// What is kept in every weather.
     pub sampling: Sampling,
+    /// What is kept in an error storm.
+    pub storm: Storm,
     /// First retry delay while the database is down (default 100 ms),
     /// doubling up to `retry_max` (default 5 s).
     pub retry_initial: Duration,
@@ -100,6 +67,7 @@ impl Default for WriterConfig {
             linger: Duration::from_millis(20),
             backpressure: Backpressure::Drop,
             sampling: Sampling::default(),
+            storm: Storm::default(),
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),
         }
@@ -178,8 +146,9 @@ pub struct ErrorLog {
 }
 
 struct Inner {
-    tx: std::sync::Mutex<Option<mpsc::Sender<ErrorRecord>>>,
+    tx: std::sync::Mutex<Option<mpsc::Sender<Item>>>,
     stats: Arc<Stats>,
+    admission: Arc<Admission>,
     config: WriterConfig,
     task: std::sync::Mutex<Option<Writer>>,
 }
@@ -198,6 +167,7 @@ impl ErrorLog {
     /// for PostgreSQL a task on the current tokio runtime.
     pub fn spawn(store: Store, config: WriterConfig) -> Self {
         let stats = Arc::new(Stats::default());
+        let admission = Arc::new(Admission::new(&config.storm));
         // tokio's bounded queues hold at most `Semaphore::MAX_PERMITS`.
         let capacity = config
             .capacity
@@ -206,15 +176,21 @@ impl ErrorLog {
         if let Some(db) = store.sqlite_store() {
             let (tx, rx) = mpsc::channel(capacity);
             let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-            let (thread_stats, thread_config) = (Arc::clone(&stats), config.clone());
+            let shared = Shared {
+                stats: Arc::clone(&stats),
+                admission: Arc::clone(&admission),
+                config: config.clone(),
+            };
             let spawned = std::thread::Builder::new()
                 .name("errcat-log-writer".to_owned())
                 .spawn(move || {
-                    run_thread(&db, rx, &thread_stats, &thread_config);
+                    run_thread(&db, rx, &shared);
                     let _ = done_tx.send(());
                 });
             match spawned {
-                Ok(_) => return ErrorLog::new(tx, stats, config, Writer::Thread(done_rx)),
+                Ok(_) => {
+                    return ErrorLog::new(tx, stats, admission, config, Writer::Thread(done_rx));
+                }
                 // No thread to be had: the log still works, from a task.
                 Err(e) => {
                     tracing::warn!(error = %e, "errcat error log: no writer thread; writing from a task")
@@ -222,13 +198,19 @@ impl ErrorLog {
             }
         }
         let (tx, rx) = mpsc::channel(capacity);
-        let task = tokio::spawn(run(store, rx, Arc::clone(&stats), config.clone()));
-        ErrorLog::new(tx, stats, config, Writer::Task(task))
+        let shared = Shared {
+            stats: Arc::clone(&stats),
+            admission: Arc::clone(&admission),
+            config: config.clone(),
+        };
+        let task = tokio::spawn(run(store, rx, shared));
+        ErrorLog::new(tx, stats, admission, config, Writer::Task(task))
     }
 
     fn new(
-        tx: mpsc::Sender<ErrorRecord>,
+        tx: mpsc::Sender<Item>,
         stats: Arc<Stats>,
+        admission: Arc<Admission>,
         config: WriterConfig,
         writer: Writer,
     ) -> Self {
@@ -236,13 +218,14 @@ impl ErrorLog {
             inner: Arc::new(Inner {
                 tx: std::sync::Mutex::new(Some(tx)),
                 stats,
+                admission,
                 config,
                 task: std::sync::Mutex::new(Some(writer)),
             }),
         }
     }
 
-    fn sender(&self) -> Option<mpsc::Sender<ErrorRecord>> {
+    fn sender(&self) -> Option<mpsc::Sender<Item>> {
         self.inner
             .tx
             .lock()
@@ -250,17 +233,33 @@ impl ErrorLog {
             .clone()
     }
 
-    /// The sender for a record the sampling keeps, or what became of it.
-    fn admit(&self, record: &ErrorRecord) -> Result<mpsc::Sender<ErrorRecord>, Recorded> {
-        let stats = &self.inner.stats;
-        if !self.inner.config.sampling.keep(record) {
-            stats.sampled_out.fetch_add(1, Ordering::Relaxed);
-            return Err(Recorded::SampledOut);
+    /// The sender for a record admission keeps (with its weight set), or
+    /// what became of it.
+    fn admit(&self, record: &mut ErrorRecord) -> Result<mpsc::Sender<Item>, Recorded> {
+        let inner = &*self.inner;
+        let Some(tx) = self.sender() else {
+            inner.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return Err(Recorded::Dropped);
+        };
+        let behind = tx.max_capacity() - tx.capacity() > inner.config.storm.high_water;
+        match inner
+            .admission
+            .decide(record, &inner.config.sampling, &inner.config.storm, behind)
+        {
+            Verdict::Keep(weight) => {
+                record.weight = weight;
+                Ok(tx)
+            }
+            Verdict::Skip => {
+                inner.stats.sampled_out.fetch_add(1, Ordering::Relaxed);
+                if inner.admission.not_kept(record) {
+                    // The first since the writer last wrote the counts:
+                    // wake it (when the queue is full, it is awake).
+                    let _ = tx.try_send(Item::Wake);
+                }
+                Err(Recorded::SampledOut)
+            }
         }
-        self.sender().ok_or_else(|| {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
-            Recorded::Dropped
-        })
     }
 
     /// Counts a queued record.
@@ -270,14 +269,20 @@ impl ErrorLog {
     }
 
     /// Queues a record without waiting: a full queue drops it (counted, WARN).
-    pub fn record(&self, record: ErrorRecord) -> Recorded {
-        let tx = match self.admit(&record) {
+    pub fn record(&self, mut record: ErrorRecord) -> Recorded {
+        let tx = match self.admit(&mut record) {
             Ok(tx) => tx,
             Err(done) => return done,
         };
-        if tx.try_send(record).is_ok() {
-            return self.queued();
-        }
+        let record = match tx.try_send(Item::Record(record)) {
+            Ok(()) => return self.queued(),
+            Err(e) => match e.into_inner() {
+                Item::Record(r) => r,
+                Item::Wake => return Recorded::Dropped,
+            },
+        };
+        // Not written, but counted.
+        self.inner.admission.not_kept(&record);
         let n = self.inner.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         if n == 1 || n.is_power_of_two() {
             tracing::warn!(
@@ -289,12 +294,12 @@ impl ErrorLog {
     }
 
     /// Queues a record, waiting for room when the queue is full.
-    pub async fn record_wait(&self, record: ErrorRecord) -> Recorded {
-        let tx = match self.admit(&record) {
+    pub async fn record_wait(&self, mut record: ErrorRecord) -> Recorded {
+        let tx = match self.admit(&mut record) {
             Ok(tx) => tx,
             Err(done) => return done,
         };
-        if tx.send(record).await.is_ok() {
+        if tx.send(Item::Record(record)).await.is_ok() {
             return self.queued();
         }
         self.inner.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -341,30 +346,53 @@ impl ErrorLog {
     }
 }
 
-async fn run(
-    store: Store,
-    mut rx: mpsc::Receiver<ErrorRecord>,
+/// What the writer shares with the log: counters, admission, settings,
+/// and its gauge of its own load.
+#[derive(Clone)]
+struct Shared {
     stats: Arc<Stats>,
+    admission: Arc<Admission>,
     config: WriterConfig,
-) {
+}
+
+impl Shared {
+    /// Adds a write to the gauge (and so decides whether the log is in a
+    /// storm).
+    fn gauged(
+        &self,
+        gauge: &std::sync::Mutex<Gauge>,
+        busy: Duration,
+        written: usize,
+        not_kept: i64,
+    ) {
+        gauge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .add(busy, written, not_kept, &self.config.storm, &self.admission);
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Item>, shared: Shared) {
+    let config = &shared.config;
+    let gauge = Arc::new(std::sync::Mutex::new(Gauge::new()));
     // Batches written at once (`Store::concurrent_batches`): one for SQLite
     // (one writer at a time), several for PostgreSQL, so that batches are
     // sent and inserted while another's commit is flushed. Each is still its
     // own transaction.
     let in_flight = store.concurrent_batches().max(1);
     let mut writes = tokio::task::JoinSet::new();
+    let mut items = Vec::with_capacity(preallocated(config));
     loop {
-        let mut batch = Vec::with_capacity(preallocated(&config));
-        // Wait for the first record, then gather more for up to `linger`.
-        let got = rx.recv_many(&mut batch, config.batch).await;
+        // Wait for the first item, then gather more for up to `linger`.
+        let got = rx.recv_many(&mut items, config.batch).await;
         if got == 0 {
             break;
         }
-        if batch.len() < config.batch {
-            let deadline = tokio::time::Instant::now() + linger(&config);
-            while batch.len() < config.batch {
-                let room = config.batch - batch.len();
-                match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
+        if items.len() < config.batch {
+            let deadline = tokio::time::Instant::now() + linger(config);
+            while items.len() < config.batch {
+                let room = config.batch - items.len();
+                match tokio::time::timeout_at(deadline, rx.recv_many(&mut items, room)).await {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
                 }
@@ -375,67 +403,79 @@ async fn run(
                 let _ = writes.join_next().await;
             }
             // Records that came while waiting for the write go in this batch.
-            while batch.len() < config.batch {
+            while items.len() < config.batch {
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
+                    Ok(item) => items.push(item),
                     Err(_) => break,
                 }
             }
         }
-        writes.spawn(write(
-            store.clone(),
-            batch,
-            Arc::clone(&stats),
-            config.retry_initial,
-            config.retry_max,
-        ));
+        let batch = records(&mut items);
+        let not_kept = shared.admission.take_not_kept();
+        if batch.is_empty() && not_kept.is_empty() {
+            continue;
+        }
+        let (store, shared, gauge) = (store.clone(), shared.clone(), Arc::clone(&gauge));
+        writes.spawn(async move {
+            let mut delivery = Delivery::new(batch, not_kept, &shared);
+            while let Some((batch, not_kept)) = delivery.current() {
+                let started = std::time::Instant::now();
+                let result = store.insert_with(batch, not_kept).await;
+                delivery.gauge(&gauge, started.elapsed(), result.is_ok());
+                if let Some(wait) = delivery.settle(result) {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        });
     }
     while writes.join_next().await.is_some() {}
-}
-
-/// Writes one batch, retrying with backoff until it is committed (see
-/// [`Delivery`]).
-async fn write(
-    store: Store,
-    batch: Vec<ErrorRecord>,
-    stats: Arc<Stats>,
-    retry_initial: Duration,
-    retry_max: Duration,
-) {
-    let mut delivery = Delivery::new(batch, &stats, retry_initial, retry_max);
-    while let Some(batch) = delivery.current() {
-        let result = store.insert_batch(batch).await;
-        if let Some(wait) = delivery.settle(result) {
-            tokio::time::sleep(wait).await;
+    // What was not kept since the last batch.
+    let not_kept = shared.admission.take_not_kept();
+    if !not_kept.is_empty() {
+        let mut delivery = Delivery::new(Vec::new(), not_kept, &shared);
+        while let Some((batch, not_kept)) = delivery.current() {
+            let result = store.insert_with(batch, not_kept).await;
+            if let Some(wait) = delivery.settle(result) {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 }
 
-/// The SQLite writer thread: waits for a record, gathers more for up to
+/// The records among the items gathered (the rest are wake-ups), leaving
+/// `items` empty.
+fn records(items: &mut Vec<Item>) -> Vec<ErrorRecord> {
+    items
+        .drain(..)
+        .filter_map(|item| match item {
+            Item::Record(r) => Some(r),
+            Item::Wake => None,
+        })
+        .collect()
+}
+
+/// The SQLite writer thread: waits for an item, gathers more for up to
 /// `linger` (sleeping in short ticks, so that senders never wake it), then
-/// writes the batch on the store's insert connection. Ends when every sender
-/// is gone and the queue is empty.
+/// writes the batch and the errors not kept on the store's insert
+/// connection. Ends when every sender is gone and the queue is empty.
 #[cfg(feature = "sqlite")]
-fn run_thread(
-    db: &crate::sqlite::SqliteStore,
-    mut rx: mpsc::Receiver<ErrorRecord>,
-    stats: &Stats,
-    config: &WriterConfig,
-) {
+fn run_thread(db: &crate::sqlite::SqliteStore, mut rx: mpsc::Receiver<Item>, shared: &Shared) {
     const TICK: Duration = Duration::from_millis(2);
+    let config = &shared.config;
+    let gauge = std::sync::Mutex::new(Gauge::new());
     let max = config.batch.max(1);
-    let mut batch = Vec::with_capacity(preallocated(config));
+    let mut items = Vec::with_capacity(preallocated(config));
     let mut open = true;
     while open {
         match rx.blocking_recv() {
-            Some(r) => batch.push(r),
-            None => break,
+            Some(item) => items.push(item),
+            None => open = false,
         }
         let deadline = std::time::Instant::now() + linger(config);
-        loop {
-            while batch.len() < max {
+        while open {
+            while items.len() < max {
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
+                    Ok(item) => items.push(item),
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => {
                         open = false;
@@ -444,19 +484,21 @@ fn run_thread(
                 }
             }
             let now = std::time::Instant::now();
-            if !open || batch.len() >= max || now >= deadline {
+            if items.len() >= max || now >= deadline {
                 break;
             }
             std::thread::sleep((deadline - now).min(TICK));
         }
-        let mut delivery = Delivery::new(
-            std::mem::replace(&mut batch, Vec::with_capacity(preallocated(config))),
-            stats,
-            config.retry_initial,
-            config.retry_max,
-        );
-        while let Some(batch) = delivery.current() {
-            let result = db.insert_blocking(batch);
+        let batch = records(&mut items);
+        let not_kept = shared.admission.take_not_kept();
+        if batch.is_empty() && not_kept.is_empty() {
+            continue;
+        }
+        let mut delivery = Delivery::new(batch, not_kept, shared);
+        while let Some((batch, not_kept)) = delivery.current() {
+            let started = std::time::Instant::now();
+            let result = db.insert_blocking(batch, not_kept);
+            delivery.gauge(&gauge, started.elapsed(), result.is_ok());
             if let Some(wait) = delivery.settle(result) {
                 std::thread::sleep(wait);
             }
@@ -482,53 +524,72 @@ fn linger(config: &WriterConfig) -> Duration {
 /// those are counted in `rejected` and logged, and the rest is written.
 struct Delivery<'s> {
     pending: Vec<Vec<ErrorRecord>>,
-    stats: &'s Stats,
+    /// Errors not kept, written with the first insert that succeeds.
+    not_kept: NotKeptTally,
+    shared: &'s Shared,
     delay: Duration,
-    retry_initial: Duration,
-    retry_max: Duration,
 }
 
 impl<'s> Delivery<'s> {
-    fn new(
-        batch: Vec<ErrorRecord>,
-        stats: &'s Stats,
-        retry_initial: Duration,
-        retry_max: Duration,
-    ) -> Self {
+    fn new(batch: Vec<ErrorRecord>, not_kept: NotKeptTally, shared: &'s Shared) -> Self {
         Delivery {
             pending: vec![batch],
-            stats,
-            delay: retry_initial,
-            retry_initial,
-            retry_max,
+            not_kept,
+            shared,
+            delay: shared.config.retry_initial,
         }
     }
 
-    /// The records to insert next, if any are left.
-    fn current(&self) -> Option<&[ErrorRecord]> {
-        self.pending.last().map(Vec::as_slice)
+    /// The records and counts to insert next, if any are left.
+    fn current(&self) -> Option<(&[ErrorRecord], &NotKeptTally)> {
+        match self.pending.last() {
+            Some(batch) => Some((batch, &self.not_kept)),
+            None if !self.not_kept.is_empty() => Some((&[], &self.not_kept)),
+            None => None,
+        }
+    }
+
+    /// Adds an attempt to the writer's gauge: its time, and, when it
+    /// succeeded, what it wrote.
+    fn gauge(&self, gauge: &std::sync::Mutex<Gauge>, busy: Duration, ok: bool) {
+        let (written, not_kept) = match (ok, self.current()) {
+            (true, Some((batch, not_kept))) => (batch.len(), not_kept.values().sum()),
+            _ => (0, 0),
+        };
+        self.shared.gauged(gauge, busy, written, not_kept);
     }
 
     /// Takes the outcome of inserting [`Delivery::current`]; returns how
     /// long to wait before the next attempt when it is a retry.
     fn settle(&mut self, result: Result<(), crate::store::StoreError>) -> Option<Duration> {
-        let stats = self.stats;
+        let stats = &*self.shared.stats;
         match result {
             Ok(()) => {
                 let batch = self.pending.pop().unwrap_or_default();
+                let not_kept = std::mem::take(&mut self.not_kept);
                 stats
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                tracing::debug!(records = batch.len(), "errcat error log batch written");
-                self.delay = self.retry_initial;
+                tracing::debug!(
+                    records = batch.len(),
+                    not_kept = not_kept.values().sum::<i64>(),
+                    "errcat error log batch written"
+                );
+                self.delay = self.shared.config.retry_initial;
                 None
             }
             Err(e) if e.is_refused_data() => {
                 stats.failed_writes.fetch_add(1, Ordering::Relaxed);
-                let mut first = self.pending.pop().unwrap_or_default();
-                if first.len() == 1 {
+                let Some(mut first) = self.pending.pop() else {
+                    // Only counts were written, and refused: give them up.
+                    tracing::error!(error = %e, "errcat error log refused the counts of errors not kept; set aside");
+                    self.not_kept.clear();
+                    return None;
+                };
+                if first.len() <= 1 {
                     stats.rejected.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %e, error_id = %first[0].error_id, "errcat error log refused a record; set aside");
+                    let error_id = first.first().map_or("", |r| r.error_id.as_str());
+                    tracing::error!(error = %e, error_id, "errcat error log refused a record; set aside");
                 } else {
                     let second = first.split_off(first.len() / 2);
                     self.pending.push(second);
@@ -541,7 +602,10 @@ impl<'s> Delivery<'s> {
                 let records = self.pending.last().map_or(0, Vec::len);
                 let wait = self.delay;
                 tracing::warn!(error = %e, records, retry_in_ms = wait.as_millis() as u64, "errcat error log write failed; retrying");
-                self.delay = self.delay.saturating_mul(2).min(self.retry_max);
+                self.delay = self
+                    .delay
+                    .saturating_mul(2)
+                    .min(self.shared.config.retry_max);
                 Some(wait)
             }
         }

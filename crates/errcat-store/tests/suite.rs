@@ -430,7 +430,7 @@ async fn partly_stored_batches_store_only_the_new_records() {
 /// migrated in place: its records read back without a response, new ones
 /// with theirs.
 #[tokio::test]
-async fn a_version_2_log_gains_the_response_columns() {
+async fn a_version_2_log_gains_the_response_columns_weights_and_counts() {
     for t in common::all().await {
         let s = &t.store;
         // The log as version 2 left it.
@@ -438,7 +438,9 @@ async fn a_version_2_log_gains_the_response_columns() {
             "ALTER TABLE errcat_errors DROP COLUMN message",
             "ALTER TABLE errcat_errors DROP COLUMN response",
             "ALTER TABLE errcat_errors DROP COLUMN violations",
-            "DELETE FROM errcat_schema WHERE version = 3",
+            "ALTER TABLE errcat_errors DROP COLUMN weight",
+            "DROP TABLE errcat_counts",
+            "DELETE FROM errcat_schema WHERE version > 2",
             "INSERT INTO errcat_errors (error_id, request_id, ts_ms, code, status, category, method, path, headers, causes, latency_us, source) \
              VALUES ('old-1', 'req-old', 5, 'NOT_FOUND', 404, 'NOT_FOUND', 'GET', '/x', '[]', '[]', 7, 'raised')",
         ];
@@ -447,11 +449,22 @@ async fn a_version_2_log_gains_the_response_columns() {
         }
         assert_eq!(s.schema_version().await.unwrap(), 2, "{}", t.name);
         s.migrate().await.unwrap();
-        assert_eq!(s.schema_version().await.unwrap(), 3, "{}", t.name);
+        assert_eq!(s.schema_version().await.unwrap(), 4, "{}", t.name);
         let old = s.by_error_id("old-1").await.unwrap().unwrap();
         assert_eq!(
-            (old.message, old.response, old.violations.len()),
-            (None, None, 0)
+            (old.message, old.response, old.violations.len(), old.weight),
+            (None, None, 0, 1)
+        );
+        // The counts start from the records stored.
+        let counts = s.counts(0, 60_000).await.unwrap();
+        assert_eq!(
+            counts
+                .iter()
+                .map(|c| (c.bucket_ms, c.code.as_str(), c.count))
+                .collect::<Vec<_>>(),
+            vec![(0, "NOT_FOUND", 1)],
+            "{}",
+            t.name
         );
         let new = rec(1, 10, "NOT_FOUND", 404);
         s.insert_batch(std::slice::from_ref(&new)).await.unwrap();

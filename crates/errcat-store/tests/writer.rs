@@ -79,7 +79,11 @@ async fn shutdown_flushes_every_accepted_record() {
 async fn a_full_queue_drops_and_counts_and_the_writer_retries_until_the_database_is_back() {
     let t = common::sqlite().await;
     // Take the table away: every write of the log fails until it is back.
-    on_another_connection(&t, "DROP TABLE errcat_errors; DELETE FROM errcat_schema").await;
+    on_another_connection(
+        &t,
+        "DROP TABLE errcat_errors; DROP TABLE errcat_counts; DELETE FROM errcat_schema",
+    )
+    .await;
 
     let log = ErrorLog::spawn(
         t.store.clone(),
