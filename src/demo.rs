@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use errcat_demo::{Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS};
-use errcat_store::{ErrorLog, Store, WriterConfig};
+use errcat_store::{ErrorLog, Sampling, Store, WriterConfig};
 
 use crate::{Outcome, UsageError};
 
@@ -102,6 +102,24 @@ fn banner(
     Ok(())
 }
 
+/// The error log's settings: the catalog's codes with `retain = "always"`
+/// are recorded in an error storm too.
+fn writer_config(catalog: &errcat_catalog::Catalog) -> WriterConfig {
+    let always = catalog
+        .errors
+        .iter()
+        .filter(|e| e.retain == errcat_catalog::Retain::Always)
+        .map(|e| e.code.clone())
+        .collect();
+    WriterConfig {
+        sampling: Sampling {
+            always,
+            ..Sampling::default()
+        },
+        ..WriterConfig::default()
+    }
+}
+
 async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Result<()> {
     let url = args
         .store
@@ -113,8 +131,8 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
             errcat_store::redact_url(&url)
         ))
     })?;
-    let log = ErrorLog::spawn(store.clone(), WriterConfig::default());
     let catalog = Arc::new(errcat_demo::catalog());
+    let log = ErrorLog::spawn(store.clone(), writer_config(&catalog));
     let config = Config {
         per_ip_per_minute: args.per_ip_per_minute.max(1),
         per_key_per_minute: args.per_key_per_minute.max(1),
@@ -169,4 +187,19 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
         stats.written, stats.dropped
     )?;
     served.map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_retained_always_are_kept_in_a_storm() {
+        let config = super::writer_config(&errcat_demo::catalog());
+        assert!(
+            config
+                .sampling
+                .always
+                .contains("INVALID_PERSONAL_ACCESS_TOKEN")
+        );
+        assert!(!config.sampling.always.contains("TEMPLATE_NOT_FOUND"));
+    }
 }

@@ -216,14 +216,31 @@ pub(crate) fn lookup(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<
                 break;
             }
         }
+        // Not found: an error id of a minute whose errors were sampled?
+        let mut storm = None;
+        if found.is_empty() {
+            for c in &candidates {
+                storm = errcat_console::support::not_kept(&store.not_kept_near(c).await?);
+                if storm.is_some() {
+                    break;
+                }
+            }
+        }
         store.close().await;
-        anyhow::Ok(found)
+        anyhow::Ok((found, storm))
     })?;
+    let (records, storm) = records;
     if records.is_empty() {
         eprintln!(
             "errcat: no error or request with id `{}` in the error log",
-            args.id
+            visible(&args.id, false)
         );
+        if let Some((heading, lines)) = storm {
+            eprintln!("{}", visible(&heading, false));
+            for line in lines {
+                eprintln!("  {}", visible(&line, false));
+            }
+        }
         return Ok(Outcome::Failed);
     }
     if let Format::Json = args.store.format {

@@ -280,3 +280,68 @@ async fn stored_control_characters_are_printed_visibly() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["user_agent"], format!("ua{evil}"));
 }
+
+/// `errcat lookup` of an error id the log sampled out in an error storm
+/// says so, and `errcat stats` still counts every error.
+#[tokio::test]
+async fn lookup_explains_an_id_sampled_out_in_a_storm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("errcat.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    let log = errcat_store::ErrorLog::spawn(
+        store.clone(),
+        errcat_store::WriterConfig {
+            storm: errcat_store::Storm {
+                busy_budget: 0.0,
+                keep_first: 1,
+                ..errcat_store::Storm::default()
+            },
+            ..errcat_store::WriterConfig::default()
+        },
+    );
+    let ms = unix_ms(std::time::SystemTime::now()) - 120_000;
+    let mut sampled = Vec::new();
+    for i in 0..25u32 {
+        let id = format!("{ms:012x}7{i:03x}8{i:015x}");
+        let mut r = ErrorRecord::new(&id, format!("req-{i}"), "TEMPLATE_NOT_FOUND", 404);
+        r.timestamp_ms = ms;
+        if log.record(r) == errcat_store::Recorded::SampledOut {
+            sampled.push(id);
+        }
+    }
+    log.shutdown().await;
+    store.close().await;
+    assert_eq!(sampled.len(), 24);
+
+    let out = errcat(&["lookup", &sampled[3], "--store", &url], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "errcat: no error or request with id `{}` in the error log\n\
+             Not kept: the log sampled errors in an error storm at ",
+            sampled[3]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\n  24 of 25 TEMPLATE_NOT_FOUND (404) on no matching route that minute were not recorded\n"
+        ),
+        "{err}"
+    );
+
+    let out = errcat(
+        &[
+            "stats", "--since", "10m", "--store", &url, "--format", "json",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        stats["totals"],
+        serde_json::json!([{"code": "TEMPLATE_NOT_FOUND", "count": 25}]),
+        "every error counted: {stats}"
+    );
+}

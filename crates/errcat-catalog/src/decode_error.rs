@@ -8,7 +8,7 @@ use crate::decode::{
 use crate::decode_template::URL_VARS;
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Example, FieldViolation, Link, Message, Param, ParamType, Translation, Visibility,
+    Example, FieldViolation, Link, Message, Param, ParamType, Retain, Translation, Visibility,
 };
 use crate::node::{Kind, Node};
 
@@ -89,6 +89,15 @@ impl Decoder<'_> {
                 }
                 "example" => r.example = self.example(v),
                 "translations" => r.translations = self.translations(v),
+                "retain" => {
+                    if let Some(s) = self.string(v, "retain") {
+                        match s.as_str() {
+                            "sampled" => r.retain = Some(Retain::Sampled),
+                            "always" => r.retain = Some(Retain::Always),
+                            _ => self.unknown_name(v, "retain", &s, &["sampled", "always"]),
+                        }
+                    }
+                }
                 "visibility" => {
                     if let Some(s) = self.string(v, "visibility") {
                         match s.as_str() {

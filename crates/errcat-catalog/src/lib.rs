@@ -60,7 +60,7 @@ pub use diagnostic::{Diagnostic, Located, Report, Severity, Source};
 pub use docs::{BUILTIN_SECTIONS, Docs, Overview};
 pub use model::{
     Api, Catalog, Category, EnvelopeDef, ErrorDef, ErrorSpans, Example, FieldViolation, Guide,
-    IdScheme, Link, Message, Origin, Param, ParamType, Segment, StatusRange, Translation,
+    IdScheme, Link, Message, Origin, Param, ParamType, Retain, Segment, StatusRange, Translation,
     Visibility,
 };
 pub use resolve::{STANDARD_TOML, standard_roles};

@@ -2,7 +2,9 @@
 //! located, and the keys each table may have.
 
 use crate::decode::Span;
-use crate::model::{Example, IdScheme, Link, Message, Param, StatusRange, Translation, Visibility};
+use crate::model::{
+    Example, IdScheme, Link, Message, Param, Retain, StatusRange, Translation, Visibility,
+};
 use crate::template;
 
 /// A value with the span it came from.
@@ -61,6 +63,7 @@ pub(crate) struct RawError {
     pub(crate) example: Option<Example>,
     pub(crate) translations: Option<Vec<Translation>>,
     pub(crate) visibility: Option<Visibility>,
+    pub(crate) retain: Option<Retain>,
     pub(crate) standard: Option<At<Vec<String>>>,
     pub(crate) doc_url: Option<template::Tpl>,
     pub(crate) span: Option<Span>,
@@ -144,6 +147,7 @@ pub(crate) const ERROR_KEYS: &[&str] = &[
     "example",
     "translations",
     "visibility",
+    "retain",
     "standard",
     "doc_url",
 ];
@@ -174,6 +178,7 @@ pub(crate) fn is_error_key(key: &str) -> bool {
             | "example"
             | "translations"
             | "visibility"
+            | "retain"
             | "standard"
             | "doc_url"
     )

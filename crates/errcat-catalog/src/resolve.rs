@@ -132,6 +132,7 @@ fn merge_fields(user: RawError, base: &RawError) -> RawError {
         example,
         translations,
         visibility,
+        retain,
         doc_url
     )
 }
@@ -581,6 +582,7 @@ fn finish(
         example: raw.example.unwrap_or_default(),
         translations: raw.translations.unwrap_or_default(),
         visibility: raw.visibility.unwrap_or_default(),
+        retain: raw.retain.unwrap_or_default(),
         doc_url: raw.doc_url,
         standard: roles,
         origin,

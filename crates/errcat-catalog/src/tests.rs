@@ -245,6 +245,29 @@ fn unknown_standard_role() {
 }
 
 #[test]
+fn retain_is_sampled_unless_always() {
+    let plain = Catalog::from_str(&documented(""), "errors.toml").unwrap();
+    assert_eq!(plain.errors[0].retain, crate::Retain::Sampled);
+    let always = Catalog::from_str(&documented("retain = \"always\"\n"), "errors.toml").unwrap();
+    assert_eq!(always.errors[0].retain, crate::Retain::Always);
+    let text = documented("retain = \"allways\"\n");
+    let report = Catalog::lint_str(&text, "errors.toml");
+    let d = &report.diagnostics[0];
+    let (line, col) = report.source.line_col(d.span.clone().unwrap().start);
+    assert_eq!(
+        (line, col, d.code, d.help.as_deref()),
+        (
+            9,
+            10,
+            "unknown-value",
+            Some("did you mean `always`? (one of `sampled`, `always`)")
+        ),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
 fn json_catalogs_are_equivalent() {
     let toml = documented("params = { x = \"integer\" }\nmessage = \"n {x}\"\n")
         .replace("message = \"m\"\n", "");

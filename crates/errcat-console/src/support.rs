@@ -242,6 +242,38 @@ fn split_offset(t: &str) -> (&str, i64) {
     (t, 0)
 }
 
+/// Why an id may be missing: errors of its minute the log counted but did
+/// not record (sampled out in an error storm, or dropped with its queue
+/// full), as a heading and one line per code, status and route. `None`
+/// when the log kept everything that minute.
+pub fn not_kept(rows: &[errcat_store::NotKept]) -> Option<(String, Vec<String>)> {
+    let first = rows.first()?;
+    let minute =
+        humantime::format_rfc3339_seconds(errcat_store::from_unix_ms(first.minute_ms.max(0)))
+            .to_string();
+    // `2026-12-02T12:01:00Z` as `2026-12-02 12:01 UTC`.
+    let at = format!("{} {} UTC", &minute[..10], &minute[11..16]);
+    let heading = format!(
+        "Not kept: the log sampled errors in an error storm at {at}. This id's minute had errors \
+         that were counted but not recorded; it is most likely one of them."
+    );
+    let lines = rows
+        .iter()
+        .map(|n| {
+            let route = if n.route.is_empty() {
+                "no matching route".to_owned()
+            } else {
+                n.route.clone()
+            };
+            format!(
+                "{} of {} {} ({}) on {route} that minute were not recorded",
+                n.count, n.total, n.code, n.status
+            )
+        })
+        .collect();
+    Some((heading, lines))
+}
+
 /// The catalog's spelling of a code typed in any case; else as typed.
 pub fn catalog_code(catalog: &Catalog, typed: &str) -> String {
     let typed = typed.trim();
@@ -255,6 +287,30 @@ pub fn catalog_code(catalog: &Catalog, typed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_not_kept_are_told_with_their_minute() {
+        let row = errcat_store::NotKept {
+            minute_ms: 1_796_212_860_000,
+            code: "NOT_FOUND".into(),
+            route: String::new(),
+            status: 404,
+            count: 4_812,
+            total: 5_000,
+        };
+        let (heading, lines) = not_kept(&[row]).unwrap();
+        assert!(
+            heading.starts_with(
+                "Not kept: the log sampled errors in an error storm at 2026-12-02 12:01 UTC."
+            ),
+            "{heading}"
+        );
+        assert_eq!(
+            lines,
+            ["4812 of 5000 NOT_FOUND (404) on no matching route that minute were not recorded"]
+        );
+        assert_eq!(not_kept(&[]), None);
+    }
 
     #[test]
     fn ids_are_read_as_pasted() {

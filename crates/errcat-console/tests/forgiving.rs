@@ -178,3 +178,56 @@ async fn alike_errors_are_one_group() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("50 errors on this page"), "{body}");
 }
+
+/// An error id the log did not keep in an error storm: the lookup says so,
+/// with how many like it that minute were counted but not recorded.
+#[tokio::test]
+async fn an_id_sampled_out_in_a_storm_is_explained() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let log = errcat_store::ErrorLog::spawn(
+        store.clone(),
+        errcat_store::WriterConfig {
+            storm: errcat_store::Storm {
+                busy_budget: 0.0,
+                keep_first: 2,
+                ..errcat_store::Storm::default()
+            },
+            ..errcat_store::WriterConfig::default()
+        },
+    );
+    let ms = errcat_store::unix_ms(std::time::SystemTime::now());
+    let mut sampled = Vec::new();
+    for i in 0..40u32 {
+        // A UUIDv7 of this minute.
+        let id = format!("{ms:012x}7{i:03x}8{i:015x}");
+        let mut r = ErrorRecord::new(&id, format!("sreq-{i}"), "NOT_FOUND", 404);
+        r.timestamp_ms = ms;
+        r.route = Some("/a/{id}".into());
+        if log.record(r) == errcat_store::Recorded::SampledOut {
+            sampled.push(id);
+        }
+    }
+    log.shutdown().await;
+    assert_eq!(sampled.len(), 38);
+    let catalog = Catalog::from_str("[api]\nname = \"T\"\n", "t.toml")
+        .map_err(|r| r.to_string())
+        .unwrap();
+    let app = Console::new(store, Arc::new(catalog)).router();
+    let id = &sampled[10];
+    for pasted in [id.clone(), format!("\"error_id\": \"{id}\"")] {
+        let (status, page) = get(&app, &format!("/console/lookup?id={}", q(&pasted))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{pasted}");
+        assert!(
+            page.contains("Not kept: the log sampled errors in an error storm at "),
+            "{page}"
+        );
+        assert!(
+            page.contains("38 of 40 NOT_FOUND (404) on /a/{id} that minute were not recorded"),
+            "{page}"
+        );
+    }
+    // An id of no minute the log sampled is plainly not found.
+    let (status, page) = get(&app, "/console/lookup?id=nothing-like-it").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!page.contains("Not kept"), "{page}");
+}

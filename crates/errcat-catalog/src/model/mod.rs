@@ -370,6 +370,16 @@ pub enum Visibility {
     Internal,
 }
 
+/// Whether the error log keeps every error of a code in an error storm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Retain {
+    /// 4xx may be sampled when the log's writer falls behind (5xx never are).
+    #[default]
+    Sampled,
+    /// Every error is recorded, in a storm too (an audit-worthy 4xx, say).
+    Always,
+}
+
 /// Where an error entry came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -455,6 +465,8 @@ pub struct ErrorDef {
     pub translations: Vec<Translation>,
     /// Whether it is documented.
     pub visibility: Visibility,
+    /// Whether the error log keeps every one of them in an error storm.
+    pub retain: Retain,
     /// Its own doc URL (a template), over the catalog's.
     pub doc_url: Option<crate::template::Tpl>,
     /// The standard errors this entry plays (their roles), such as

@@ -96,10 +96,19 @@ async fn lookup_page(shared: &Shared, raw: &str) -> Page {
         }
         Found::Nothing(tried) => {
             let shown: String = raw.chars().take(MAX_ID).collect();
+            // An error id of a minute whose errors were sampled: say so.
+            let mut storm = None;
+            for c in &tried {
+                storm = support::not_kept(&shared.store.not_kept_near(c).await?);
+                if storm.is_some() {
+                    break;
+                }
+            }
+            let (storm_heading, storm_lines) = storm.unzip();
             let body = view::render(
                 "not_found.html",
                 &frame(shared, "Not found", "lookup", &shown),
-                minijinja::context! { id => shown.clone(), tried },
+                minijinja::context! { id => shown.clone(), tried, storm_heading, storm_lines },
             );
             Ok(html(StatusCode::NOT_FOUND, body))
         }
