@@ -17,7 +17,8 @@
 //! - **incoming webhooks** with signatures (Shopify-style HMAC, Stripe's
 //!   `Stripe-Signature`), **outgoing webhook delivery** with a timeout
 //!   (30 s by default → 504), an **upstream integration** call → 502;
-//! - **rate limits** per IP and per API key, a maintenance switch (503),
+//! - **rate limits** per IP and per API key (in memory, or shared by
+//!   several processes: [`RateLimitStore`]), a maintenance switch (503),
 //!   `GET /api/health`, and `GET /api/openapi.json`.
 //!
 //! Everything is built from errcat's public crates: the catalog's typed
@@ -28,6 +29,8 @@
 //! State lives in memory and starts with demo data ([`DEMO_USERS`],
 //! [`DEMO_API_KEY`]).
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -35,7 +38,7 @@ use axum::routing::{get, post, put};
 use errcat_axum::ErrcatLayer;
 use errcat_axum::api_key::{ApiKeyRecord, ApiKeys};
 use errcat_axum::jwt::JwtAuth;
-use errcat_axum::rate_limit::{self, Policy, Quota, RateLimitLayer};
+use errcat_axum::rate_limit::{self, Backend, Policy, Quota, RateLimitLayer};
 use errcat_axum::webhook::WebhookVerifier;
 
 mod auth;
@@ -114,6 +117,8 @@ pub struct Config {
     pub per_ip_per_minute: u32,
     /// Requests per minute per API key (default 600, as seed 003's API).
     pub per_key_per_minute: u32,
+    /// Where the rate limit buckets live (default: this process's memory).
+    pub rate_limit_store: RateLimitStore,
     /// The largest request body (default 256 KiB).
     pub body_limit: usize,
     /// The handler time limit of the boundary layer (default 40 s, above the
@@ -130,10 +135,32 @@ impl Default for Config {
         Config {
             per_ip_per_minute: 100,
             per_key_per_minute: 600,
+            rate_limit_store: RateLimitStore::Memory,
             body_limit: 256 * 1024,
             handler_timeout: Duration::from_secs(40),
             webhook_timeout: Duration::from_secs(30),
             token_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Where the rate limit buckets live.
+#[derive(Clone, Default)]
+pub enum RateLimitStore {
+    /// This process's memory: each process has its own quotas.
+    #[default]
+    Memory,
+    /// A backend that several processes share, so that a quota holds across
+    /// all of them: `errcat_axum::rate_limit::RedisBackend` (feature `redis`
+    /// of errcat-axum), with the same Redis and key prefix in every process.
+    Shared(Arc<dyn Backend>),
+}
+
+impl fmt::Debug for RateLimitStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateLimitStore::Memory => f.write_str("Memory"),
+            RateLimitStore::Shared(_) => f.write_str("Shared(..)"),
         }
     }
 }
@@ -241,9 +268,14 @@ fn api_keys() -> ApiKeys {
     ])
 }
 
-/// Requests per minute per client address and per API key.
+/// Requests per minute per client address and per API key, in the
+/// configured store.
 fn rate_limits(config: &Config) -> RateLimitLayer {
-    RateLimitLayer::memory()
+    let layer = match &config.rate_limit_store {
+        RateLimitStore::Memory => RateLimitLayer::memory(),
+        RateLimitStore::Shared(backend) => RateLimitLayer::new(Arc::clone(backend)),
+    };
+    layer
         .policy(Policy::per_ip(
             "per-ip",
             Quota::per_minute(config.per_ip_per_minute),
