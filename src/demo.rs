@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use errcat_demo::{Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS};
+use errcat_demo::{
+    Config, DEMO_API_KEY, DEMO_JWT_SECRET, DEMO_PASSWORD, DEMO_USERS, RateLimitStore,
+};
 use errcat_store::{ErrorLog, Sampling, Store, WriterConfig};
 
 use crate::{Outcome, UsageError};
@@ -31,6 +33,81 @@ pub(crate) struct Args {
     /// Requests per minute per API key before 429.
     #[arg(long, value_name = "N", default_value_t = Config::default().per_key_per_minute)]
     per_key_per_minute: u32,
+    /// Where the rate limits count: `memory` (this process alone) or `redis://HOST:PORT[/DB]`,
+    /// one quota shared by every process that uses the same Redis and prefix.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ERRCAT_RATE_LIMIT_STORE",
+        default_value = "memory"
+    )]
+    rate_limit_store: String,
+    /// The prefix of the rate limit keys in Redis: processes that share quotas use the same one.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        env = "ERRCAT_RATE_LIMIT_PREFIX",
+        default_value = "errcat:demo:rl:"
+    )]
+    rate_limit_prefix: String,
+}
+
+/// How long starting the demo waits for Redis to answer.
+#[cfg(feature = "redis")]
+const REDIS_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The rate limits' store named by `--rate-limit-store`; a shared one is
+/// reached before the demo listens, so that a wrong URL or a Redis that is
+/// down stops it at once.
+async fn rate_limit_store(args: &Args) -> anyhow::Result<RateLimitStore> {
+    let url = args.rate_limit_store.trim();
+    if url.is_empty() || url == "memory" {
+        return Ok(RateLimitStore::Memory);
+    }
+    let shown = errcat_store::redact_url(url);
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return Err(UsageError(format!(
+            "`{shown}` is not a rate limit store: pass --rate-limit-store memory (the default) or redis://HOST:PORT"
+        ))
+        .into());
+    }
+    redis_store(url, &shown, &args.rate_limit_prefix).await
+}
+
+#[cfg(feature = "redis")]
+async fn redis_store(url: &str, shown: &str, prefix: &str) -> anyhow::Result<RateLimitStore> {
+    use errcat_axum::rate_limit::RedisBackend;
+    let backend = RedisBackend::open(url)
+        .map_err(|e| {
+            UsageError(format!(
+                "`{shown}` is not a Redis URL: {e} (pass --rate-limit-store redis://HOST:PORT[/DB])"
+            ))
+        })?
+        .prefix(prefix);
+    let unreachable = |why: String| {
+        UsageError(format!(
+            "cannot reach the rate limit store at {shown}: {why} (start Redis there, pass another \
+             --rate-limit-store, or leave it out to count in this process's memory)"
+        ))
+    };
+    match tokio::time::timeout(REDIS_CONNECT_TIMEOUT, backend.connect()).await {
+        Ok(Ok(())) => Ok(RateLimitStore::Shared(Arc::new(backend))),
+        Ok(Err(e)) => Err(unreachable(e.to_string()).into()),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            REDIS_CONNECT_TIMEOUT.as_secs()
+        ))
+        .into()),
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_store(_url: &str, shown: &str, _prefix: &str) -> anyhow::Result<RateLimitStore> {
+    Err(UsageError(format!(
+        "cannot use the rate limit store {shown}: this errcat was built without the `redis` feature \
+         (rebuild with --features redis, or leave --rate-limit-store out to count in memory)"
+    ))
+    .into())
 }
 
 pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -43,6 +120,15 @@ pub(crate) fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The rate limits, for the banner.
+struct Limits {
+    per_ip: u32,
+    per_key: u32,
+    /// The Redis that counts them (its URL with any password hidden, and
+    /// the key prefix), if they are shared.
+    shared: Option<(String, String)>,
+}
+
 /// What the demo serves and how to try it: the addresses (with the
 /// console's token in `query`), the demo's credentials, a few requests.
 fn banner(
@@ -50,6 +136,7 @@ fn banner(
     base: &str,
     query: &str,
     url: &str,
+    limits: &Limits,
     started: Instant,
 ) -> anyhow::Result<()> {
     writeln!(
@@ -66,7 +153,17 @@ fn banner(
         out,
         "  Console    {base}/console{query}   (look up any error_id or request id)"
     )?;
-    writeln!(out, "  Error log  {}\n", errcat_store::redact_url(url))?;
+    writeln!(out, "  Error log  {}", errcat_store::redact_url(url))?;
+    writeln!(
+        out,
+        "  Limits     {}/min per IP, {}/min per API key, {}\n",
+        limits.per_ip,
+        limits.per_key,
+        match &limits.shared {
+            Some((redis, prefix)) => format!("shared through {redis} (keys {prefix}…)"),
+            None => "in this process's memory".to_owned(),
+        }
+    )?;
     writeln!(
         out,
         "  API key    {DEMO_API_KEY}   (X-API-Key, for POST /api/events)"
@@ -121,6 +218,7 @@ fn writer_config(catalog: &errcat_catalog::Catalog) -> WriterConfig {
 }
 
 async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Result<()> {
+    let rate_limit_store = rate_limit_store(args).await?;
     let url = args
         .store
         .clone()
@@ -131,11 +229,22 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
             errcat_store::redact_url(&url)
         ))
     })?;
+    let limits = Limits {
+        per_ip: args.per_ip_per_minute.max(1),
+        per_key: args.per_key_per_minute.max(1),
+        shared: matches!(rate_limit_store, RateLimitStore::Shared(_)).then(|| {
+            (
+                errcat_store::redact_url(args.rate_limit_store.trim()),
+                args.rate_limit_prefix.clone(),
+            )
+        }),
+    };
     let catalog = Arc::new(errcat_demo::catalog());
     let log = ErrorLog::spawn(store.clone(), writer_config(&catalog));
     let config = Config {
-        per_ip_per_minute: args.per_ip_per_minute.max(1),
-        per_key_per_minute: args.per_key_per_minute.max(1),
+        per_ip_per_minute: limits.per_ip,
+        per_key_per_minute: limits.per_key,
+        rate_limit_store,
         ..Config::default()
     };
     let api = errcat_demo::router(config, {
@@ -169,7 +278,7 @@ async fn serve(args: &Args, out: &mut dyn Write, started: Instant) -> anyhow::Re
         );
     }
     writeln!(out, "listening on {base}")?;
-    banner(out, &base, &query, &url, started)?;
+    banner(out, &base, &query, &url, &limits, started)?;
     out.flush()?;
 
     let served = errcat_demo::serve(

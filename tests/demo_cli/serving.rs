@@ -18,6 +18,7 @@ fn demo_serves_logs_and_stops_cleanly() {
         errcat_demo::DEMO_API_KEY,
         "curl -i",
         "sqlite://",
+        "600/min per API key, in this process's memory",
     ] {
         assert!(banner.contains(needle), "banner lacks {needle}:\n{banner}");
     }
@@ -222,6 +223,41 @@ fn demo_refuses_a_busy_port_with_a_clear_message() {
         err.contains("cannot listen on") && err.contains("--addr"),
         "{err}"
     );
+}
+
+/// A rate limit store the demo cannot use stops it before it listens, with
+/// exit 2 and a message naming the flag: a URL that is no store, one that
+/// is no Redis URL, and a Redis where nothing listens.
+#[cfg(feature = "redis")]
+#[test]
+fn demo_refuses_a_rate_limit_store_it_cannot_use() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("d.db").display());
+    let nothing_there = format!("redis://:hunter2@127.0.0.1:{closed}");
+    for (url, says) in [
+        ("memcached://127.0.0.1:11211", "is not a rate limit store"),
+        ("redis://127.0.0.1:6379/not-a-db", "is not a Redis URL"),
+        (nothing_there.as_str(), "cannot reach the rate limit store"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
+            .args(["demo", "--addr", "127.0.0.1:0", "--store", &store])
+            .args(["--rate-limit-store", url])
+            .env_remove("ERRCAT_RATE_LIMIT_STORE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {err}");
+        assert!(
+            err.contains(says) && err.contains("--rate-limit-store"),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "the password is shown: {err}");
+        assert!(out.stdout.is_empty(), "{url}: it listened");
+    }
 }
 
 /// End to end: control characters sent in a body reach
