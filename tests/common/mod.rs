@@ -4,3 +4,4 @@
 
 pub mod browser;
 pub mod cli;
+pub mod http;

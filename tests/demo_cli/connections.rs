@@ -2,6 +2,9 @@
 //! backlog, and an answer sent before the body was read closes its
 //! connection openly.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
 use super::*;
 
 /// Reads one response from a keep-alive connection: (status, head), the body
