@@ -699,7 +699,7 @@ fn serve_answers_503_when_the_error_log_breaks() {
     let log = seeded();
     let srv = serve(&log.url, "127.0.0.1:0", &[]);
     assert_eq!(get(srv.addr, "/console/lookup?id=err-user").status, 200);
-    // Break the database under the running server: drop its table from
+    // Break the database under the running server: drop its tables from
     // another connection (every connection sees the schema change on its
     // next statement, so no cached page can still answer).
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -712,7 +712,7 @@ fn serve_answers_503_when_the_error_log_breaks() {
             unreachable!("a SQLite URL")
         };
         rusqlite::Connection::open(db.path().expect("a SQLite file"))
-            .and_then(|c| c.execute_batch("DROP TABLE errcat_errors"))
+            .and_then(|c| c.execute_batch("DROP TABLE errcat_errors; DROP TABLE errcat_counts"))
             .unwrap();
         store.close().await;
     });

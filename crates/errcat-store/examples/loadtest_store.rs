@@ -185,8 +185,8 @@ fn main() {
         tokio::signal::ctrl_c().await.ok();
         let stats = log.shutdown().await;
         println!(
-            "log: accepted {} written {} dropped {}",
-            stats.accepted, stats.written, stats.dropped
+            "log: accepted {} written {} dropped {} sampled out {}",
+            stats.accepted, stats.written, stats.dropped, stats.sampled_out
         );
         // The floor's queue is not flushed at exit (its sender lives in the
         // served routers): what it wrote by now, after its linger.

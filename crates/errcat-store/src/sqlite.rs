@@ -29,10 +29,11 @@ const READERS: u32 = 4;
 #[derive(Clone)]
 pub struct SqliteStore {
     target: Arc<Target>,
-    readers: r2d2::Pool<SqliteConnectionManager>,
+    /// `None` once the store is closed.
+    readers: Arc<std::sync::RwLock<Option<r2d2::Pool<SqliteConnectionManager>>>>,
     inserts: Arc<Mutex<Inserter>>,
     /// An in-memory database lives while a connection to it is open.
-    _anchor: Option<Arc<Mutex<Connection>>>,
+    anchor: Arc<Mutex<Option<Connection>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -151,12 +152,14 @@ impl SqliteStore {
             .max_lifetime(Some(Duration::from_secs(1800)))
             .connection_timeout(BUSY_TIMEOUT)
             .build_unchecked(manager);
-        let anchor = in_memory.then(|| Arc::new(Mutex::new(first)));
         Ok(SqliteStore {
             target: Arc::new(target),
-            readers,
-            inserts: Arc::new(Mutex::new(Inserter { conn: None })),
-            _anchor: anchor,
+            readers: Arc::new(std::sync::RwLock::new(Some(readers))),
+            inserts: Arc::new(Mutex::new(Inserter {
+                conn: None,
+                closed: false,
+            })),
+            anchor: Arc::new(Mutex::new(in_memory.then_some(first))),
         })
     }
 
@@ -170,7 +173,12 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let readers = self.readers.clone();
+        let readers = self
+            .readers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(closed)?;
         tokio::task::spawn_blocking(move || {
             let mut conn = readers.get().map_err(|e| {
                 StoreError::with_source(
@@ -226,12 +234,15 @@ impl SqliteStore {
             .insert(&self.target, records, not_kept)
     }
 
-    /// Closes the insert connection and the idle readers.
+    /// Closes the store: its connections are closed (the readers' as they
+    /// are given back), and every later query or insert fails.
     pub(crate) fn close(&self) {
-        self.inserts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .conn = None;
+        let mut inserts = self.inserts.lock().unwrap_or_else(PoisonError::into_inner);
+        inserts.conn = None;
+        inserts.closed = true;
+        drop(inserts);
+        *self.readers.write().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -242,6 +253,10 @@ fn connect_err(t: &Target, e: rusqlite::Error) -> StoreError {
         Box::new(e),
         false,
     )
+}
+
+fn closed() -> StoreError {
+    StoreError::new(StoreErrorKind::Connect, "the error log is closed")
 }
 
 /// A blocking task that did not finish (a panic, or the runtime shutting
@@ -269,6 +284,7 @@ fn prepare<'c>(conn: &'c Connection, q: &Sql) -> Result<rusqlite::CachedStatemen
 #[derive(Debug)]
 struct Inserter {
     conn: Option<Connection>,
+    closed: bool,
 }
 
 /// Rows of the largest INSERT statement (a power of two). A batch is split
@@ -319,6 +335,9 @@ impl Inserter {
         records: &[ErrorRecord],
         not_kept: &NotKeptTally,
     ) -> Result<(), StoreError> {
+        if self.closed {
+            return Err(closed());
+        }
         if self.conn.is_none() {
             self.conn = Some(open(target).map_err(|e| connect_err(target, e))?);
         }

@@ -89,3 +89,17 @@ async fn urls_it_cannot_open_are_clear_errors() {
     }
     assert!(!missing.exists(), "mode=rw created the file");
 }
+
+#[tokio::test]
+async fn a_closed_log_refuses_queries_and_inserts() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    store.insert_batch(&[record("err-1")]).await.unwrap();
+    store.close().await;
+    let e = store.by_error_id("err-1").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.to_string().as_str()),
+        (StoreErrorKind::Connect, "the error log is closed")
+    );
+    let e = store.insert_batch(&[record("err-2")]).await.unwrap_err();
+    assert_eq!(e.kind(), StoreErrorKind::Connect);
+}
