@@ -45,25 +45,29 @@ impl Sampling {
     /// Whether a record is kept whatever the weather: a 5xx, or a code
     /// retained always.
     pub fn always_kept(&self, r: &ErrorRecord) -> bool {
-        r.status >= 500 || self.always.contains(&r.code)
+        self.always_kept_head(&Head::of(r))
+    }
+
+    fn always_kept_head(&self, r: &Head<'_>) -> bool {
+        r.status >= 500 || self.always.contains(r.code)
     }
 
     /// Whether to keep a record. Deterministic in the error id, so a record
     /// is kept or not wherever it is decided.
     pub fn keep(&self, r: &ErrorRecord) -> bool {
-        self.weight(r).is_some()
+        self.weight(&Head::of(r)).is_some()
     }
 
     /// The number of errors a kept record stands for, or `None` when it is
     /// not kept.
-    pub(crate) fn weight(&self, r: &ErrorRecord) -> Option<i64> {
-        if self.always_kept(r) {
+    pub(crate) fn weight(&self, r: &Head<'_>) -> Option<i64> {
+        if self.always_kept_head(r) {
             return Some(1);
         }
         let rate = self
             .per_code
-            .get(&r.code)
-            .or_else(|| self.per_category.get(&r.category))
+            .get(r.code)
+            .or_else(|| self.per_category.get(r.category))
             .copied()
             .unwrap_or(self.default_4xx);
         if rate >= 1.0 {
@@ -108,13 +112,39 @@ impl Default for Storm {
     }
 }
 
+/// What admission reads of an error: enough to decide and to count it,
+/// borrowed, so that an error not kept costs no record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Head<'a> {
+    pub(crate) error_id: &'a str,
+    pub(crate) code: &'a str,
+    pub(crate) category: &'a str,
+    pub(crate) route: &'a str,
+    pub(crate) status: u16,
+    pub(crate) timestamp_ms: i64,
+}
+
+impl<'a> Head<'a> {
+    pub(crate) fn of(r: &'a ErrorRecord) -> Self {
+        Head {
+            error_id: &r.error_id,
+            code: &r.code,
+            category: &r.category,
+            route: r.count_route(),
+            status: r.status,
+            timestamp_ms: r.timestamp_ms,
+        }
+    }
+}
+
 /// What admission decided of a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Keep it, standing for this many errors.
     Keep(i64),
-    /// Do not keep it (it is counted as not kept).
-    Skip,
+    /// Do not keep it (it is counted as not kept); `wake` when it is the
+    /// first not kept since the writer last took them.
+    Skip { wake: bool },
 }
 
 /// The admission state shared by the log's senders and its writer.
@@ -124,12 +154,53 @@ pub(crate) struct Admission {
     state: Mutex<State>,
 }
 
+/// Per code, per route: looked up by `&str`, so that an error seen before
+/// costs no allocation.
 #[derive(Debug, Default)]
 struct State {
-    /// Per (code, route): the minute, and the records seen in a storm in it.
-    seen: HashMap<(String, String), (i64, u64)>,
-    /// Errors not kept since the writer last took them.
-    not_kept: NotKeptTally,
+    by_code: HashMap<String, HashMap<String, RouteState>>,
+    /// Errors not kept wait for the writer.
+    pending: bool,
+}
+
+#[derive(Debug, Default)]
+struct RouteState {
+    /// The minute of `seen`.
+    minute: i64,
+    /// Errors seen in a storm in that minute.
+    seen: u64,
+    /// Errors not kept, per (minute, status).
+    not_kept: Vec<(i64, u16, i64)>,
+}
+
+impl State {
+    fn route(&mut self, code: &str, route: &str) -> &mut RouteState {
+        let (code, route) = (key_text(code), key_text(route));
+        if !self.by_code.contains_key(code) {
+            self.by_code.insert(code.to_owned(), HashMap::new());
+        }
+        let routes = self.by_code.get_mut(code).expect("inserted above");
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteState::default());
+        }
+        routes.get_mut(route).expect("inserted above")
+    }
+
+    /// Counts an error not kept; returns whether it is the first since the
+    /// writer last took them.
+    fn not_kept(&mut self, r: &Head<'_>) -> bool {
+        let minute = minute_of(r.timestamp_ms);
+        let slot = self.route(r.code, r.route);
+        match slot
+            .not_kept
+            .iter_mut()
+            .find(|(m, s, _)| *m == minute && *s == r.status)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => slot.not_kept.push((minute, r.status, 1)),
+        }
+        !std::mem::replace(&mut self.pending, true)
+    }
 }
 
 impl Admission {
@@ -154,75 +225,73 @@ impl Admission {
         }
     }
 
-    /// Decides of a record; `behind` says the queue is over its high-water
-    /// mark.
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Decides of an error; `behind` says the queue is over its high-water
+    /// mark. One not kept is counted.
     pub(crate) fn decide(
         &self,
-        r: &ErrorRecord,
+        r: &Head<'_>,
         sampling: &Sampling,
         storm: &Storm,
         behind: bool,
     ) -> Verdict {
-        let Some(weight) = sampling.weight(r) else {
-            return Verdict::Skip;
-        };
-        if sampling.always_kept(r) || !(behind || self.in_storm()) {
-            return Verdict::Keep(weight);
+        let weight = sampling.weight(r);
+        if let Some(w) = weight
+            && (sampling.always_kept_head(r) || !(behind || self.in_storm()))
+        {
+            return Verdict::Keep(w);
         }
-        let minute = minute_of(r.timestamp_ms);
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (
-            key_text(&r.code).to_owned(),
-            key_text(r.count_route()).to_owned(),
-        );
-        let entry = state.seen.entry(key).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
+        let mut state = self.state();
+        if let Some(weight) = weight {
+            let minute = minute_of(r.timestamp_ms);
+            let slot = state.route(r.code, r.route);
+            if slot.minute != minute {
+                (slot.minute, slot.seen) = (minute, 0);
+            }
+            slot.seen += 1;
+            let first = u64::from(storm.keep_first);
+            let one_in = u64::from(storm.one_in.max(1));
+            if slot.seen <= first {
+                return Verdict::Keep(weight);
+            }
+            if (slot.seen - first).is_multiple_of(one_in) {
+                return Verdict::Keep(weight.saturating_mul(one_in as i64));
+            }
         }
-        entry.1 += 1;
-        let seen = entry.1;
-        let first = u64::from(storm.keep_first);
-        let one_in = u64::from(storm.one_in.max(1));
-        if seen <= first {
-            Verdict::Keep(weight)
-        } else if (seen - first).is_multiple_of(one_in) {
-            Verdict::Keep(weight.saturating_mul(one_in as i64))
-        } else {
-            Verdict::Skip
+        Verdict::Skip {
+            wake: state.not_kept(r),
         }
     }
 
-    /// Counts a record not kept; returns whether it is the first since the
-    /// writer last took them (the writer is then woken to write them).
-    pub(crate) fn not_kept(&self, r: &ErrorRecord) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let first = state.not_kept.is_empty();
-        *state
-            .not_kept
-            .entry(CountKey {
-                minute_ms: minute_of(r.timestamp_ms),
-                code: key_text(&r.code).to_owned(),
-                route: key_text(r.count_route()).to_owned(),
-                status: r.status,
-            })
-            .or_default() += 1;
-        // Forget the storm counters of minutes gone by.
-        if state.seen.len() > 10_000 {
-            let minute = minute_of(r.timestamp_ms);
-            state.seen.retain(|_, (m, _)| *m >= minute);
-        }
-        first
+    /// Counts an error not kept for another reason (the queue full).
+    pub(crate) fn not_kept(&self, r: &Head<'_>) {
+        self.state().not_kept(r);
     }
 
     /// The errors not kept since the last call.
     pub(crate) fn take_not_kept(&self) -> NotKeptTally {
-        std::mem::take(
-            &mut self
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .not_kept,
-        )
+        let mut state = self.state();
+        let mut out = NotKeptTally::new();
+        if !std::mem::replace(&mut state.pending, false) {
+            return out;
+        }
+        for (code, routes) in &mut state.by_code {
+            for (route, slot) in routes.iter_mut() {
+                for (minute_ms, status, n) in slot.not_kept.drain(..) {
+                    *out.entry(CountKey {
+                        minute_ms,
+                        code: code.clone(),
+                        route: route.clone(),
+                        status,
+                    })
+                    .or_default() += n;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -234,7 +303,8 @@ pub(crate) struct Gauge {
     busy: Duration,
     written: u64,
     not_kept: u64,
-    /// Seconds per record written, from the last window that wrote any.
+    /// Seconds per record written, from the last fair-weather window that
+    /// wrote any.
     cost: f64,
 }
 
@@ -250,9 +320,11 @@ impl Gauge {
     }
 
     /// Adds one write; at the end of a window, decides whether the log is in
-    /// a storm: the estimated share of a core that writing every record
-    /// offered would take is over the budget (and, to end a storm, under
-    /// 80% of it).
+    /// a storm. In fair weather, by the share of the window spent writing
+    /// (over the budget: a storm). In a storm, by what writing every record
+    /// offered (kept or not) would take at the time per record measured in
+    /// fair weather, when batches held everything (under 80% of the budget:
+    /// the storm is over).
     pub(crate) fn add(
         &mut self,
         busy: Duration,
@@ -268,17 +340,16 @@ impl Gauge {
         if window < Duration::from_secs(1) || storm.busy_budget <= 0.0 {
             return;
         }
-        if self.written > 0 {
-            self.cost = self.busy.as_secs_f64() / self.written as f64;
-        }
-        let offered = (self.written + self.not_kept) as f64;
-        let share = self.cost * offered / window.as_secs_f64();
-        let limit = if admission.in_storm() {
-            storm.busy_budget * 0.8
+        let window_s = window.as_secs_f64();
+        if admission.in_storm() {
+            let offered = (self.written + self.not_kept) as f64;
+            admission.set_storm(self.cost * offered / window_s > storm.busy_budget * 0.8);
         } else {
-            storm.busy_budget
-        };
-        admission.set_storm(share > limit);
+            if self.written > 0 {
+                self.cost = self.busy.as_secs_f64() / self.written as f64;
+            }
+            admission.set_storm(self.busy.as_secs_f64() / window_s > storm.busy_budget);
+        }
         *self = Gauge {
             cost: self.cost,
             ..Gauge::new()
@@ -316,9 +387,10 @@ mod tests {
                 ("INTERNAL", 500, "/a"),
                 ("LOGIN_LOCKED", 423, "/login"),
             ] {
-                match a.decide(&rec(i, code, status, route), &sampling, &storm, false) {
+                let r = rec(i, code, status, route);
+                match a.decide(&Head::of(&r), &sampling, &storm, false) {
                     Verdict::Keep(w) => *kept.entry((route, w)).or_default() += 1,
-                    Verdict::Skip => {}
+                    Verdict::Skip { .. } => {}
                 }
             }
         }
@@ -336,24 +408,34 @@ mod tests {
         let a = Admission::new(&storm);
         let s = Sampling::default();
         let r = rec(1, "NOT_FOUND", 404, "/a");
-        assert_eq!(a.decide(&r, &s, &storm, false), Verdict::Keep(1));
+        let h = Head::of(&r);
+        assert_eq!(a.decide(&h, &s, &storm, false), Verdict::Keep(1));
         // Behind: the first 10 of the minute are kept.
         for _ in 0..10 {
-            assert_eq!(a.decide(&r, &s, &storm, true), Verdict::Keep(1));
+            assert_eq!(a.decide(&h, &s, &storm, true), Verdict::Keep(1));
         }
-        assert_eq!(a.decide(&r, &s, &storm, true), Verdict::Skip);
+        assert_eq!(a.decide(&h, &s, &storm, true), Verdict::Skip { wake: true });
+        assert_eq!(
+            a.decide(&h, &s, &storm, true),
+            Verdict::Skip { wake: false }
+        );
         let mut next = r.clone();
         next.timestamp_ms += 60_000;
-        assert_eq!(a.decide(&next, &s, &storm, true), Verdict::Keep(1));
+        assert_eq!(
+            a.decide(&Head::of(&next), &s, &storm, true),
+            Verdict::Keep(1)
+        );
     }
 
     #[test]
     fn not_kept_errors_are_counted_until_taken() {
         let a = Admission::new(&Storm::default());
-        assert!(a.not_kept(&rec(1, "NOT_FOUND", 404, "/a")));
-        assert!(!a.not_kept(&rec(2, "NOT_FOUND", 404, "/a")));
+        a.not_kept(&Head::of(&rec(1, "NOT_FOUND", 404, "/a")));
+        a.not_kept(&Head::of(&rec(2, "NOT_FOUND", 404, "/a")));
+        a.not_kept(&Head::of(&rec(3, "NOT_FOUND", 404, "/b")));
         let taken = a.take_not_kept();
-        assert_eq!(taken.values().sum::<i64>(), 2);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken.values().sum::<i64>(), 3);
         assert!(a.take_not_kept().is_empty());
     }
 
@@ -364,12 +446,12 @@ mod tests {
             ..Sampling::default()
         };
         let weights: Vec<Option<i64>> = (0..400)
-            .map(|i| s.weight(&rec(i, "NOT_FOUND", 404, "/a")))
+            .map(|i| s.weight(&Head::of(&rec(i, "NOT_FOUND", 404, "/a"))))
             .collect();
         let kept = weights.iter().flatten().count();
         assert!((60..140).contains(&kept), "{kept} of 400 at 0.25");
         assert!(weights.iter().flatten().all(|w| *w == 4));
-        assert_eq!(s.weight(&rec(1, "INTERNAL", 500, "/a")), Some(1));
+        assert_eq!(s.weight(&Head::of(&rec(1, "INTERNAL", 500, "/a"))), Some(1));
     }
 
     #[test]
@@ -381,12 +463,12 @@ mod tests {
         // 0.3 s spent writing in a second: over the 10% budget.
         g.add(Duration::from_millis(300), 1_000, 0, &storm, &a);
         assert!(a.in_storm());
-        // Sampling: 100 written in 10 ms, 9,900 not kept: writing all would
-        // cost 1 s a second.
+        // Sampling: 100 written in 10 ms, 9,900 not kept: writing all at the
+        // fair-weather 0.3 ms each would cost 3 s a second.
         g.start -= Duration::from_secs(1);
         g.add(Duration::from_millis(10), 100, 9_900, &storm, &a);
         assert!(a.in_storm());
-        // The storm passes: 100 offered at 0.1 ms each.
+        // The storm passes: 100 offered, 30 ms a second.
         g.start -= Duration::from_secs(1);
         g.add(Duration::from_millis(10), 100, 0, &storm, &a);
         assert!(!a.in_storm());

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use errcat_axum::{ErrorEvent, ErrorObserver, Source};
 
+use crate::admission::Head;
 use crate::record::{ErrorRecord, MAX_BODY_BYTES, SentResponse, Violation, unix_ms};
 use crate::writer::{Backpressure, ErrorLog};
 
@@ -92,15 +93,29 @@ impl ErrorObserver for ErrorLog {
     /// Records the event, keeping its strings when it is the log's to take
     /// (the log is the layer's last observer); with
     /// [`Backpressure::Wait`] the response waits for room in the queue.
+    /// The event is admitted (kept, or sampled out in an error storm and
+    /// only counted) before its record is made.
     fn observe(&self, event: errcat_axum::Observed<'_>) -> Option<errcat_axum::ObserveFuture> {
-        let record = record_from(event.into_owned());
+        let head = Head {
+            error_id: &event.error_id,
+            code: &event.code,
+            category: &event.category,
+            route: event.route.as_deref().unwrap_or(""),
+            status: event.status,
+            timestamp_ms: unix_ms(event.timestamp),
+        };
+        let Ok((tx, weight)) = self.admit(&head) else {
+            return None;
+        };
+        let mut record = record_from(event.into_owned());
+        record.weight = weight;
         if self.backpressure() != Backpressure::Wait {
-            self.record(record);
+            self.enqueue(&tx, record);
             return None;
         }
         let log = self.clone();
         Some(Box::pin(async move {
-            log.record_wait(record).await;
+            log.enqueue_wait(&tx, record).await;
         }))
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::admission::{Admission, Gauge, Verdict};
+use crate::admission::{Admission, Gauge, Head, Verdict};
 pub use crate::admission::{Sampling, Storm};
 use crate::counts::NotKeptTally;
 use crate::record::ErrorRecord;
@@ -19,7 +19,7 @@ use crate::store::Store;
 // A record moves through the queue by value, as it would without the
 // wake-up; boxing it would cost an allocation per error.
 #[allow(clippy::large_enum_variant)]
-enum Item {
+pub(crate) enum Item {
     Record(ErrorRecord),
     Wake,
 }
@@ -233,9 +233,9 @@ impl ErrorLog {
             .clone()
     }
 
-    /// The sender for a record admission keeps (with its weight set), or
-    /// what became of it.
-    fn admit(&self, record: &mut ErrorRecord) -> Result<mpsc::Sender<Item>, Recorded> {
+    /// Decides of an error before its record exists: the sender and the
+    /// weight of one admission keeps, or what became of it (counted).
+    pub(crate) fn admit(&self, head: &Head<'_>) -> Result<(mpsc::Sender<Item>, i64), Recorded> {
         let inner = &*self.inner;
         let Some(tx) = self.sender() else {
             inner.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -244,15 +244,12 @@ impl ErrorLog {
         let behind = tx.max_capacity() - tx.capacity() > inner.config.storm.high_water;
         match inner
             .admission
-            .decide(record, &inner.config.sampling, &inner.config.storm, behind)
+            .decide(head, &inner.config.sampling, &inner.config.storm, behind)
         {
-            Verdict::Keep(weight) => {
-                record.weight = weight;
-                Ok(tx)
-            }
-            Verdict::Skip => {
+            Verdict::Keep(weight) => Ok((tx, weight)),
+            Verdict::Skip { wake } => {
                 inner.stats.sampled_out.fetch_add(1, Ordering::Relaxed);
-                if inner.admission.not_kept(record) {
+                if wake {
                     // The first since the writer last wrote the counts:
                     // wake it (when the queue is full, it is awake).
                     let _ = tx.try_send(Item::Wake);
@@ -270,10 +267,18 @@ impl ErrorLog {
 
     /// Queues a record without waiting: a full queue drops it (counted, WARN).
     pub fn record(&self, mut record: ErrorRecord) -> Recorded {
-        let tx = match self.admit(&mut record) {
-            Ok(tx) => tx,
-            Err(done) => return done,
-        };
+        match self.admit(&Head::of(&record)) {
+            Ok((tx, weight)) => {
+                record.weight = weight;
+                self.enqueue(&tx, record)
+            }
+            Err(done) => done,
+        }
+    }
+
+    /// Queues an admitted record without waiting: a full queue drops it
+    /// (counted in the counts and the stats, WARN).
+    pub(crate) fn enqueue(&self, tx: &mpsc::Sender<Item>, record: ErrorRecord) -> Recorded {
         let record = match tx.try_send(Item::Record(record)) {
             Ok(()) => return self.queued(),
             Err(e) => match e.into_inner() {
@@ -282,7 +287,7 @@ impl ErrorLog {
             },
         };
         // Not written, but counted.
-        self.inner.admission.not_kept(&record);
+        self.inner.admission.not_kept(&Head::of(&record));
         let n = self.inner.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         if n == 1 || n.is_power_of_two() {
             tracing::warn!(
@@ -295,10 +300,21 @@ impl ErrorLog {
 
     /// Queues a record, waiting for room when the queue is full.
     pub async fn record_wait(&self, mut record: ErrorRecord) -> Recorded {
-        let tx = match self.admit(&mut record) {
-            Ok(tx) => tx,
-            Err(done) => return done,
-        };
+        match self.admit(&Head::of(&record)) {
+            Ok((tx, weight)) => {
+                record.weight = weight;
+                self.enqueue_wait(&tx, record).await
+            }
+            Err(done) => done,
+        }
+    }
+
+    /// Queues an admitted record, waiting for room.
+    pub(crate) async fn enqueue_wait(
+        &self,
+        tx: &mpsc::Sender<Item>,
+        record: ErrorRecord,
+    ) -> Recorded {
         if tx.send(Item::Record(record)).await.is_ok() {
             return self.queued();
         }
