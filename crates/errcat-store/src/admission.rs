@@ -295,6 +295,29 @@ impl Admission {
     }
 }
 
+/// The CPU time the calling thread spends from [`ThreadClock::start`];
+/// where the platform has no thread clock, the wall time.
+pub(crate) struct ThreadClock {
+    cpu: Option<cpu_time::ThreadTime>,
+    wall: Instant,
+}
+
+impl ThreadClock {
+    pub(crate) fn start() -> Self {
+        ThreadClock {
+            cpu: cpu_time::ThreadTime::try_now().ok(),
+            wall: Instant::now(),
+        }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.cpu
+            .as_ref()
+            .and_then(|c| c.try_elapsed().ok())
+            .unwrap_or_else(|| self.wall.elapsed())
+    }
+}
+
 /// The writer's gauge of its own load: time spent writing, records
 /// written and records offered but not kept, over windows of a second.
 #[derive(Debug)]
@@ -452,6 +475,24 @@ mod tests {
         assert!((60..140).contains(&kept), "{kept} of 400 at 0.25");
         assert!(weights.iter().flatten().all(|w| *w == 4));
         assert_eq!(s.weight(&Head::of(&rec(1, "INTERNAL", 500, "/a"))), Some(1));
+    }
+
+    #[test]
+    fn the_thread_clock_counts_work_not_sleep() {
+        let c = ThreadClock::start();
+        std::thread::sleep(Duration::from_millis(50));
+        let slept = c.elapsed();
+        let c = ThreadClock::start();
+        let mut x = 0u64;
+        let until = Instant::now() + Duration::from_millis(50);
+        while Instant::now() < until {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let worked = c.elapsed();
+        assert!(worked > slept, "worked {worked:?}, slept {slept:?}");
+        if cpu_time::ThreadTime::try_now().is_ok() {
+            assert!(slept < Duration::from_millis(25), "slept {slept:?}");
+        }
     }
 
     #[test]
