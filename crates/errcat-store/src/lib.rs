@@ -20,6 +20,7 @@
 
 mod admission;
 mod counts;
+mod delivery;
 #[cfg(feature = "axum")]
 mod observer;
 #[cfg(feature = "postgres")]
