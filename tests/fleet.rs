@@ -317,18 +317,23 @@ fn all_found(store: &str, fleet: &[Demo], consoles: &[usize], made: &[Made]) {
     }
 }
 
-/// How many `code` errors the log counted (`errcat stats` by the minute:
-/// exact, whether their records were kept or sampled out in a storm).
-fn counted(store: &str, code: &str) -> u64 {
+/// `errcat ARGS --store STORE --format json`, which must succeed, as JSON.
+fn errcat_json(args: &[&str], store: &str) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
-        .args(["stats", "--since", "30m", "--bucket", "1m"])
+        .args(args)
         .args(["--store", store, "--format", "json"])
         .current_dir(root())
         .env_remove("ERRCAT_STORE")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// How many `code` errors the log counted (`errcat stats` by the minute:
+/// exact, whether their records were kept or sampled out in a storm).
+fn counted(store: &str, code: &str) -> u64 {
+    let stats = errcat_json(&["stats", "--since", "30m", "--bucket", "1m"], store);
     stats["totals"]
         .as_array()
         .unwrap()
@@ -339,15 +344,10 @@ fn counted(store: &str, code: &str) -> u64 {
 
 /// The error ids of the `RATE_LIMITED` errors in the log (`errcat errors`).
 fn rate_limited_in_log(store: &str) -> BTreeSet<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_errcat"))
-        .args(["errors", "--code", "RATE_LIMITED", "--limit", "1000"])
-        .args(["--store", store, "--format", "json"])
-        .current_dir(root())
-        .env_remove("ERRCAT_STORE")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = errcat_json(
+        &["errors", "--code", "RATE_LIMITED", "--limit", "1000"],
+        store,
+    );
     list.as_array()
         .unwrap()
         .iter()
