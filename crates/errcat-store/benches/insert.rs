@@ -78,6 +78,13 @@ async fn through_writer(url: &str, n: usize, batch: usize, tag: &str) -> f64 {
         WriterConfig {
             batch,
             capacity: n + 1,
+            // Every record written: the queue is filled at once on purpose,
+            // which would otherwise be a storm.
+            storm: errcat_store::Storm {
+                high_water: usize::MAX,
+                busy_budget: f64::INFINITY,
+                ..errcat_store::Storm::default()
+            },
             ..WriterConfig::default()
         },
     );
