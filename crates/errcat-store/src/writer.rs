@@ -432,28 +432,32 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, shared: Shared) {
             continue;
         }
         let (store, shared, gauge) = (store.clone(), shared.clone(), Arc::clone(&gauge));
-        writes.spawn(async move {
-            let mut delivery = Delivery::new(batch, not_kept, &shared);
-            while let Some((batch, not_kept)) = delivery.current() {
-                let started = std::time::Instant::now();
-                let result = store.insert_with(batch, not_kept).await;
-                delivery.gauge(&gauge, started.elapsed(), result.is_ok());
-                if let Some(wait) = delivery.settle(result) {
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        });
+        writes.spawn(async move { deliver(&store, batch, not_kept, &shared, &gauge).await });
     }
     while writes.join_next().await.is_some() {}
     // What was not kept since the last batch.
     let not_kept = shared.admission.take_not_kept();
     if !not_kept.is_empty() {
-        let mut delivery = Delivery::new(Vec::new(), not_kept, &shared);
-        while let Some((batch, not_kept)) = delivery.current() {
-            let result = store.insert_with(batch, not_kept).await;
-            if let Some(wait) = delivery.settle(result) {
-                tokio::time::sleep(wait).await;
-            }
+        deliver(&store, Vec::new(), not_kept, &shared, &gauge).await;
+    }
+}
+
+/// Writes one batch and the errors not kept, retrying with backoff until
+/// they are committed (see [`Delivery`]), each attempt added to the gauge.
+async fn deliver(
+    store: &Store,
+    batch: Vec<ErrorRecord>,
+    not_kept: crate::counts::NotKeptTally,
+    shared: &Shared,
+    gauge: &std::sync::Mutex<Gauge>,
+) {
+    let mut delivery = Delivery::new(batch, not_kept, shared);
+    while let Some((batch, not_kept)) = delivery.current() {
+        let started = std::time::Instant::now();
+        let result = store.insert_with(batch, not_kept).await;
+        delivery.gauge(gauge, started.elapsed(), result.is_ok());
+        if let Some(wait) = delivery.settle(result) {
+            tokio::time::sleep(wait).await;
         }
     }
 }
