@@ -279,6 +279,22 @@ pub(crate) fn inline_code(s: &str) -> String {
 }
 
 /// A time as RFC 3339, to the second, UTC.
+/// A count with its thousands apart: `10,000`.
+pub(crate) fn digits(n: i64) -> String {
+    let text = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(text.len() + text.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in text.chars().enumerate() {
+        if i > 0 && (text.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub(crate) fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_seconds(from_unix_ms(ms.max(0))).to_string()
 }
@@ -328,6 +344,20 @@ pub(crate) fn sparkline(buckets: &[(i64, i64)], since_ms: i64, bucket_ms: i64, n
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_grouped_by_thousands() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (10_000, "10,000"),
+            (1_234_567, "1,234,567"),
+            (-12_345, "-12,345"),
+        ] {
+            assert_eq!(digits(n), text);
+        }
+    }
 
     #[test]
     fn catalog_prose_gets_code_spans() {

@@ -231,3 +231,51 @@ async fn an_id_sampled_out_in_a_storm_is_explained() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!page.contains("Not kept"), "{page}");
 }
+
+/// A window holding more errors than a grouping reads: the page says which
+/// errors its groups count, and the alert in it is not lost.
+#[tokio::test]
+async fn a_grouping_cut_short_says_from_when_it_counts() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let now = errcat_store::unix_ms(std::time::SystemTime::now());
+    let n = errcat_store::GROUP_SCAN + 20;
+    let records: Vec<ErrorRecord> = (0..n)
+        .map(|i| {
+            let mut r = ErrorRecord::new(
+                format!("many-{i:06}"),
+                format!("mreq-{i}"),
+                "NOT_FOUND",
+                404,
+            );
+            // One every 5 s, the newest a minute ago.
+            r.timestamp_ms = now - 60_000 - 5_000 * i;
+            r.route = Some(format!("/a{}/{{id}}", i % 150));
+            r
+        })
+        .collect();
+    for chunk in records.chunks(5_000) {
+        store.insert_batch(chunk).await.unwrap();
+    }
+    let catalog = Catalog::from_str("[api]\nname = \"T\"\n", "t.toml")
+        .map_err(|r| r.to_string())
+        .unwrap();
+    let app = Console::new(store, Arc::new(catalog)).router();
+    let (status, body) = get(&app, "/console/recent?since=7d").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains(
+            "10,000 errors in 150 groups, most recently seen first. The 100 seen last are shown.</p>"
+        ),
+        "{body}"
+    );
+    // The oldest one read is error GROUP_SCAN - 1, 13.9 hours ago.
+    assert!(body.contains("Grouped from the errors since "), "{body}");
+    assert!(
+        body.contains(" (13 h ago) only: the window holds more than a grouping reads."),
+        "{body}"
+    );
+    // A window holding fewer says nothing of the kind.
+    let (status, body) = get(&app, "/console/recent?since=1h").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains("Grouped from the errors since"), "{body}");
+}

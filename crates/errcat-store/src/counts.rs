@@ -109,6 +109,43 @@ pub(crate) fn batch_counts<'a>(
     rows
 }
 
+/// One row added to `errcat_counts_hourly`: `n` errors of `code` in the
+/// hour starting at `hour_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HourRow<'a> {
+    pub(crate) hour_ms: i64,
+    pub(crate) code: &'a str,
+    pub(crate) n: i64,
+}
+
+/// The per-minute rows of a batch added up by hour and code, in one order
+/// for every writer (as [`batch_counts`]).
+pub(crate) fn hour_counts<'a>(rows: &[CountRow<'a>]) -> Vec<HourRow<'a>> {
+    let mut hours: HashMap<(i64, &'a str), i64> = HashMap::new();
+    for r in rows {
+        *hours.entry((hour_of(r.minute_ms), r.code)).or_default() += r.n;
+    }
+    let mut hours: Vec<HourRow<'a>> = hours
+        .into_iter()
+        .map(|((hour_ms, code), n)| HourRow { hour_ms, code, n })
+        .collect();
+    hours.sort_unstable_by(|a, b| (a.hour_ms, a.code).cmp(&(b.hour_ms, b.code)));
+    hours
+}
+
+/// An hour, in ms.
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
+/// The start of the hour holding `ms`.
+pub(crate) fn hour_of(ms: i64) -> i64 {
+    ms.saturating_sub(ms.rem_euclid(HOUR_MS))
+}
+
+/// The upsert of one hourly row (SQLite, `?1`…`?3`).
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_HOURLY_UPSERT: &str = "INSERT INTO errcat_counts_hourly (hour_ms, code, n) \
+    VALUES (?1, ?2, ?3) ON CONFLICT (hour_ms, code) DO UPDATE SET n = n + excluded.n";
+
 /// The upsert of one row (SQLite, `?1`…`?6`).
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_UPSERT: &str = "INSERT INTO errcat_counts (minute_ms, code, route, status, n, not_kept) \

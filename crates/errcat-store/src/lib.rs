@@ -37,13 +37,13 @@ mod writer;
 #[cfg(feature = "axum")]
 pub use observer::{MAX_PATH_CHARS, record_of};
 pub use record::{
-    Count, ErrorRecord, Filter, Group, MAX_BODY_BYTES, NotKept, SentResponse, Violation,
-    from_unix_ms, parse_duration, unix_ms,
+    Count, ErrorRecord, Filter, GROUP_READ, GROUP_SCAN, Group, Groups, MAX_BODY_BYTES, NotKept,
+    SentResponse, Violation, from_unix_ms, parse_duration, unix_ms,
 };
 pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{DEFAULT_URL, Store, StoreError, StoreErrorKind, redact_url};
+pub use store::{DEFAULT_URL, DELETE_STEP, Store, StoreError, StoreErrorKind, redact_url};
 pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, Storm, WriterConfig};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

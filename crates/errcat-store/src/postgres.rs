@@ -1,7 +1,7 @@
 //! The PostgreSQL side of the error log: a batch as one `INSERT … SELECT
 //! FROM UNNEST(…)` of column arrays.
 
-use crate::counts::{NotKeptTally, batch_counts};
+use crate::counts::{NotKeptTally, batch_counts, hour_counts};
 use crate::record::ErrorRecord;
 use crate::schema::write_json;
 use crate::sql::{Param, Sql};
@@ -31,8 +31,14 @@ const COUNTS: &str = "INSERT INTO errcat_counts AS c (minute_ms, code, route, st
     ON CONFLICT (minute_ms, code, route, status) \
     DO UPDATE SET n = c.n + excluded.n, not_kept = c.not_kept + excluded.not_kept";
 
+/// The hourly counts' upsert, arrays `$32`…`$34`.
+const HOURLY: &str = "INSERT INTO errcat_counts_hourly AS h (hour_ms, code, n) \
+    SELECT * FROM UNNEST($32::bigint[], $33::text[], $34::bigint[]) \
+    ON CONFLICT (hour_ms, code) DO UPDATE SET n = h.n + excluded.n";
+
 /// A batch as one statement (so one transaction): the records inserted in
-/// a data-modifying `WITH`, the counts upserted by the statement itself.
+/// a data-modifying `WITH`, the per-minute counts in another, the hourly
+/// counts upserted by the statement itself.
 /// A plain INSERT of the records first, without `ON CONFLICT`:
 /// PostgreSQL's speculative insertion for `ON CONFLICT` costs about a fifth
 /// more per row, and a batch rarely holds a stored error id (a retry after
@@ -43,8 +49,10 @@ pub(crate) fn insert_sql(skipping: bool) -> &'static str {
     static SQL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
     let [plain, skip] = SQL.get_or_init(|| {
         [
-            format!("WITH r AS ({RECORDS}) {COUNTS}"),
-            format!("WITH r AS ({RECORDS} ON CONFLICT (error_id) DO NOTHING) {COUNTS}"),
+            format!("WITH r AS ({RECORDS}), c AS ({COUNTS}) {HOURLY}"),
+            format!(
+                "WITH r AS ({RECORDS} ON CONFLICT (error_id) DO NOTHING), c AS ({COUNTS}) {HOURLY}"
+            ),
         ]
     });
     if skipping { skip } else { plain }
@@ -97,6 +105,7 @@ pub(crate) async fn postgres_insert(
     not_kept: &NotKeptTally,
 ) -> Result<(), sqlx::Error> {
     let counts = batch_counts(records, not_kept);
+    let hours = hour_counts(&counts);
     let sql = insert_sql(skipping);
     use std::borrow::Cow;
     let text = |f: fn(&ErrorRecord) -> &str| -> Vec<Cow<'_, str>> {
@@ -163,6 +172,9 @@ pub(crate) async fn postgres_insert(
         )
         .bind(counts.iter().map(|c| c.n).collect::<Vec<_>>())
         .bind(counts.iter().map(|c| c.not_kept).collect::<Vec<_>>())
+        .bind(hours.iter().map(|h| h.hour_ms).collect::<Vec<_>>())
+        .bind(hours.iter().map(|h| pg_text(h.code)).collect::<Vec<_>>())
+        .bind(hours.iter().map(|h| h.n).collect::<Vec<_>>())
         .execute(pool)
         .await
         .map(|_| ())

@@ -252,6 +252,33 @@ pub struct Group {
     pub buckets: Vec<(i64, i64)>,
 }
 
+/// The grouped view of a window: its groups, and how much of the window
+/// they cover.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Groups {
+    /// The groups, most recently seen first.
+    pub groups: Vec<Group>,
+    /// The errors read: of every group, those past the limit too.
+    pub errors: i64,
+    /// How many groups those errors make, those past the limit too.
+    pub all_groups: usize,
+    /// When a grouping read less than the whole window (more than
+    /// [`GROUP_SCAN`] errors match, or a filter without an index of its own
+    /// met fewer among the window's newest [`GROUP_READ`]): the time from
+    /// which the groups and their counts cover the window.
+    pub cut_ms: Option<i64>,
+}
+
+/// The matching errors a grouping reads at most, the newest first: so that
+/// the grouped view costs the same on a log of any size.
+pub const GROUP_SCAN: i64 = 10_000;
+
+/// The errors of the window a grouping reads at most when its filter has no
+/// index of its own (a status, a category, a message, a concrete path): it
+/// groups the ones of those that match. A code, a tenant or a route template
+/// finds its errors through an index, and reads [`GROUP_SCAN`] at most.
+pub const GROUP_READ: i64 = 50_000;
+
 /// Errors of one code in one time bucket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Count {

@@ -12,7 +12,9 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::counts::{NotKeptTally, SQLITE_UPSERT, batch_counts, only_new};
+use crate::counts::{
+    NotKeptTally, SQLITE_HOURLY_UPSERT, SQLITE_UPSERT, batch_counts, hour_counts, only_new,
+};
 use crate::record::ErrorRecord;
 use crate::schema::{COLUMNS, write_json};
 use crate::sql::{Columns, Decode, Param, Sql};
@@ -234,6 +236,22 @@ impl SqliteStore {
             .insert(&self.target, records, not_kept)
     }
 
+    /// Runs `q`, a change, on the writing connection (the one the writer's
+    /// inserts use, so the two take turns instead of waiting on the
+    /// database's lock); returns how many rows it changed.
+    pub(crate) async fn write(&self, q: Sql) -> Result<u64, StoreError> {
+        let inserts = self.inserts.clone();
+        let target = self.target.clone();
+        tokio::task::spawn_blocking(move || {
+            inserts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .run(&target, &q)
+        })
+        .await
+        .unwrap_or_else(|e| Err(stopped(&e)))
+    }
+
     /// Closes the store: its connections are closed (the readers' as they
     /// are given back), and every later query or insert fails.
     pub(crate) fn close(&self) {
@@ -329,19 +347,30 @@ pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl Inserter {
-    fn insert(
-        &mut self,
-        target: &Target,
-        records: &[ErrorRecord],
-        not_kept: &NotKeptTally,
-    ) -> Result<(), StoreError> {
+    /// The writing connection, opened if it is not.
+    fn conn(&mut self, target: &Target) -> Result<&mut Connection, StoreError> {
         if self.closed {
             return Err(closed());
         }
         if self.conn.is_none() {
             self.conn = Some(open(target).map_err(|e| connect_err(target, e))?);
         }
-        let result = insert_new(self.conn.as_mut().expect("opened above"), records, not_kept);
+        Ok(self.conn.as_mut().expect("opened above"))
+    }
+
+    fn run(&mut self, target: &Target, q: &Sql) -> Result<u64, StoreError> {
+        let conn = self.conn(target)?;
+        let n = prepare(conn, q)?.raw_execute().map_err(sqlite_err)?;
+        Ok(n as u64)
+    }
+
+    fn insert(
+        &mut self,
+        target: &Target,
+        records: &[ErrorRecord],
+        not_kept: &NotKeptTally,
+    ) -> Result<(), StoreError> {
+        let result = insert_new(self.conn(target)?, records, not_kept);
         if let Err(e) = &result
             && !e.is_refused_data()
         {
@@ -467,8 +496,9 @@ fn insert(
     if strict && changed < records.len() {
         return Ok(false); // rolled back as `tx` drops
     }
+    let counts = batch_counts(records, not_kept);
     let mut upsert = tx.prepare_cached(SQLITE_UPSERT).map_err(sqlite_err)?;
-    for c in batch_counts(records, not_kept) {
+    for c in &counts {
         upsert
             .execute(rusqlite::params![
                 c.minute_ms,
@@ -478,6 +508,15 @@ fn insert(
                 c.n,
                 c.not_kept
             ])
+            .map_err(sqlite_err)?;
+    }
+    drop(upsert);
+    let mut upsert = tx
+        .prepare_cached(SQLITE_HOURLY_UPSERT)
+        .map_err(sqlite_err)?;
+    for h in hour_counts(&counts) {
+        upsert
+            .execute(rusqlite::params![h.hour_ms, h.code, h.n])
             .map_err(sqlite_err)?;
     }
     drop(upsert);

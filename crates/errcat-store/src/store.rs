@@ -6,8 +6,8 @@ use crate::postgres::{UNIQUE_VIOLATION, postgres_insert};
 use std::time::Duration;
 
 use crate::counts::NotKeptTally;
-use crate::query::{BucketRow, add_buckets, push_filters};
-use crate::record::{Count, ErrorRecord, Filter, Group};
+use crate::query::{BucketRow, fold, push_filters, push_read_end, push_window, read_bounded};
+use crate::record::{Count, ErrorRecord, Filter, GROUP_SCAN, Groups};
 use crate::schema::COLUMNS;
 use crate::sql::{Columns, Decode, Placeholder, Sql};
 
@@ -131,6 +131,43 @@ pub enum Store {
 
 /// The default store URL: `sqlite://errcat.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://errcat.db";
+
+/// About how long one statement of [`Store::delete_older_than`] takes: the
+/// longest the error log's writer waits for retention.
+pub const DELETE_STEP: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The rows of retention's next statement: halved after a statement that
+/// took longer than [`DELETE_STEP`], doubled after one that took less than
+/// half of it (a database's speed per row differs by backend, machine and
+/// size).
+struct DeleteSteps {
+    rows: i64,
+}
+
+impl DeleteSteps {
+    const MIN: i64 = 16;
+    const MAX: i64 = 10_000;
+
+    fn new() -> Self {
+        DeleteSteps { rows: 250 }
+    }
+
+    fn next(&self) -> i64 {
+        self.rows
+    }
+
+    /// Takes in how the last statement went; whether there may be more to
+    /// delete.
+    fn took(&mut self, deleted: u64, took: std::time::Duration) -> bool {
+        let full = deleted >= self.rows as u64;
+        if took > DELETE_STEP {
+            self.rows = (self.rows / 2).max(Self::MIN);
+        } else if took < DELETE_STEP / 2 {
+            self.rows = (self.rows * 2).min(Self::MAX);
+        }
+        full
+    }
+}
 
 impl Store {
     /// Opens a store and applies pending migrations. URLs: `sqlite://FILE`,
@@ -363,107 +400,96 @@ impl Store {
     /// Errors matching `filter` grouped by code, route (the template, else
     /// the path) and message, most recently seen first, at most
     /// `filter.limit` groups (default 50, at most 1000); each with its
-    /// counts per `bucket_ms` for a sparkline. Bound the time with
-    /// `filter.since_ms`: the query reads every matching row.
-    pub async fn groups(&self, filter: &Filter, bucket_ms: i64) -> Result<Vec<Group>, StoreError> {
+    /// counts per `bucket_ms` for a sparkline. The grouping reads a bounded
+    /// number of the newest errors of the window ([`GROUP_SCAN`] matching
+    /// ones; [`GROUP_READ`](crate::GROUP_READ) for a filter without an index of its own);
+    /// bound the time with `filter.since_ms`. When it could not read the
+    /// whole window, [`Groups::cut_ms`] says from when the groups count.
+    pub async fn groups(&self, filter: &Filter, bucket_ms: i64) -> Result<Groups, StoreError> {
         let bucket_ms = bucket_ms.max(1);
-        let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 1000));
-        // Two queries: the groups seen last, ranked by the database (a
-        // window can hold thousands of groups), then the buckets of those
-        // groups only.
-        let mut q = self.sql(
-            "SELECT code, COALESCE(route, path) AS rt, message, MAX(status) AS st, \
-             COUNT(*) AS n, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, \
-             MAX(error_id) AS sample FROM errcat_errors WHERE 1 = 1",
-        );
-        push_filters(&mut q, filter);
-        q.push(
-            " GROUP BY code, COALESCE(route, path), message \
-             ORDER BY last_ms DESC, code, rt LIMIT ",
-        )
-        .bind(limit);
-        let mut groups = self
-            .fetch(q, |r| {
-                Ok(Group {
-                    code: r.text(0)?,
-                    route: r.text(1)?,
-                    message: r.opt_text(2)?,
-                    status: u16::try_from(r.int(3)?).unwrap_or(0),
-                    count: r.int(4)?,
-                    first_ms: r.int(5)?,
-                    last_ms: r.int(6)?,
-                    sample_error_id: r.text(7)?,
-                    buckets: Vec::new(),
-                })
-            })
-            .await?;
-        if groups.is_empty() {
-            return Ok(groups);
-        }
-        let mut q = self.sql(
-            "SELECT code, COALESCE(route, path) AS rt, COALESCE(message, '') AS msg, (ts_ms / ",
-        );
+        let limit = filter.limit.unwrap_or(50).clamp(1, 1000) as usize;
+        // One query: the window's errors counted per group and bucket (as
+        // many rows as errors read at most), folded into groups here.
+        let mut q = self.sql("SELECT code, COALESCE(route, path) AS rt, message, (ts_ms / ");
         q.bind(bucket_ms)
             .push(") * ")
             .bind(bucket_ms)
-            .push(" AS bucket, COUNT(*) AS n FROM errcat_errors WHERE 1 = 1");
-        push_filters(&mut q, filter);
-        q.push(" AND (code, COALESCE(route, path), COALESCE(message, '')) IN (VALUES ");
-        for (i, g) in groups.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" })
-                .bind(g.code.as_str())
-                .push(", ")
-                .bind(g.route.as_str())
-                .push(", ")
-                .bind(g.message.as_deref().unwrap_or(""))
-                .push(")");
-        }
-        q.push(") GROUP BY 1, 2, 3, 4");
-        let buckets = self
+            .push(" AS bucket, MAX(status), COUNT(*), MIN(ts_ms), MAX(ts_ms), MAX(error_id) FROM ");
+        push_window(&mut q, filter);
+        q.push(" GROUP BY code, COALESCE(route, path), message, bucket");
+        let rows = self
             .fetch(q, |r| {
                 Ok(BucketRow {
                     code: r.text(0)?,
                     route: r.text(1)?,
-                    message: r.text(2)?,
+                    message: r.opt_text(2)?,
                     bucket: r.int(3)?,
-                    count: r.int(4)?,
+                    status: u16::try_from(r.int(4)?).unwrap_or(0),
+                    count: r.int(5)?,
+                    first_ms: r.int(6)?,
+                    last_ms: r.int(7)?,
+                    sample: r.text(8)?,
                 })
             })
             .await?;
-        add_buckets(&mut groups, buckets);
-        Ok(groups)
+        let (groups, errors, all_groups, oldest) = fold(rows, limit);
+        let mut cut_ms = (errors >= GROUP_SCAN).then_some(oldest);
+        if cut_ms.is_none() && read_bounded(filter) {
+            // Fewer matched than a grouping takes: did it read the whole
+            // window?
+            let mut q = self.sql("");
+            push_read_end(&mut q, filter);
+            cut_ms = self.fetch(q, |r| r.int(0)).await?.into_iter().next();
+        }
+        Ok(Groups {
+            groups,
+            errors,
+            all_groups,
+            cut_ms,
+        })
     }
 
     /// Errors per code per time bucket since `since_ms`, oldest bucket
     /// first. With buckets of whole minutes (the chart's and `errcat
     /// stats`'s) the counts are exact: every error the log was told of, kept
     /// or not, from the per-minute counts (`since_ms` is taken down to its
-    /// minute). Finer buckets are summed from the records, each counting for
-    /// the errors it stands for (its weight): exact unless records were
-    /// sampled.
+    /// minute); with buckets of whole hours the whole hours come from the
+    /// hourly counts (as many rows an hour as codes, however many errors),
+    /// the minutes before the first whole hour from the per-minute ones.
+    /// Finer buckets are summed from the records, each counting for the
+    /// errors it stands for (its weight): exact unless records were sampled.
     pub async fn counts(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<Count>, StoreError> {
+        use crate::counts::{HOUR_MS, hour_of};
         let bucket_ms = bucket_ms.max(1);
-        let (time, table, since) = if bucket_ms % 60_000 == 0 {
-            (
-                "minute_ms",
-                "CAST(SUM(n) AS BIGINT) AS total FROM errcat_counts WHERE minute_ms >= ",
-                crate::record::minute_of(since_ms),
+        let since_minute = crate::record::minute_of(since_ms);
+        let mut q = self.sql("SELECT (t / ");
+        q.bind(bucket_ms).push(") * ").bind(bucket_ms);
+        if bucket_ms % HOUR_MS == 0 {
+            let first_hour = hour_of(since_minute.saturating_add(HOUR_MS - 60_000));
+            q.push(
+                " AS bucket, code, CAST(SUM(n) AS BIGINT) AS total FROM (\
+                 SELECT minute_ms AS t, code, n FROM errcat_counts WHERE minute_ms >= ",
             )
+            .bind(since_minute)
+            .push(" AND minute_ms < ")
+            .bind(first_hour)
+            .push(" UNION ALL SELECT hour_ms, code, n FROM errcat_counts_hourly WHERE hour_ms >= ")
+            .bind(first_hour)
+            .push(") AS c");
+        } else if bucket_ms % 60_000 == 0 {
+            q.push(
+                " AS bucket, code, CAST(SUM(n) AS BIGINT) AS total FROM \
+                 (SELECT minute_ms AS t, code, n FROM errcat_counts) AS c WHERE t >= ",
+            )
+            .bind(since_minute);
         } else {
-            (
-                "ts_ms",
-                "CAST(SUM(weight) AS BIGINT) AS total FROM errcat_errors WHERE ts_ms >= ",
-                since_ms,
+            q.push(
+                " AS bucket, code, CAST(SUM(weight) AS BIGINT) AS total FROM \
+                 (SELECT ts_ms AS t, code, weight FROM errcat_errors) AS c WHERE t >= ",
             )
-        };
-        let mut q = self.sql(format!("SELECT ({time} / "));
-        q.bind(bucket_ms)
-            .push(") * ")
-            .bind(bucket_ms)
-            .push(" AS bucket, code, ")
-            .push(table)
-            .bind(since)
-            .push(" GROUP BY bucket, code ORDER BY bucket, code");
+            .bind(since_ms);
+        }
+        q.push(" GROUP BY bucket, code ORDER BY bucket, code");
         self.fetch(q, |r| {
             Ok(Count {
                 bucket_ms: r.int(0)?,
@@ -475,15 +501,69 @@ impl Store {
     }
 
     /// Deletes records older than `cutoff_ms`, and the counts of the
-    /// minutes wholly before it; returns how many records.
+    /// minutes and hours wholly before it; returns how many records.
+    ///
+    /// Oldest first, in statements that each take about [`DELETE_STEP`]
+    /// (the number of rows per statement follows the time the last one
+    /// took), each its own transaction: the error log's writer waits for
+    /// one of them at most, never for the whole deletion (on SQLite the two
+    /// take turns on one connection). Safe to run while the log is written,
+    /// and to stop midway: what is deleted stays deleted, and the next call
+    /// goes on.
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        let mut q = self.sql("DELETE FROM errcat_errors WHERE ts_ms < ");
-        q.bind(cutoff_ms);
-        let n = self.execute(q).await?;
-        let mut q = self.sql("DELETE FROM errcat_counts WHERE minute_ms + 60000 <= ");
-        q.bind(cutoff_ms);
-        self.execute(q).await?;
-        Ok(n)
+        let mut total = 0;
+        let mut rows = DeleteSteps::new();
+        loop {
+            let mut q = self.sql(
+                "DELETE FROM errcat_errors WHERE error_id IN \
+                 (SELECT error_id FROM errcat_errors WHERE ts_ms < ",
+            );
+            q.bind(cutoff_ms)
+                .push(" ORDER BY ts_ms LIMIT ")
+                .bind(rows.next())
+                .push(")");
+            let started = std::time::Instant::now();
+            let n = self.write(q).await?;
+            total += n;
+            if !rows.took(n, started.elapsed()) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // A minute wholly before the cutoff: minute_ms + 60000 <= cutoff.
+        let mut rows = DeleteSteps::new();
+        loop {
+            let mut q = self.sql(
+                "DELETE FROM errcat_counts WHERE (minute_ms, code, route, status) IN \
+                 (SELECT minute_ms, code, route, status FROM errcat_counts WHERE minute_ms <= ",
+            );
+            q.bind(cutoff_ms.saturating_sub(60_000))
+                .push(" ORDER BY minute_ms LIMIT ")
+                .bind(rows.next())
+                .push(")");
+            let started = std::time::Instant::now();
+            let n = self.write(q).await?;
+            if !rows.took(n, started.elapsed()) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // An hour wholly before the cutoff (as many rows an hour as codes).
+        let mut q = self.sql("DELETE FROM errcat_counts_hourly WHERE hour_ms <= ");
+        q.bind(cutoff_ms.saturating_sub(crate::counts::HOUR_MS));
+        self.write(q).await?;
+        Ok(total)
+    }
+
+    /// Runs `q`, a change to the log (not an insert of records): on SQLite
+    /// on the writing connection.
+    async fn write(&self, q: Sql) -> Result<u64, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(db) => db.write(q).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => self.execute(q).await,
+        }
     }
 
     /// Closes the store's connections.
@@ -550,5 +630,32 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_steps_follow_the_time_a_statement_takes() {
+        let mut steps = DeleteSteps::new();
+        assert_eq!(steps.next(), 250);
+        // Slow: halved down to the least.
+        assert!(steps.took(250, DELETE_STEP * 3));
+        assert_eq!(steps.next(), 125);
+        for _ in 0..20 {
+            steps.took(steps.next() as u64, DELETE_STEP * 3);
+        }
+        assert_eq!(steps.next(), DeleteSteps::MIN);
+        // Fast: doubled up to the most; in between, kept.
+        for _ in 0..20 {
+            steps.took(steps.next() as u64, DELETE_STEP / 4);
+        }
+        assert_eq!(steps.next(), DeleteSteps::MAX);
+        assert!(steps.took(10_000, DELETE_STEP * 3 / 4));
+        assert_eq!(steps.next(), DeleteSteps::MAX);
+        // Fewer deleted than asked: nothing is left.
+        assert!(!steps.took(3, DELETE_STEP));
     }
 }

@@ -81,7 +81,7 @@ async fn a_full_queue_drops_and_counts_and_the_writer_retries_until_the_database
     // Take the table away: every write of the log fails until it is back.
     on_another_connection(
         &t,
-        "DROP TABLE errcat_errors; DROP TABLE errcat_counts; DELETE FROM errcat_schema",
+        "DROP TABLE errcat_errors; DROP TABLE errcat_counts; DROP TABLE errcat_counts_hourly; DELETE FROM errcat_schema",
     )
     .await;
 

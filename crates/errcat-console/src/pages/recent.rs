@@ -188,13 +188,33 @@ async fn grouped(
     let since = filter.since_ms.unwrap_or(now);
     let until = filter.until_ms.unwrap_or(now).max(since + 1);
     let bucket = ((until - since) / SPARK_BARS).max(1000);
-    let groups = shared.store.groups(&filter, bucket).await?;
-    let total: i64 = groups.iter().map(|g| g.count).sum();
+    let grouped = shared.store.groups(&filter, bucket).await?;
+    let groups = &grouped.groups;
     let count_text = format!(
-        "{} in {}",
-        errcat_docs::plural::count(u64::try_from(total).unwrap_or(0), "error", "errors"),
-        errcat_docs::plural::count(groups.len() as u64, "group", "groups")
+        "{} {} in {} {}",
+        view::digits(grouped.errors),
+        if grouped.errors == 1 {
+            "error"
+        } else {
+            "errors"
+        },
+        view::digits(i64::try_from(grouped.all_groups).unwrap_or(i64::MAX)),
+        if grouped.all_groups == 1 {
+            "group"
+        } else {
+            "groups"
+        },
     );
+    let shown_text = (groups.len() < grouped.all_groups)
+        .then(|| format!("The {} seen last are shown.", groups.len()));
+    // More errors than a grouping reads: say which ones these are.
+    let cut_text = grouped.cut_ms.map(|cut| {
+        format!(
+            "Grouped from the errors since {} ({}) only: the window holds more than a grouping reads. The chart counts every error; a code, a tenant, a route or a shorter window groups the rest.",
+            view::rfc3339(cut).replace('T', " "),
+            view::ago(now, cut),
+        )
+    });
     let views: Vec<GroupView> = groups
         .iter()
         .map(|g| {
@@ -230,7 +250,9 @@ async fn grouped(
             }
         })
         .collect();
-    Ok(minijinja::context! { groups => view::ser(&views), count_text, window_text })
+    Ok(
+        minijinja::context! { groups => view::ser(&views), count_text, window_text, shown_text, cut_text },
+    )
 }
 
 async fn list(
