@@ -143,6 +143,9 @@ struct Timing {
     p99: Duration,
     max: Duration,
     n: usize,
+    /// The rows an answer had on average (records, counts; for a grouping
+    /// the errors it counted): what any implementation must at least read.
+    rows: f64,
 }
 
 impl Timing {
@@ -154,6 +157,7 @@ impl Timing {
             p99: at(0.99),
             max: v[v.len() - 1],
             n: v.len(),
+            rows: 0.0,
         }
     }
 }
@@ -173,16 +177,22 @@ where
     }
     let started = Instant::now();
     let mut v = Vec::with_capacity(queries);
+    let mut rows_seen = 0;
     for i in 0..queries as u64 {
         let t = Instant::now();
         let rows = f(i).await;
         v.push(t.elapsed());
         assert!(rows > 0, "a query found nothing");
+        rows_seen += rows;
         if v.len() >= MIN_QUERIES && started.elapsed() > BUDGET {
             break;
         }
     }
-    Timing::of(v)
+    let n = v.len();
+    Timing {
+        rows: rows_seen as f64 / n as f64,
+        ..Timing::of(v)
+    }
 }
 
 /// The filters of the console's recent page, the `i`th value of each.
@@ -271,7 +281,8 @@ async fn measure(store: &Store, n: u64, queries: usize) -> Figures {
             let mut f = filters(i).swap_remove(k).1;
             f.since_ms = Some(END_MS - DAY_MS);
             f.limit = Some(100);
-            store.groups(&f, DAY_MS / 24).await.unwrap().groups.len()
+            // What a grouping must read: the errors it counts.
+            store.groups(&f, DAY_MS / 24).await.unwrap().errors as usize
         })
         .await;
         out.insert(format!("recent grouped 24 h, {what}"), t);
@@ -480,10 +491,11 @@ fn print(backend: &str, n: u64, f: &Figures, r: &Retention) {
     println!("{backend}, {n} errors:");
     for (what, t) in f {
         println!(
-            "  {what:<34} p50 {:>9.2} ms  p99 {:>9.2} ms  ({} queries)",
+            "  {what:<34} p50 {:>9.2} ms  p99 {:>9.2} ms  ({} queries, {:.0} rows an answer)",
             ms(t.p50),
             ms(t.p99),
-            t.n
+            t.n,
+            t.rows
         );
     }
     println!(
@@ -560,11 +572,13 @@ fn main() {
                 let growth = ms(t2.p99) / ms(t1.p99).max(1e-6);
                 let goal = target(what).unwrap_or(f64::INFINITY);
                 println!(
-                    "  {what:<34} {:>9.2} ms -> {:>9.2} ms  {growth:>5.2}x  growth {}; p99 < {goal:.0} ms {}",
+                    "  {what:<34} {:>9.2} ms -> {:>9.2} ms  {growth:>5.2}x  growth {}; p99 < {goal:.0} ms {}; rows an answer {:.0} -> {:.0}",
                     ms(t1.p99),
                     ms(t2.p99),
                     verdict(growth <= 1.5),
                     verdict(ms(t2.p99) < goal),
+                    t1.rows,
+                    t2.rows,
                 );
             }
             let stall = ms(r2.during.p99);
