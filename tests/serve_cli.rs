@@ -694,6 +694,56 @@ fn browser_console_works_in_chromium() {
     }
 }
 
+/// A window holding more errors than a grouping reads, in headless Chromium
+/// through tests/browser/grouping.mjs: the note saying from when the groups
+/// count, the count line, a 390 px phone.
+#[test]
+fn browser_grouping_cut_short_is_said() {
+    let Some(chromium) = common::browser::tools("the grouping browser test") else {
+        return;
+    };
+    // Three days ago, one every 5 s over 150 routes: more than a grouping reads.
+    let log = seeded_with(|now| {
+        (0..errcat_store::GROUP_SCAN + 20)
+            .map(|i| {
+                let mut r = ErrorRecord::new(
+                    format!("err-many-{i:06}"),
+                    format!("req-many-{i}"),
+                    "USER_NOT_FOUND",
+                    404,
+                );
+                r.timestamp_ms = now - 3 * 86_400_000 - 5_000 * i;
+                r.route = Some(format!("/v1/r{}/{{id}}", i % 150));
+                r.path = format!("/v1/r{}/{i}", i % 150);
+                r
+            })
+            .collect()
+    });
+    let srv = serve(&log.url, "127.0.0.1:0", &[]);
+    let shots = root().join("target/grouping-shots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let out = Command::new("node")
+        .arg(common::browser::dir().join("grouping.mjs"))
+        .arg(format!("http://{}", srv.addr))
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .current_dir(common::browser::dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "browser checks failed:\n{stdout}"
+    );
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    for shot in ["grouping-cut.png", "phone-grouping-cut.png"] {
+        assert!(shots.join(shot).exists(), "no {shot}");
+    }
+}
+
 #[test]
 fn serve_answers_503_when_the_error_log_breaks() {
     let log = seeded();
