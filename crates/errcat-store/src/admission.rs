@@ -297,12 +297,15 @@ impl Admission {
 }
 
 /// The CPU time the calling thread spends from [`ThreadClock::start`];
-/// where the platform has no thread clock, the wall time.
+/// where the platform has no thread clock, the wall time. The SQLite
+/// writer's (the PostgreSQL writer, a task, uses wall time).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct ThreadClock {
     cpu: Option<cpu_time::ThreadTime>,
     wall: Instant,
 }
 
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl ThreadClock {
     pub(crate) fn start() -> Self {
         ThreadClock {

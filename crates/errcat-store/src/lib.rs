@@ -27,6 +27,7 @@ mod observer;
 mod postgres;
 mod query;
 mod record;
+mod retention;
 mod schema;
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -40,10 +41,11 @@ pub use record::{
     Count, ErrorRecord, Filter, GROUP_READ, GROUP_SCAN, Group, Groups, MAX_BODY_BYTES, NotKept,
     SentResponse, Violation, from_unix_ms, parse_duration, unix_ms,
 };
+pub use retention::DELETE_STEP;
 pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use store::{DEFAULT_URL, DELETE_STEP, Store, StoreError, StoreErrorKind, redact_url};
+pub use store::{DEFAULT_URL, Store, StoreError, StoreErrorKind, redact_url};
 pub use writer::{Backpressure, ErrorLog, Recorded, Sampling, StatsSnapshot, Storm, WriterConfig};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

@@ -214,15 +214,6 @@ impl SqliteStore {
         .await
     }
 
-    /// Runs `q`; returns how many rows it changed.
-    pub(crate) async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
-        self.with_reader(move |conn| {
-            let n = prepare(conn, &q)?.raw_execute().map_err(sqlite_err)?;
-            Ok(n as u64)
-        })
-        .await
-    }
-
     /// Inserts records, and adds them and the errors not kept to the
     /// counts, in one transaction, blocking the calling thread.
     pub(crate) fn insert_blocking(
