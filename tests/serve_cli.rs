@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -654,7 +654,6 @@ fn browser_console_works_in_chromium() {
     let Some(chromium) = common::browser::tools("the console browser test") else {
         return;
     };
-    let browser_dir = common::browser::dir();
     let log = seeded_with(hostile_validation);
     let srv = serve(
         &log.url,
@@ -663,35 +662,27 @@ fn browser_console_works_in_chromium() {
     );
     let shots = root().join("target/console-shots");
     let _ = std::fs::remove_dir_all(&shots);
-    let out = Command::new("node")
-        .arg(browser_dir.join("console.mjs"))
-        .arg(format!("http://{}", srv.addr))
-        .args(["err-hostile", "req-1"])
-        .arg(&shots)
-        .arg("browser-t0ken")
-        .env("CHROMIUM", &chromium)
-        .current_dir(&browser_dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "browser checks failed:\n{stdout}"
+    let addr = format!("http://{}", srv.addr);
+    common::browser::run(
+        "console.mjs",
+        &chromium,
+        &[
+            addr.as_ref(),
+            "err-hostile".as_ref(),
+            "req-1".as_ref(),
+            shots.as_os_str(),
+            "browser-t0ken".as_ref(),
+        ],
+        &shots,
+        &[
+            "lookup.png",
+            "recent-grouped.png",
+            "recent-list.png",
+            "chart.png",
+            "phone-lookup.png",
+            "dark-chart.png",
+        ],
     );
-    assert!(stdout.contains(" 0 failed"), "{stdout}");
-    for shot in [
-        "lookup.png",
-        "recent-grouped.png",
-        "recent-list.png",
-        "chart.png",
-        "phone-lookup.png",
-        "dark-chart.png",
-    ] {
-        assert!(Path::new(&shots.join(shot)).exists(), "no {shot}");
-    }
 }
 
 /// A window holding more errors than a grouping reads, in headless Chromium
@@ -722,26 +713,15 @@ fn browser_grouping_cut_short_is_said() {
     let srv = serve(&log.url, "127.0.0.1:0", &[]);
     let shots = root().join("target/grouping-shots");
     let _ = std::fs::remove_dir_all(&shots);
-    let out = Command::new("node")
-        .arg(common::browser::dir().join("grouping.mjs"))
-        .arg(format!("http://{}", srv.addr))
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .current_dir(common::browser::dir())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "browser checks failed:\n{stdout}"
+    let addr = format!("http://{}", srv.addr);
+    let stdout = common::browser::run(
+        "grouping.mjs",
+        &chromium,
+        &[addr.as_ref(), shots.as_os_str()],
+        &shots,
+        &["grouping-cut.png", "phone-grouping-cut.png"],
     );
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
-    for shot in ["grouping-cut.png", "phone-grouping-cut.png"] {
-        assert!(shots.join(shot).exists(), "no {shot}");
-    }
 }
 
 #[test]

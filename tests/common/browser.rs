@@ -45,3 +45,36 @@ pub fn tools(test: &str) -> Option<PathBuf> {
     }
     chromium
 }
+
+/// Runs the browser script `script` (in tests/browser) with `args` and the
+/// Chromium binary; asserts that it exits 0 with `N passed, 0 failed` and
+/// left each of `shots` in `shot_dir`. Returns what it printed.
+#[allow(dead_code)]
+pub fn run(
+    script: &str,
+    chromium: &Path,
+    args: &[&std::ffi::OsStr],
+    shot_dir: &Path,
+    shots: &[&str],
+) -> String {
+    let out = Command::new("node")
+        .arg(dir().join(script))
+        .args(args)
+        .env("CHROMIUM", chromium)
+        .current_dir(dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{script}: browser checks failed:\n{stdout}"
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    for shot in shots {
+        assert!(shot_dir.join(shot).exists(), "{script}: no {shot}");
+    }
+    stdout
+}

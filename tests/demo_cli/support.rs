@@ -91,32 +91,20 @@ fn demo_console_shows_support_what_happened_in_chromium() {
         "rate_limited": rate_limited,
         "repeated": {"code": "MISSING_TOKEN", "route": "/api/me", "count": REPEATED},
     });
-    let out = Command::new("node")
-        .arg(common::browser::dir().join("support.mjs"))
-        .arg(format!("http://{addr}"))
-        .arg(&shots)
-        .arg(ids.to_string())
-        .env("CHROMIUM", &chromium)
-        .current_dir(common::browser::dir())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "browser checks failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let base = format!("http://{addr}");
+    let ids = ids.to_string();
+    common::browser::run(
+        "support.mjs",
+        &chromium,
+        &[base.as_ref(), shots.as_os_str(), ids.as_ref()],
+        &shots,
+        &[
+            "lookup-panic.png",
+            "lookup-validation.png",
+            "lookup-rate-limited.png",
+            "recent-grouped.png",
+            "phone-lookup-validation.png",
+            "dark-lookup-validation.png",
+        ],
     );
-    assert!(stdout.contains(" 0 failed"), "{stdout}");
-    for shot in [
-        "lookup-panic.png",
-        "lookup-validation.png",
-        "lookup-rate-limited.png",
-        "recent-grouped.png",
-        "phone-lookup-validation.png",
-        "dark-lookup-validation.png",
-    ] {
-        assert!(shots.join(shot).exists(), "no {shot}");
-    }
 }
