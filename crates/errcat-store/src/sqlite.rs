@@ -338,21 +338,34 @@ pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl Inserter {
-    /// The writing connection, opened if it is not.
-    fn conn(&mut self, target: &Target) -> Result<&mut Connection, StoreError> {
+    /// Runs `f` on the writing connection, opened if it is not. After a
+    /// failure that is not the data's (a deleted file, a closed handle) the
+    /// connection is dropped, to be opened again on the next call.
+    fn with_conn<T>(
+        &mut self,
+        target: &Target,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         if self.closed {
             return Err(closed());
         }
         if self.conn.is_none() {
             self.conn = Some(open(target).map_err(|e| connect_err(target, e))?);
         }
-        Ok(self.conn.as_mut().expect("opened above"))
+        let result = f(self.conn.as_mut().expect("opened above"));
+        if let Err(e) = &result
+            && !e.is_refused_data()
+        {
+            self.conn = None;
+        }
+        result
     }
 
     fn run(&mut self, target: &Target, q: &Sql) -> Result<u64, StoreError> {
-        let conn = self.conn(target)?;
-        let n = prepare(conn, q)?.raw_execute().map_err(sqlite_err)?;
-        Ok(n as u64)
+        self.with_conn(target, |conn| {
+            let n = prepare(conn, q)?.raw_execute().map_err(sqlite_err)?;
+            Ok(n as u64)
+        })
     }
 
     fn insert(
@@ -361,15 +374,7 @@ impl Inserter {
         records: &[ErrorRecord],
         not_kept: &NotKeptTally,
     ) -> Result<(), StoreError> {
-        let result = insert_new(self.conn(target)?, records, not_kept);
-        if let Err(e) = &result
-            && !e.is_refused_data()
-        {
-            // The database may be gone (a deleted file, a closed handle):
-            // open it again on the next attempt.
-            self.conn = None;
-        }
-        result
+        self.with_conn(target, |conn| insert_new(conn, records, not_kept))
     }
 }
 
